@@ -1,0 +1,83 @@
+import path from 'node:path';
+import type { Layout } from './types.js';
+
+/** Where and how openclaw.json pulls in the agents file. */
+export type IncludeSite =
+  | { found: true; layout: Layout; siblings: Record<string, unknown> }
+  | { found: false };
+
+/**
+ * Finds the `$include` of `outputPath` in a parsed openclaw.json: at the root (layout `root`) or
+ * under `agents` (layout `section`). `siblings` are the keys next to `$include` at that site,
+ * which win over the file on scalars (deepMerge(included, siblings)).
+ */
+export function findInclude(config: unknown, configPath: string, outputPath: string): IncludeSite {
+  if (!isObject(config)) return { found: false };
+  const dir = path.dirname(path.resolve(configPath));
+  const target = path.resolve(outputPath);
+  const includes = (site: Record<string, unknown>) => includeTargets(site.$include).some((p) => path.resolve(dir, p) === target);
+  if (includes(config)) return { found: true, layout: 'root', siblings: withoutInclude(config) };
+  if (isObject(config.agents) && includes(config.agents)) {
+    return { found: true, layout: 'section', siblings: withoutInclude(config.agents) };
+  }
+  return { found: false };
+}
+
+/** True when `file` is inside the directory of openclaw.json or one of the extra include roots. */
+export function isInsideIncludeRoots(file: string, configPath: string, extraRoots: readonly string[] = []): boolean {
+  const roots = [path.dirname(path.resolve(configPath)), ...extraRoots.map((r) => path.resolve(r))];
+  const target = path.resolve(file);
+  return roots.some((root) => {
+    const rel = path.relative(root, target);
+    return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+  });
+}
+
+/** A key the DB writes that openclaw.json also sets, so openclaw.json's value is the one in force. */
+export interface ShadowedKey {
+  /** Dotted path from the config root, e.g. `agents.defaults.subagents.maxSpawnDepth`. */
+  path: string;
+  kind: 'overridden' | 'concatenated';
+  ours: unknown;
+  theirs: unknown;
+}
+
+/**
+ * Keys set both in our file and as `$include` siblings: scalars are overridden by openclaw.json,
+ * arrays are concatenated; objects merge and are searched further.
+ */
+export function findShadowedKeys(site: IncludeSite, fileContent: unknown): ShadowedKey[] {
+  if (!site.found) return [];
+  const prefix = site.layout === 'root' ? '' : 'agents.';
+  const out: ShadowedKey[] = [];
+  walk(fileContent, site.siblings, prefix, out);
+  return out;
+}
+
+function walk(ours: unknown, theirs: unknown, prefix: string, out: ShadowedKey[]): void {
+  if (!isObject(ours) || !isObject(theirs)) return;
+  for (const key of Object.keys(ours).sort()) {
+    if (!Object.hasOwn(theirs, key) || key === '$include') continue;
+    const a = ours[key];
+    const b = theirs[key];
+    const where = `${prefix}${key}`;
+    if (isObject(a) && isObject(b)) walk(a, b, `${where}.`, out);
+    else if (Array.isArray(a) && Array.isArray(b)) out.push({ path: where, kind: 'concatenated', ours: a, theirs: b });
+    else out.push({ path: where, kind: 'overridden', ours: a, theirs: b });
+  }
+}
+
+function includeTargets(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  if (Array.isArray(value)) return value.filter((v): v is string => typeof v === 'string');
+  return [];
+}
+
+function withoutInclude(site: Record<string, unknown>): Record<string, unknown> {
+  const { $include: _ignored, ...rest } = site;
+  return rest;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

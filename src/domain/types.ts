@@ -1,0 +1,67 @@
+/**
+ * Shared shapes of the pure domain: what a snapshot holds, what the renderer produces.
+ * Nothing here performs I/O.
+ */
+
+/** One row of `agent_system_config` (or whatever the query returned for it). */
+export interface SystemConfigRow {
+  key: unknown;
+  value: unknown;
+  value_type?: unknown;
+}
+
+/** One row of the agents source: column name → value, exactly as pg returned it. */
+export type AgentRow = Record<string, unknown>;
+
+/** Both tables, read in one REPEATABLE READ transaction. */
+export interface Snapshot {
+  agents: AgentRow[];
+  systemConfig: SystemConfigRow[];
+  /** Optional agents columns that exist in the source (name and model are required). */
+  columns: readonly string[];
+}
+
+/** Roster shape of the host: keyed `entries` (≥ 2026.8) or the legacy `list`. */
+export type RosterFormat = 'entries' | 'list';
+
+/** `root`: the file is `{"agents": {...}}`; `section`: the file is the agents object itself. */
+export type Layout = 'root' | 'section';
+
+/** A problem found in the data. `key` identifies the problem, so it is reported once. */
+export interface Problem {
+  key: string;
+  message: string;
+}
+
+/** The model of one agent: a string, or primary plus ordered fallbacks. */
+export type ModelSpec = string | { primary: string; fallbacks: string[] };
+
+/** One exported agent, already validated. */
+export interface Agent {
+  id: string;
+  model: ModelSpec;
+  isDefault: boolean;
+  allowAgents: string[];
+}
+
+/** Values for `agents.defaults`, already validated. */
+export interface Defaults {
+  subagents?: {
+    maxSpawnDepth?: number;
+    maxConcurrent?: number;
+    maxChildrenPerAgent?: number;
+  };
+}
+
+/** What a snapshot means, before it is laid out as text. */
+export interface AgentsModel {
+  agents: Agent[];
+  defaults: Defaults;
+}
+
+/** The output of render: the exact bytes to write plus what they hold. */
+export interface Rendered {
+  text: string;
+  agentCount: number;
+  problems: Problem[];
+}

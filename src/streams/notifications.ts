@@ -1,0 +1,90 @@
+import pgListen from 'pg-listen';
+import type pg from 'pg';
+import { asyncScheduler, Observable, retry, timer, type SchedulerLike } from 'rxjs';
+import { reconnectDelay } from '../domain/backoff.js';
+
+// pg-listen is CommonJS with `exports.default`; Node's ESM loader hands us the exports object.
+const pgListenExports = pgListen as unknown as typeof pgListen.default | { default: typeof pgListen.default };
+const createSubscriber = typeof pgListenExports === 'function' ? pgListenExports : pgListenExports.default;
+
+/** What the listening connection reports. */
+export type ListenEvent =
+  /** LISTEN is active (first time, or again after a reconnect): everything must be re-read. */
+  | { type: 'connected'; first: boolean }
+  /** A notification arrived; its payload is informational only. */
+  | { type: 'notification'; channel: string; payload: string | undefined };
+
+/** Options of {@link makeNotificationSource}. */
+export interface NotificationSourceOptions {
+  connection: pg.ClientConfig;
+  /** Channel to LISTEN on; quoted as an identifier by pg-listen. */
+  channel: string;
+  /** Keep-alive query interval on the listening connection. Defaults to 30000 ms. */
+  keepAliveMs?: number;
+  /** Delay before reconnect attempt `attempt` (1-based). Defaults to 5 s doubling to 60 s. */
+  reconnectDelay?: (attempt: number) => number;
+  /** Told when the connection is lost or cannot be made, with the delay before the next attempt. */
+  onDisconnected?: (error: unknown, attempt: number, delayMs: number) => void;
+  /** Receives the promise of each connection's close, so a caller can wait for them. */
+  track?: (closing: Promise<unknown>) => void;
+  /** Schedules the reconnect timers. Defaults to asyncScheduler. */
+  scheduler?: SchedulerLike;
+}
+
+/**
+ * A pg-listen subscriber as an Observable: subscribe to connect and LISTEN, unsubscribe to close.
+ * Emits `connected` only once LISTEN is active (listen, then read), so a resync triggered by it
+ * cannot miss a commit.
+ *
+ * Reconnection is ours, not pg-listen's: its reconnect loop cannot be stopped by close() (its
+ * issue #61), gives up after `retryTimeout` (issue #56) and does not cover the first connect. So its
+ * own loop is switched off (`retryLimit: 1`): any loss errors this connection's stream, and rxjs
+ * `retry` builds a fresh subscriber after the backoff delay, forever. Unsubscribing cancels the
+ * timer and closes the connection, whatever state it is in.
+ */
+export function makeNotificationSource(options: NotificationSourceOptions): Observable<ListenEvent> {
+  const delayOf = options.reconnectDelay ?? reconnectDelay;
+  const scheduler = options.scheduler ?? asyncScheduler;
+  let connections = 0;
+
+  const oneConnection$ = new Observable<ListenEvent>((subscriber) => {
+    let closed = false;
+    const listener = createSubscriber(options.connection, {
+      // Payloads are informational: keep them as text, never throw on non-JSON.
+      parse: (text: string) => text,
+      paranoidChecking: options.keepAliveMs ?? 30_000,
+      retryLimit: 1,
+    });
+    const fail = (error: unknown) => {
+      if (!closed) subscriber.error(error);
+    };
+    // Attached before connect(): an EventEmitter 'error' without a listener would crash the host.
+    listener.events.on('error', fail);
+    listener.events.on('notification', (n: { channel: string; payload?: unknown }) => {
+      subscriber.next({ type: 'notification', channel: n.channel, payload: typeof n.payload === 'string' ? n.payload : undefined });
+    });
+    listener
+      .connect()
+      .then(() => listener.listenTo(options.channel))
+      .then(() => {
+        if (!closed) subscriber.next({ type: 'connected', first: connections++ === 0 });
+      })
+      .catch(fail);
+
+    return () => {
+      closed = true;
+      options.track?.(listener.close().catch(() => undefined));
+    };
+  });
+
+  return oneConnection$.pipe(
+    retry({
+      resetOnSuccess: true,
+      delay: (error: unknown, attempt: number) => {
+        const ms = delayOf(attempt);
+        options.onDisconnected?.(error, attempt, ms);
+        return timer(ms, scheduler);
+      },
+    }),
+  );
+}
