@@ -110,7 +110,7 @@ export function runPipeline(options: PipelineOptions): RunningPipeline {
     tap((event) => log.debug(`notification: ${event.payload ?? '(no payload)'}`)),
   );
 
-  const written$ = merge(makeStartupTick(options.scheduler), connected$, notification$).pipe(
+  const rendered$ = merge(makeStartupTick(options.scheduler), connected$, notification$).pipe(
     coalesce(options.debounceMs, options.maxWaitMs, options.scheduler),
     snapshot(() => from(readSnapshotFrom(pool, options.agentsSource)), {
       retryDelay: options.reconnectDelay,
@@ -124,6 +124,9 @@ export function runPipeline(options: PipelineOptions): RunningPipeline {
       columns = used;
     }),
     render(renderOptions, (problems) => fresh(problems).forEach((p) => log.warn(p.message))),
+  );
+
+  const written$ = rendered$.pipe(
     guard(
       (r: Rendered) => refusals(r, renderOptions(), file.readCurrent(), options.allowEmpty),
       (reasons) => once.warn('refused', `not writing ${file.path}: ${reasons.join('; ')}`),
