@@ -45,6 +45,8 @@ export interface PipelineOptions {
   writeRetryDelay?: (attempt: number) => number;
   /** Told after each write (and its reload), with what changed. */
   onWritten?: (written: WrittenFile) => void;
+  /** Told after each successful snapshot is rendered, written or not (for tests and metrics). */
+  onRendered?: (rendered: Rendered) => void;
   scheduler?: SchedulerLike;
 }
 
@@ -124,6 +126,7 @@ export function runPipeline(options: PipelineOptions): RunningPipeline {
       columns = used;
     }),
     render(renderOptions, (problems) => fresh(problems).forEach((p) => log.warn(p.message))),
+    tap((r) => options.onRendered?.(r)),
   );
 
   const written$ = rendered$.pipe(

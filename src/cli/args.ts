@@ -1,0 +1,95 @@
+import { parseArgs } from 'node:util';
+import { ConfigError, RELOAD_SIGNALS } from '../config.js';
+
+/** Flags every command shares. */
+export const COMMON_FLAGS = {
+  'database-url': { type: 'string' },
+  output: { type: 'string', short: 'o' },
+  format: { type: 'string' },
+  layout: { type: 'string' },
+  channel: { type: 'string' },
+  'agents-source': { type: 'string' },
+  'allow-empty': { type: 'boolean' },
+  'openclaw-config': { type: 'string' },
+  'host-version': { type: 'string' },
+  verbose: { type: 'boolean', short: 'v' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** Flags of `sync` and `watch`. */
+export const SYNC_FLAGS = {
+  ...COMMON_FLAGS,
+  once: { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
+  diff: { type: 'boolean' },
+  'debounce-ms': { type: 'string' },
+  'max-wait-ms': { type: 'string' },
+  'reload-pid-file': { type: 'string' },
+  'reload-signal': { type: 'string' },
+  touch: { type: 'string' },
+  exec: { type: 'string' },
+} as const;
+
+/** Flags of `migrate`. */
+export const MIGRATE_FLAGS = {
+  'database-url': COMMON_FLAGS['database-url'],
+  'verify-only': { type: 'boolean' },
+  json: COMMON_FLAGS.json,
+  verbose: COMMON_FLAGS.verbose,
+  help: COMMON_FLAGS.help,
+} as const;
+
+type FlagSpec = Record<string, { type: 'string' | 'boolean'; short?: string }>;
+export type Flags = Record<string, string | boolean | undefined>;
+
+/** A wrong flag or value; the CLI prints the message and exits 64 (EX_USAGE). */
+export class UsageError extends ConfigError {
+  override name = 'UsageError';
+}
+
+/** Parses `argv` strictly against `spec`; unknown flags and stray arguments are usage errors. */
+export function parseFlags(argv: string[], spec: FlagSpec, command: string): Flags {
+  try {
+    const { values, positionals } = parseArgs({ args: argv, options: spec, strict: true, allowPositionals: true });
+    if (positionals.length > 0) throw new UsageError(`${command}: unexpected argument "${positionals[0]}" (see --help).`);
+    return values as Flags;
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    // parseArgs messages already name the flag ("Unknown option '--x'").
+    throw new UsageError(`${command}: ${(error as Error).message.replace(/\. To specify.*$/s, '')} (see --help).`);
+  }
+}
+
+/** A non-negative integer flag in milliseconds. */
+export function msFlag(flags: Flags, name: string): number | undefined {
+  const value = flags[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !/^\d+$/.test(value)) {
+    throw new UsageError(`--${name} must be a whole number of milliseconds (0 or more), got ${JSON.stringify(value)}.`);
+  }
+  return Number(value);
+}
+
+/** A flag restricted to a list of values. */
+export function choiceFlag<T extends string>(flags: Flags, name: string, allowed: readonly T[]): T | undefined {
+  const value = flags[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+    throw new UsageError(`--${name} must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}.`);
+  }
+  return value as T;
+}
+
+/** `--reload-signal`. */
+export function signalFlag(flags: Flags): (typeof RELOAD_SIGNALS)[number] | undefined {
+  return choiceFlag(flags, 'reload-signal', RELOAD_SIGNALS);
+}
+
+/** A string flag, or undefined. */
+export function textFlag(flags: Flags, name: string): string | undefined {
+  const value = flags[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value.trim() === '') throw new UsageError(`--${name} needs a value.`);
+  return value;
+}

@@ -1,0 +1,82 @@
+import fs from 'node:fs';
+import { resolveSettings, type SyncSettings } from '../config.js';
+import { resolveConnection, type ResolvedConnection } from '../connection.js';
+import { parseHostVersion } from '../domain/hostProfile.js';
+import { planOutput, type HostFacts, type OutputPlan } from '../domain/plan.js';
+import { defaultConfigPath, includeRootsFromEnv, readOpenclawConfig } from '../host.js';
+import { consoleLogger, makeLogger, type Logger } from '../logger.js';
+import { parseAgentsSource, type AgentsSource } from '../db/source.js';
+import { choiceFlag, msFlag, textFlag, UsageError, type Flags } from './args.js';
+
+/** Everything a sync-like command needs, resolved from flags and environment. */
+export interface CliContext {
+  settings: SyncSettings;
+  connection: ResolvedConnection;
+  source: AgentsSource;
+  plan: OutputPlan;
+  host: HostFacts;
+  log: Required<Logger>;
+}
+
+/** Resolves the connection alone (for migrate and doctor's first check). */
+export function connectionFromFlags(flags: Flags, env: NodeJS.ProcessEnv = process.env): ResolvedConnection {
+  const url = textFlag(flags, 'database-url');
+  return resolveConnection({ plugin: url ? { connectionString: url } : undefined, env });
+}
+
+/** What the CLI knows of the host: `--openclaw-config` (or the default openclaw.json if it exists) and its version. */
+export function hostFromFlags(flags: Flags, env: NodeJS.ProcessEnv = process.env): HostFacts {
+  const given = textFlag(flags, 'openclaw-config');
+  const fallback = defaultConfigPath(env);
+  const configPath = given ?? (fs.existsSync(fallback) ? fallback : undefined);
+  const read = configPath ? readOpenclawConfig(configPath) : {};
+  if (given && read.error) throw new UsageError(`--openclaw-config: ${read.error}`);
+  const versionText = textFlag(flags, 'host-version');
+  const version = parseHostVersion(versionText) ?? parseHostVersion(lastTouchedVersion(read.config));
+  if (versionText && !parseHostVersion(versionText)) {
+    throw new UsageError(`--host-version must look like 2026.8.2, got ${JSON.stringify(versionText)}.`);
+  }
+  return { version, configPath, config: read.config, includeRoots: includeRootsFromEnv(env) };
+}
+
+/** Builds the context of `sync` and `watch`. Throws UsageError for bad flags, ConfigError for no connection. */
+export function contextFromFlags(flags: Flags, env: NodeJS.ProcessEnv = process.env): CliContext {
+  const settings = resolveSettings(
+    dropUndefined({
+      outputPath: textFlag(flags, 'output'),
+      format: choiceFlag(flags, 'format', ['auto', 'entries', 'list'] as const),
+      layout: choiceFlag(flags, 'layout', ['auto', 'root', 'section'] as const),
+      channel: textFlag(flags, 'channel'),
+      agentsSource: textFlag(flags, 'agents-source'),
+      allowEmpty: flags['allow-empty'] === true ? true : undefined,
+      debounceMs: msFlag(flags, 'debounce-ms'),
+      maxWaitMs: msFlag(flags, 'max-wait-ms'),
+      reload: 'none',
+    }),
+    'flags',
+  );
+  const host = hostFromFlags(flags, env);
+  if (!settings.outputPath && !host.configPath) {
+    throw new UsageError('--output FILE is required (or --openclaw-config FILE, to write agents.json beside it).');
+  }
+  const connection = connectionFromFlags(flags, env);
+  const log = makeLogger(consoleLogger(flags.verbose === true), connection.secrets);
+  let source: AgentsSource;
+  try {
+    source = parseAgentsSource(settings.agentsSource);
+  } catch (error) {
+    throw new UsageError(`--agents-source: ${(error as Error).message.replace(/^agentsSource: /, '')}`);
+  }
+  const plan = planOutput({ ...settings, reloadSignal: settings.reloadSignal }, host);
+  return { settings, connection, source, plan, host, log };
+}
+
+/** OpenClaw stamps the version that last wrote openclaw.json into `meta.lastTouchedVersion`. */
+function lastTouchedVersion(config: unknown): string | undefined {
+  const meta = (config as { meta?: { lastTouchedVersion?: unknown } } | undefined)?.meta;
+  return typeof meta?.lastTouchedVersion === 'string' ? meta.lastTouchedVersion : undefined;
+}
+
+function dropUndefined(value: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined));
+}

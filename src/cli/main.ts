@@ -1,0 +1,66 @@
+#!/usr/bin/env node
+import { ConfigError } from '../config.js';
+import { describeError } from '../logger.js';
+import { MIGRATE_FLAGS, parseFlags, SYNC_FLAGS, UsageError, type Flags } from './args.js';
+import { HELP } from './help.js';
+import { migrateCommand } from './migrate.js';
+import { syncOnce, watch } from './sync.js';
+
+/** Exit code for a bad flag or value (EX_USAGE). */
+export const EXIT_USAGE = 64;
+
+type Command = { flags: Parameters<typeof parseFlags>[1]; run: (flags: Flags) => Promise<number> };
+
+const COMMANDS: Record<string, Command> = {
+  sync: {
+    flags: SYNC_FLAGS,
+    run: (flags) => {
+      if (flags.once !== true) throw new UsageError('sync needs --once (use "watch" to keep syncing).');
+      return syncOnce(flags);
+    },
+  },
+  watch: {
+    flags: SYNC_FLAGS,
+    run: (flags) => {
+      for (const f of ['once', 'dry-run', 'diff'] as const) if (flags[f] === true) throw new UsageError(`watch does not take --${f}.`);
+      return watch(flags);
+    },
+  },
+  migrate: { flags: MIGRATE_FLAGS, run: migrateCommand },
+};
+
+/** Runs the CLI with `argv` (without node and script); resolves with the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(HELP.main!);
+    return name === undefined ? EXIT_USAGE : 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`agent-config-sync: unknown command "${name}" (commands: ${Object.keys(COMMANDS).join(', ')}; see --help)\n`);
+    return EXIT_USAGE;
+  }
+  try {
+    const flags = parseFlags(rest, command.flags, name);
+    if (flags.help === true) {
+      process.stdout.write(HELP[name] ?? HELP.main!);
+      return 0;
+    }
+    return await command.run(flags);
+  } catch (error) {
+    const usage = error instanceof UsageError || error instanceof ConfigError;
+    process.stderr.write(`agent-config-sync ${name}: ${describeError(error)}\n`);
+    return usage ? EXIT_USAGE : 1;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`agent-config-sync: ${describeError(error)}\n`);
+    process.exitCode = 1;
+  },
+);

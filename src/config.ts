@@ -1,0 +1,171 @@
+import type { ReloadOption } from './domain/hostProfile.js';
+import type { Layout, RosterFormat } from './domain/types.js';
+
+/** Roster format option: `auto` follows the host version. */
+export type FormatOption = RosterFormat | 'auto';
+/** Layout option: `auto` follows how openclaw.json includes the file. */
+export type LayoutOption = Layout | 'auto';
+
+/** Signals a reload may use. SIGUSR1 is the gateway's restart signal on hosts that handle it. */
+export const RELOAD_SIGNALS = ['SIGUSR1', 'SIGUSR2', 'SIGHUP'] as const;
+export type ReloadSignal = (typeof RELOAD_SIGNALS)[number];
+
+/** Connection keys of the plugin config (DESIGN §6). */
+export interface ConnectionSettings {
+  connectionString?: string;
+  host?: string;
+  port?: number;
+  database?: string;
+  user?: string;
+  password?: string;
+  ssl?: boolean | Record<string, unknown>;
+}
+
+/** The validated settings, defaults applied. */
+export interface SyncSettings {
+  connection: ConnectionSettings;
+  /** Where agents.json goes; undefined means beside openclaw.json. */
+  outputPath?: string;
+  /** LISTEN channel. Defaults to `agent_config_changed`. */
+  channel: string;
+  /** Quiet window before a resync. Defaults to 250 ms. */
+  debounceMs: number;
+  /** Longest wait under constant changes. Defaults to 2000 ms. */
+  maxWaitMs: number;
+  /** Defaults to `auto`. */
+  format: FormatOption;
+  /** Defaults to `auto`. */
+  layout: LayoutOption;
+  /** Defaults to `auto`. */
+  reload: ReloadOption;
+  /** Signal for `reload: "signal"`. Defaults to SIGUSR1. */
+  reloadSignal: ReloadSignal;
+  /** Allow emptying a non-empty roster. Defaults to false. */
+  allowEmpty: boolean;
+  /** Table, view or set-returning function. Defaults to `agents`. */
+  agentsSource: string;
+}
+
+export const DEFAULTS = {
+  channel: 'agent_config_changed',
+  debounceMs: 250,
+  maxWaitMs: 2000,
+  format: 'auto',
+  layout: 'auto',
+  reload: 'auto',
+  reloadSignal: 'SIGUSR1',
+  allowEmpty: false,
+  agentsSource: 'agents',
+} as const satisfies Omit<SyncSettings, 'connection' | 'outputPath'>;
+
+/** A setting that is not allowed; the message names the key and what is allowed. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const KNOWN_KEYS = new Set([
+  'connectionString', 'host', 'port', 'database', 'user', 'password', 'ssl',
+  'outputPath', 'channel', 'debounceMs', 'maxWaitMs', 'format', 'layout', 'reload', 'reloadSignal', 'allowEmpty', 'agentsSource',
+]);
+
+/**
+ * Validates a plugin config object (`plugins.entries.agent_config_sync.config`) and applies defaults.
+ * Throws a ConfigError naming the first bad key and what it allows.
+ * @param where Prefix for messages, e.g. `plugins.entries.agent_config_sync.config` or `--flag`.
+ */
+export function resolveSettings(raw: unknown, where = 'config'): SyncSettings {
+  if (raw === undefined || raw === null) raw = {};
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`${where} must be an object.`);
+  const input = raw as Record<string, unknown>;
+  for (const key of Object.keys(input)) {
+    if (!KNOWN_KEYS.has(key)) {
+      throw new ConfigError(`${where}.${key} is not a known option (allowed: ${[...KNOWN_KEYS].join(', ')}).`);
+    }
+  }
+  const at = (key: string) => `${where}.${key}`;
+  const connection: ConnectionSettings = {
+    connectionString: optionalText(input, 'connectionString', at),
+    host: optionalText(input, 'host', at),
+    port: optionalInteger(input, 'port', at, 1, 65535),
+    database: optionalText(input, 'database', at),
+    user: optionalText(input, 'user', at),
+    password: optionalString(input, 'password', at),
+    ssl: optionalSsl(input, at),
+  };
+  const debounceMs = optionalInteger(input, 'debounceMs', at, 0, 600_000) ?? DEFAULTS.debounceMs;
+  const maxWaitMs = optionalInteger(input, 'maxWaitMs', at, 0, 3_600_000) ?? DEFAULTS.maxWaitMs;
+  if (maxWaitMs < debounceMs) {
+    throw new ConfigError(`${at('maxWaitMs')} (${maxWaitMs}) must be >= ${at('debounceMs')} (${debounceMs}).`);
+  }
+  return {
+    connection: stripUndefined(connection),
+    outputPath: optionalText(input, 'outputPath', at),
+    channel: optionalChannel(input, at) ?? DEFAULTS.channel,
+    debounceMs,
+    maxWaitMs,
+    format: oneOf(input, 'format', at, ['auto', 'entries', 'list'] as const) ?? DEFAULTS.format,
+    layout: oneOf(input, 'layout', at, ['auto', 'root', 'section'] as const) ?? DEFAULTS.layout,
+    reload: oneOf(input, 'reload', at, ['auto', 'touch', 'signal', 'none'] as const) ?? DEFAULTS.reload,
+    reloadSignal: oneOf(input, 'reloadSignal', at, RELOAD_SIGNALS) ?? DEFAULTS.reloadSignal,
+    allowEmpty: optionalBoolean(input, 'allowEmpty', at) ?? DEFAULTS.allowEmpty,
+    agentsSource: optionalText(input, 'agentsSource', at) ?? DEFAULTS.agentsSource,
+  };
+}
+
+function optionalString(input: Record<string, unknown>, key: string, at: (k: string) => string): string | undefined {
+  const value = input[key];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw new ConfigError(`${at(key)} must be a string.`);
+  return value;
+}
+
+function optionalText(input: Record<string, unknown>, key: string, at: (k: string) => string): string | undefined {
+  const value = optionalString(input, key, at);
+  if (value !== undefined && value.trim() === '') throw new ConfigError(`${at(key)} must be a non-empty string.`);
+  return value?.trim();
+}
+
+function optionalInteger(input: Record<string, unknown>, key: string, at: (k: string) => string, min: number, max: number): number | undefined {
+  const value = input[key];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${at(key)} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}.`);
+  }
+  return value;
+}
+
+function optionalBoolean(input: Record<string, unknown>, key: string, at: (k: string) => string): boolean | undefined {
+  const value = input[key];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'boolean') throw new ConfigError(`${at(key)} must be true or false, got ${JSON.stringify(value)}.`);
+  return value;
+}
+
+function oneOf<T extends string>(input: Record<string, unknown>, key: string, at: (k: string) => string, allowed: readonly T[]): T | undefined {
+  const value = input[key];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+    throw new ConfigError(`${at(key)} must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}.`);
+  }
+  return value as T;
+}
+
+function optionalSsl(input: Record<string, unknown>, at: (k: string) => string): ConnectionSettings['ssl'] {
+  const value = input.ssl;
+  if (value === undefined || typeof value === 'boolean') return value;
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value as Record<string, unknown>;
+  throw new ConfigError(`${at('ssl')} must be true, false or an object of TLS options.`);
+}
+
+/** Channel names are identifiers: 1-63 characters, no NUL. They are quoted when used. */
+function optionalChannel(input: Record<string, unknown>, at: (k: string) => string): string | undefined {
+  const value = optionalText(input, 'channel', at);
+  if (value !== undefined && (value.length > 63 || value.includes('\0'))) {
+    throw new ConfigError(`${at('channel')} must be 1 to 63 characters.`);
+  }
+  return value;
+}
+
+function stripUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}

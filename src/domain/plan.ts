@@ -1,0 +1,81 @@
+import path from 'node:path';
+import type { FormatOption, LayoutOption } from '../config.js';
+import { decideReload, formatVersion, isModernHost, rosterFormatFor, type HostVersion, type ReloadAction, type ReloadOption } from './hostProfile.js';
+import { findInclude, isInsideIncludeRoots, type IncludeSite } from './include.js';
+import type { RenderOptions } from './render.js';
+
+/** What is known about the host: its version and its openclaw.json (path and parsed content). */
+export interface HostFacts {
+  version?: HostVersion;
+  configPath?: string;
+  /** Parsed openclaw.json, when it could be read. */
+  config?: unknown;
+  /** Extra directories `$include` may read (OPENCLAW_INCLUDE_ROOTS). */
+  includeRoots?: readonly string[];
+}
+
+/** The options that shape the output, as configured. */
+export interface OutputOptions {
+  outputPath?: string;
+  format: FormatOption;
+  layout: LayoutOption;
+  reload: ReloadOption;
+  reloadSignal: NodeJS.Signals;
+}
+
+/** The decided output: where, which shape, which reload, and what looked wrong. */
+export interface OutputPlan {
+  outputPath: string;
+  render: RenderOptions;
+  reload: ReloadAction;
+  include: IncludeSite;
+  /** Human-readable warnings about the setup (not fatal). */
+  warnings: string[];
+  /** One line describing the decisions, for the start-up log. */
+  summary: string;
+}
+
+/** File name used beside openclaw.json when no outputPath is configured. */
+export const DEFAULT_FILE_NAME = 'agents.json';
+
+/**
+ * Decides format, layout, reload and path from the options and the host facts (DESIGN §4–§5).
+ * Throws only when no output path can be derived at all.
+ */
+export function planOutput(options: OutputOptions, host: HostFacts): OutputPlan {
+  const configDir = host.configPath ? path.dirname(path.resolve(host.configPath)) : undefined;
+  const outputPath = options.outputPath
+    ? path.resolve(configDir ?? '.', options.outputPath)
+    : configDir
+      ? path.join(configDir, DEFAULT_FILE_NAME)
+      : undefined;
+  if (!outputPath) throw new Error('outputPath is not set and the location of openclaw.json is unknown; set outputPath.');
+
+  const warnings: string[] = [];
+  const include: IncludeSite =
+    host.configPath && host.config !== undefined ? findInclude(host.config, host.configPath, outputPath) : { found: false };
+  if (host.configPath && host.config !== undefined && !include.found) {
+    warnings.push(`${host.configPath} does not $include ${outputPath}: the gateway ignores this file until it does`);
+  }
+  if (host.configPath && !isInsideIncludeRoots(outputPath, host.configPath, host.includeRoots)) {
+    warnings.push(`${outputPath} is outside the directories $include may read (the directory of ${host.configPath} and OPENCLAW_INCLUDE_ROOTS)`);
+  }
+
+  const format = options.format === 'auto' ? rosterFormatFor(host.version) : options.format;
+  if (options.format !== 'auto' && host.version && options.format !== rosterFormatFor(host.version)) {
+    warnings.push(`format "${options.format}" is not the roster shape OpenClaw ${formatVersion(host.version)} expects (${rosterFormatFor(host.version)})`);
+  }
+  const layout = options.layout === 'auto' ? (include.found ? include.layout : 'root') : options.layout;
+  if (options.layout !== 'auto' && include.found && include.layout !== options.layout) {
+    warnings.push(`layout "${options.layout}" does not match how openclaw.json includes the file (${include.layout})`);
+  }
+  let reload = decideReload(options.reload, host.version, options.reloadSignal);
+  if (reload.kind === 'touch' && !host.configPath) {
+    warnings.push('reload "touch" needs the path of openclaw.json, which is unknown; no reload will happen');
+    reload = { kind: 'none', why: 'openclaw.json path unknown' };
+  }
+  const summary =
+    `host ${formatVersion(host.version)} (${isModernHost(host.version) ? 'watches included files' : 'watches openclaw.json only'}); ` +
+    `format ${format}, layout ${layout}, reload ${reload.kind} (${reload.why})`;
+  return { outputPath, render: { format, layout }, reload, include, warnings, summary };
+}

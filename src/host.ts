@@ -1,0 +1,40 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import JSON5 from 'json5';
+
+/** Where OpenClaw keeps openclaw.json: OPENCLAW_CONFIG_PATH, else the state dir, else ~/.openclaw. */
+export function defaultConfigPath(env: Record<string, string | undefined> = process.env): string {
+  if (env.OPENCLAW_CONFIG_PATH) return path.resolve(env.OPENCLAW_CONFIG_PATH);
+  const stateDir = env.OPENCLAW_STATE_DIR ?? path.join(env.HOME ?? os.homedir(), '.openclaw');
+  return path.join(stateDir, 'openclaw.json');
+}
+
+/** Reads and parses openclaw.json (JSON5, as OpenClaw reads it); undefined when absent or unreadable. */
+export function readOpenclawConfig(file: string): { config?: unknown; error?: string } {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    return { error: `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}` };
+  }
+  try {
+    return { config: JSON5.parse(text) };
+  } catch (error) {
+    return { error: `cannot parse ${file}: ${(error as Error).message}` };
+  }
+}
+
+/** Extra include roots from OPENCLAW_INCLUDE_ROOTS (path-list separated). */
+export function includeRootsFromEnv(env: Record<string, string | undefined> = process.env): string[] {
+  return (env.OPENCLAW_INCLUDE_ROOTS ?? '').split(path.delimiter).filter((p) => p.trim() !== '');
+}
+
+/** Parsed `~/.openclaw/postgres.json`, or undefined when absent or invalid. */
+export function readPostgresJson(home = os.homedir()): unknown {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(home, '.openclaw', 'postgres.json'), 'utf8'));
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,128 @@
+import { ConfigError, resolveSettings } from './config.js';
+import { resolveConnection } from './connection.js';
+import { parseHostVersion } from './domain/hostProfile.js';
+import { findInclude, findShadowedKeys, type ShadowedKey } from './domain/include.js';
+import { planOutput } from './domain/plan.js';
+import { parseAgentsSource } from './db/source.js';
+import { defaultConfigPath, includeRootsFromEnv, readOpenclawConfig, readPostgresJson } from './host.js';
+import { describeError, makeLogger } from './logger.js';
+import type { PluginApi, PluginService } from './openclaw.js';
+import { runPipeline, type RunningPipeline } from './pipeline.js';
+import { makeReloader } from './sinks/reload.js';
+
+/** Plugin id = service id = log prefix. */
+export const PLUGIN_ID = 'agent_config_sync';
+
+/** The one pipeline of this process, shared by every registration (register() may run many times). */
+interface Running {
+  key: string;
+  owner: object;
+  pipeline: RunningPipeline;
+}
+const SLOT = Symbol.for('agent_config_sync.running');
+const slots = globalThis as typeof globalThis & { [SLOT]?: Running };
+/** Shadowed keys already warned about in this process. */
+const warnedShadows = new Set<string>();
+
+/**
+ * The plugin's service. `start` resolves settings, connection and host facts, then starts the
+ * pipeline without waiting for the database; if this process already runs a pipeline with the same
+ * settings (the gateway re-registers plugins on hot reload), it adopts it instead of starting a
+ * second one. `stop` ends the pipeline it owns; it is safe before `start` and twice.
+ */
+export function createAgentConfigSyncService(api: PluginApi): PluginService {
+  const owner = {};
+  return {
+    id: PLUGIN_ID,
+    start() {
+      const log = makeLogger(api.logger);
+      let settings;
+      try {
+        settings = resolveSettings(api.pluginConfig, `plugins.entries.${PLUGIN_ID}.config`);
+      } catch (error) {
+        log.error(`not started: ${describeError(error)}`);
+        return;
+      }
+      try {
+        const openclaw = api.config as { channels?: { agent_chat?: unknown } } | undefined;
+        const connection = resolveConnection({
+          plugin: settings.connection,
+          agentChat: openclaw?.channels?.agent_chat,
+          postgresJson: readPostgresJson(),
+          env: process.env,
+        });
+        const secureLog = makeLogger(api.logger, connection.secrets);
+        const configPath = defaultConfigPath();
+        const read = readOpenclawConfig(configPath);
+        const host = {
+          version: parseHostVersion(api.runtime?.version),
+          configPath,
+          config: read.config,
+          includeRoots: includeRootsFromEnv(),
+        };
+        const plan = planOutput(settings, host);
+        const source = parseAgentsSource(settings.agentsSource);
+        const key = JSON.stringify([connection.description, settings, plan.outputPath, plan.render, plan.reload]);
+
+        const current = slots[SLOT];
+        if (current?.key === key) {
+          current.owner = owner;
+          secureLog.debug(`already running in this process; kept the running pipeline`);
+          return;
+        }
+        if (current) {
+          secureLog.info('settings changed; restarting the pipeline');
+          void current.pipeline.dispose();
+          delete slots[SLOT];
+        }
+        secureLog.info(`connection from ${connection.source}: ${connection.description}`);
+        if (read.error) secureLog.warn(read.error);
+        plan.warnings.forEach((w) => secureLog.warn(w));
+        secureLog.info(`writing ${plan.outputPath}; ${plan.summary}`);
+
+        const pipeline = runPipeline({
+          connection: connection.config,
+          channel: settings.channel,
+          agentsSource: source,
+          outputPath: plan.outputPath,
+          debounceMs: settings.debounceMs,
+          maxWaitMs: settings.maxWaitMs,
+          render: plan.render,
+          reload: makeReloader(plan.reload, { touchFile: configPath }, secureLog),
+          allowEmpty: settings.allowEmpty,
+          logger: secureLog,
+          onWritten: (written) => {
+            const site = readOpenclawConfig(configPath).config;
+            const shadowed = site === undefined ? [] : shadowedIn(site, configPath, plan.outputPath, written.text);
+            for (const s of shadowed) {
+              if (warnedShadows.has(s.path)) continue;
+              warnedShadows.add(s.path);
+              secureLog.warn(describeShadow(s, configPath));
+            }
+          },
+        });
+        slots[SLOT] = { key, owner, pipeline };
+      } catch (error) {
+        const what = error instanceof ConfigError ? 'not started' : 'failed to start';
+        log.error(`${what}: ${describeError(error)}`);
+      }
+    },
+    async stop() {
+      const current = slots[SLOT];
+      if (!current || current.owner !== owner) return;
+      delete slots[SLOT];
+      await current.pipeline.dispose();
+    },
+  };
+}
+
+function shadowedIn(config: unknown, configPath: string, outputPath: string, text: string): ShadowedKey[] {
+  return findShadowedKeys(findInclude(config, configPath, outputPath), JSON.parse(text) as unknown);
+}
+
+/** One warning line for a key openclaw.json also sets. */
+export function describeShadow(s: ShadowedKey, configPath: string): string {
+  return s.kind === 'overridden'
+    ? `${s.path} is set in ${configPath} (${JSON.stringify(s.theirs)}), which wins over the database value (${JSON.stringify(s.ours)}); remove it there to let the database decide`
+    : `${s.path} is an array in both ${configPath} and the database; OpenClaw concatenates them`;
+}
