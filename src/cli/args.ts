@@ -31,6 +31,18 @@ export const SYNC_FLAGS = {
   exec: { type: 'string' },
 } as const;
 
+/** Flags of `quickstart` (npm start). */
+export const QUICKSTART_FLAGS = {
+  'database-url': COMMON_FLAGS['database-url'],
+  output: COMMON_FLAGS.output,
+  format: COMMON_FLAGS.format,
+  layout: COMMON_FLAGS.layout,
+  'debounce-ms': SYNC_FLAGS['debounce-ms'],
+  'max-wait-ms': SYNC_FLAGS['max-wait-ms'],
+  verbose: COMMON_FLAGS.verbose,
+  help: COMMON_FLAGS.help,
+} as const;
+
 /** Flags of `migrate`. */
 export const MIGRATE_FLAGS = {
   'database-url': COMMON_FLAGS['database-url'],

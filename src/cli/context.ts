@@ -25,10 +25,10 @@ export function connectionFromFlags(flags: Flags, env: NodeJS.ProcessEnv = proce
 }
 
 /** What the CLI knows of the host: `--openclaw-config` (or the default openclaw.json if it exists) and its version. */
-export function hostFromFlags(flags: Flags, env: NodeJS.ProcessEnv = process.env): HostFacts {
+export function hostFromFlags(flags: Flags, env: NodeJS.ProcessEnv = process.env, useDefault = true): HostFacts {
   const given = textFlag(flags, 'openclaw-config');
   const fallback = defaultConfigPath(env);
-  const configPath = given ?? (fs.existsSync(fallback) ? fallback : undefined);
+  const configPath = given ?? (useDefault && fs.existsSync(fallback) ? fallback : undefined);
   const read = configPath ? readOpenclawConfig(configPath) : {};
   if (given && read.error) throw new UsageError(`--openclaw-config: ${read.error}`);
   const versionText = textFlag(flags, 'host-version');
@@ -40,7 +40,7 @@ export function hostFromFlags(flags: Flags, env: NodeJS.ProcessEnv = process.env
 }
 
 /** Builds the context of `sync` and `watch`. Throws UsageError for bad flags, ConfigError for no connection. */
-export function contextFromFlags(flags: Flags, env: NodeJS.ProcessEnv = process.env): CliContext {
+export function contextFromFlags(flags: Flags, env: NodeJS.ProcessEnv = process.env, useDefaultOpenclawConfig = true): CliContext {
   const settings = resolveSettings(
     dropUndefined({
       outputPath: textFlag(flags, 'output'),
@@ -55,7 +55,7 @@ export function contextFromFlags(flags: Flags, env: NodeJS.ProcessEnv = process.
     }),
     'flags',
   );
-  const host = hostFromFlags(flags, env);
+  const host = hostFromFlags(flags, env, useDefaultOpenclawConfig);
   if (!settings.outputPath && !host.configPath) {
     throw new UsageError('--output FILE is required (or --openclaw-config FILE, to write agents.json beside it).');
   }

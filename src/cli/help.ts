@@ -8,6 +8,7 @@ Commands:
   sync --once     read the database once, write the file if it changed (--dry-run, --diff)
   watch           keep the file in sync: LISTEN, coalesce, snapshot, write, reload
   migrate         create the tables, trigger functions and triggers (idempotent)
+  quickstart      embedded PostgreSQL + demo roster + watch into ./.openclaw-demo/agents.json (npm start)
 
 Connection: --database-url URL, else DATABASE_URL, else the PG* variables.
 Run "agent-config-sync <command> --help" for the flags of a command.
@@ -47,6 +48,16 @@ tables, writes atomically when the file changes, then reloads. Reconnects foreve
   --max-wait-ms N         longest a change waits under constant changes (default 2000)
   --channel NAME          LISTEN channel (default agent_config_changed)
   plus every flag of "sync" except --once, --dry-run, --diff
+`,
+  quickstart: `Usage: agent-config-sync quickstart [flags]      (what "npm start" runs)
+
+Starts an embedded PostgreSQL (data in ./.pgdata, a free port on 127.0.0.1), applies the migrations,
+seeds a demo roster when the tables are empty and watches into ./.openclaw-demo/agents.json.
+With DATABASE_URL / PG* set (or --database-url), uses that database instead. Ctrl-C stops everything.
+
+  -o, --output FILE       where to write (default ./.openclaw-demo/agents.json)
+  --database-url URL      use this database instead of the embedded one
+  --format F, --layout L, --debounce-ms N, --max-wait-ms N, -v/--verbose: as for "watch"
 `,
   migrate: `Usage: agent-config-sync migrate [flags]
 

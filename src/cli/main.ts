@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 import { ConfigError } from '../config.js';
 import { describeError } from '../logger.js';
-import { MIGRATE_FLAGS, parseFlags, SYNC_FLAGS, UsageError, type Flags } from './args.js';
+import { MIGRATE_FLAGS, parseFlags, QUICKSTART_FLAGS, SYNC_FLAGS, UsageError, type Flags } from './args.js';
 import { HELP } from './help.js';
 import { migrateCommand } from './migrate.js';
+import { quickstart } from './quickstart.js';
 import { syncOnce, watch } from './sync.js';
 
 /** Exit code for a bad flag or value (EX_USAGE). */
@@ -27,6 +28,7 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   migrate: { flags: MIGRATE_FLAGS, run: migrateCommand },
+  quickstart: { flags: QUICKSTART_FLAGS, run: quickstart },
 };
 
 /** Runs the CLI with `argv` (without node and script); resolves with the exit code. */

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# agent-config-sync installer: applies sql/*.sql with psql (one transaction, stops at the first error).
+# Connection from the usual PG* variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE) or -d.
+# Idempotent: running it twice changes nothing.
+set -euo pipefail
+
+usage() {
+  cat <<'USAGE'
+Usage: agent-install.sh [-d|--database NAME] [--verify-only] [--help]
+
+Applies the agent-config-sync SQL (tables if missing, notify triggers on agents and
+agent_system_config, seed max_spawn_depth = 5) with psql, using PG* environment variables.
+
+  -d, --database NAME   database to install into (default: $PGDATABASE, else psql's default)
+      --verify-only     change nothing; check that the tables, functions and triggers exist
+  -h, --help            this text
+
+Exit codes: 0 ok, 1 install failed or schema incomplete, 64 bad usage.
+USAGE
+}
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+sql_dir="$here/sql"
+verify_only=false
+database="${PGDATABASE:-}"
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -d|--database)
+      [ $# -ge 2 ] && [ -n "$2" ] || { echo "agent-install.sh: $1 needs a database name" >&2; exit 64; }
+      database="$2"; shift 2 ;;
+    --database=*) database="${1#*=}"; shift ;;
+    --verify-only) verify_only=true; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "agent-install.sh: unknown option '$1' (allowed: -d/--database NAME, --verify-only, --help)" >&2; exit 64 ;;
+  esac
+done
+
+command -v psql >/dev/null 2>&1 || { echo "agent-install.sh: psql not found (install the PostgreSQL client)" >&2; exit 1; }
+
+psql_args=(-X -q -v ON_ERROR_STOP=1)
+[ -n "$database" ] && psql_args+=(-d "$database")
+
+if $verify_only; then
+  missing="$(psql "${psql_args[@]}" -At <<'SQL'
+SELECT label FROM (VALUES
+  ('table agents', to_regclass('agents') IS NOT NULL),
+  ('table agent_system_config', to_regclass('agent_system_config') IS NOT NULL),
+  ('function notify_agent_config_changed', to_regprocedure('notify_agent_config_changed()') IS NOT NULL),
+  ('function notify_system_config_changed', to_regprocedure('notify_system_config_changed()') IS NOT NULL),
+  ('trigger agent_config_changed on agents', EXISTS (SELECT 1 FROM pg_trigger WHERE NOT tgisinternal AND tgname = 'agent_config_changed' AND tgrelid = to_regclass('agents'))),
+  ('trigger agent_config_changed_truncate on agents', EXISTS (SELECT 1 FROM pg_trigger WHERE NOT tgisinternal AND tgname = 'agent_config_changed_truncate' AND tgrelid = to_regclass('agents'))),
+  ('trigger system_config_changed on agent_system_config', EXISTS (SELECT 1 FROM pg_trigger WHERE NOT tgisinternal AND tgname = 'system_config_changed' AND tgrelid = to_regclass('agent_system_config'))),
+  ('trigger system_config_changed_truncate on agent_system_config', EXISTS (SELECT 1 FROM pg_trigger WHERE NOT tgisinternal AND tgname = 'system_config_changed_truncate' AND tgrelid = to_regclass('agent_system_config')))
+) AS expected(label, found) WHERE NOT found;
+SQL
+)"
+  if [ -n "$missing" ]; then
+    echo "agent-install.sh: schema incomplete, missing:" >&2
+    printf '  %s\n' "$missing" >&2
+    echo "run agent-install.sh without --verify-only to install" >&2
+    exit 1
+  fi
+  echo "agent-install.sh: schema complete${database:+ in $database}"
+  exit 0
+fi
+
+files=("$sql_dir"/*.sql)
+[ -e "${files[0]}" ] || { echo "agent-install.sh: no SQL files in $sql_dir" >&2; exit 1; }
+args=()
+for file in "${files[@]}"; do args+=(-f "$file"); done
+psql "${psql_args[@]}" --single-transaction "${args[@]}"
+echo "agent-install.sh: applied $(printf '%s ' "${files[@]##*/}")${database:+to $database}"
