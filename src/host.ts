@@ -38,3 +38,28 @@ export function readPostgresJson(home = os.homedir()): unknown {
     return undefined;
   }
 }
+
+/** OpenClaw stamps the version that last wrote openclaw.json into `meta.lastTouchedVersion`. */
+export function lastTouchedVersion(config: unknown): string | undefined {
+  const meta = (config as { meta?: { lastTouchedVersion?: unknown } } | undefined)?.meta;
+  return typeof meta?.lastTouchedVersion === 'string' ? meta.lastTouchedVersion : undefined;
+}
+
+/**
+ * The version of the openclaw package this process was started from (`process.argv[1]` is its
+ * `openclaw.mjs`): the fallback for hosts whose plugin API has no `runtime.version`.
+ */
+export function runningOpenclawVersion(entry: string | undefined = process.argv[1]): string | undefined {
+  if (!entry) return undefined;
+  let dir = path.dirname(path.resolve(entry));
+  for (let i = 0; i < 4; i += 1) {
+    try {
+      const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
+      if (manifest.name === 'openclaw' && typeof manifest.version === 'string') return manifest.version;
+    } catch {
+      // no package.json here: look one level up
+    }
+    dir = path.dirname(dir);
+  }
+  return undefined;
+}

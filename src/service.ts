@@ -4,7 +4,7 @@ import { parseHostVersion } from './domain/hostProfile.js';
 import { findInclude, findShadowedKeys, type ShadowedKey } from './domain/include.js';
 import { planOutput } from './domain/plan.js';
 import { parseAgentsSource } from './db/source.js';
-import { defaultConfigPath, includeRootsFromEnv, readOpenclawConfig, readPostgresJson } from './host.js';
+import { defaultConfigPath, includeRootsFromEnv, lastTouchedVersion, readOpenclawConfig, readPostgresJson, runningOpenclawVersion } from './host.js';
 import { describeError, makeLogger } from './logger.js';
 import type { PluginApi, PluginService } from './openclaw.js';
 import { runPipeline, type RunningPipeline } from './pipeline.js';
@@ -55,7 +55,11 @@ export function createAgentConfigSyncService(api: PluginApi): PluginService {
         const configPath = defaultConfigPath();
         const read = readOpenclawConfig(configPath);
         const host = {
-          version: parseHostVersion(api.runtime?.version),
+          // runtime.version where the API has it, else what last wrote openclaw.json, else the package we run in.
+          version:
+            parseHostVersion(api.runtime?.version) ??
+            parseHostVersion(lastTouchedVersion(read.config)) ??
+            parseHostVersion(runningOpenclawVersion()),
           configPath,
           config: read.config,
           includeRoots: includeRootsFromEnv(),

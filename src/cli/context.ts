@@ -3,7 +3,7 @@ import { resolveSettings, type SyncSettings } from '../config.js';
 import { resolveConnection, type ResolvedConnection } from '../connection.js';
 import { parseHostVersion } from '../domain/hostProfile.js';
 import { planOutput, type HostFacts, type OutputPlan } from '../domain/plan.js';
-import { defaultConfigPath, includeRootsFromEnv, readOpenclawConfig } from '../host.js';
+import { defaultConfigPath, includeRootsFromEnv, lastTouchedVersion, readOpenclawConfig } from '../host.js';
 import { consoleLogger, makeLogger, type Logger } from '../logger.js';
 import { parseAgentsSource, type AgentsSource } from '../db/source.js';
 import { choiceFlag, msFlag, textFlag, UsageError, type Flags } from './args.js';
@@ -71,11 +71,6 @@ export function contextFromFlags(flags: Flags, env: NodeJS.ProcessEnv = process.
   return { settings, connection, source, plan, host, log };
 }
 
-/** OpenClaw stamps the version that last wrote openclaw.json into `meta.lastTouchedVersion`. */
-function lastTouchedVersion(config: unknown): string | undefined {
-  const meta = (config as { meta?: { lastTouchedVersion?: unknown } } | undefined)?.meta;
-  return typeof meta?.lastTouchedVersion === 'string' ? meta.lastTouchedVersion : undefined;
-}
 
 function dropUndefined(value: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined));

@@ -128,10 +128,18 @@ function keepOneDefault(agents: Agent[], problems: Problem[]): Agent[] {
 
 /** Deterministic row order: by serial id when present, then by raw name. */
 function compareRows(a: AgentRow, b: AgentRow): number {
-  const ia = typeof a.id === 'number' ? a.id : Number.POSITIVE_INFINITY;
-  const ib = typeof b.id === 'number' ? b.id : Number.POSITIVE_INFINITY;
+  const ia = numericId(a.id);
+  const ib = numericId(b.id);
   if (ia !== ib) return ia < ib ? -1 : 1;
   return compareText(String(a.name), String(b.name));
+}
+
+/** Serial ids arrive as numbers (int4) or digit strings (int8 / bigserial from a view). */
+function numericId(id: unknown): number {
+  if (typeof id === 'number' && Number.isFinite(id)) return id;
+  if (typeof id === 'bigint') return Number(id);
+  if (typeof id === 'string' && /^-?\d+$/.test(id)) return Number(id);
+  return Number.POSITIVE_INFINITY;
 }
 
 function rowKey(row: AgentRow): string {

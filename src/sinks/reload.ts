@@ -52,7 +52,10 @@ export function makeReloader(
     case 'touch': {
       const file = target.touchFile;
       if (file === undefined) throw new Error('reload "touch" needs the path of openclaw.json.');
-      return async () => touchMtime(file);
+      return async () => {
+        touchMtime(file);
+        log.info(`reload: touched ${file} (mtime only) so the host re-reads its includes`);
+      };
     }
     case 'signal': {
       const pid = target.pid ?? ownPid;
@@ -63,6 +66,7 @@ export function makeReloader(
           return;
         }
         kill(pid, action.signal);
+        log.info(`reload: sent ${action.signal} to pid ${pid}`);
       };
     }
   }
