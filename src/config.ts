@@ -1,3 +1,4 @@
+import { parseAgentsSource } from './db/source.js';
 import type { ReloadOption } from './domain/hostProfile.js';
 import type { Layout, RosterFormat } from './domain/types.js';
 
@@ -108,7 +109,7 @@ export function resolveSettings(raw: unknown, where = 'config'): SyncSettings {
     reload: oneOf(input, 'reload', at, ['auto', 'touch', 'signal', 'none'] as const) ?? DEFAULTS.reload,
     reloadSignal: oneOf(input, 'reloadSignal', at, RELOAD_SIGNALS) ?? DEFAULTS.reloadSignal,
     allowEmpty: optionalBoolean(input, 'allowEmpty', at) ?? DEFAULTS.allowEmpty,
-    agentsSource: optionalText(input, 'agentsSource', at) ?? DEFAULTS.agentsSource,
+    agentsSource: optionalAgentsSource(input, at) ?? DEFAULTS.agentsSource,
   };
 }
 
@@ -155,6 +156,18 @@ function optionalSsl(input: Record<string, unknown>, at: (k: string) => string):
   if (value === undefined || typeof value === 'boolean') return value;
   if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value as Record<string, unknown>;
   throw new ConfigError(`${at('ssl')} must be true, false or an object of TLS options.`);
+}
+
+/** A table, view or set-returning function name (DESIGN §6), checked here so a bad one fails as a setting. */
+function optionalAgentsSource(input: Record<string, unknown>, at: (k: string) => string): string | undefined {
+  const value = optionalText(input, 'agentsSource', at);
+  if (value === undefined) return undefined;
+  try {
+    parseAgentsSource(value);
+  } catch (error) {
+    throw new ConfigError(`${at('agentsSource')}: ${(error as Error).message.replace(/^agentsSource: /, '')}`);
+  }
+  return value;
 }
 
 /** Channel names are identifiers: 1-63 characters, no NUL. They are quoted when used. */

@@ -41,13 +41,20 @@ export function hostFromFlags(flags: Flags, env: NodeJS.ProcessEnv = process.env
 
 /** Builds the context of `sync` and `watch`. Throws UsageError for bad flags, ConfigError for no connection. */
 export function contextFromFlags(flags: Flags, env: NodeJS.ProcessEnv = process.env, useDefaultOpenclawConfig = true): CliContext {
+  const sourceText = textFlag(flags, 'agents-source');
+  let source: AgentsSource;
+  try {
+    source = parseAgentsSource(sourceText ?? 'agents');
+  } catch (error) {
+    throw new UsageError(`--agents-source: ${(error as Error).message.replace(/^agentsSource: /, '')}`);
+  }
   const settings = resolveSettings(
     dropUndefined({
       outputPath: textFlag(flags, 'output'),
       format: choiceFlag(flags, 'format', ['auto', 'entries', 'list'] as const),
       layout: choiceFlag(flags, 'layout', ['auto', 'root', 'section'] as const),
       channel: textFlag(flags, 'channel'),
-      agentsSource: textFlag(flags, 'agents-source'),
+      agentsSource: sourceText,
       allowEmpty: flags['allow-empty'] === true ? true : undefined,
       debounceMs: msFlag(flags, 'debounce-ms'),
       maxWaitMs: msFlag(flags, 'max-wait-ms'),
@@ -61,16 +68,9 @@ export function contextFromFlags(flags: Flags, env: NodeJS.ProcessEnv = process.
   }
   const connection = connectionFromFlags(flags, env);
   const log = makeLogger(consoleLogger(flags.verbose === true), connection.secrets);
-  let source: AgentsSource;
-  try {
-    source = parseAgentsSource(settings.agentsSource);
-  } catch (error) {
-    throw new UsageError(`--agents-source: ${(error as Error).message.replace(/^agentsSource: /, '')}`);
-  }
   const plan = planOutput({ ...settings, reloadSignal: settings.reloadSignal }, host);
   return { settings, connection, source, plan, host, log };
 }
-
 
 function dropUndefined(value: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined));

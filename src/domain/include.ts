@@ -29,7 +29,8 @@ export function isInsideIncludeRoots(file: string, configPath: string, extraRoot
   const target = path.resolve(file);
   return roots.some((root) => {
     const rel = path.relative(root, target);
-    return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+    // A name such as `..agents.json` is inside; only a leading `..` path segment leaves the root.
+    return rel !== '' && rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel);
   });
 }
 

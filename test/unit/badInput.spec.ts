@@ -1,0 +1,359 @@
+import { describe, expect, it } from 'vitest';
+import { rowsToAgents, normalizeAgentId } from '../../src/domain/agents.js';
+import { checkForHost } from '../../src/domain/hostRules.js';
+import { renderSnapshot } from '../../src/domain/render.js';
+import { SYSTEM_CONFIG_RULES, systemConfigToDefaults } from '../../src/domain/systemConfig.js';
+import type { AgentRow, Layout, ModelSpec, Problem, RosterFormat, Snapshot, SystemConfigRow } from '../../src/domain/types.js';
+
+/**
+ * Bad-input corpus (DESIGN §3): every row goes through the pure domain (renderSnapshot), and for
+ * each case the exact outcome is asserted, the problems reported (or their absence), and that the
+ * text is JSON the host accepts in both roster formats and both layouts.
+ */
+
+const FORMATS: RosterFormat[] = ['entries', 'list'];
+const LAYOUTS: Layout[] = ['root', 'section'];
+const COLUMNS = ['id', 'fallback_models', 'allowed_subagents', 'is_default', 'instance_type'];
+
+/** A control agent present in every case, so a bad row never takes the good ones with it. */
+const CONTROL: AgentRow = { id: 1, name: 'main', model: 'anthropic/claude-sonnet-4', instance_type: 'primary' };
+
+function agent(id: number, name: unknown, model: unknown, extra: Partial<AgentRow> = {}): AgentRow {
+  return { id, name, model, fallback_models: null, allowed_subagents: null, is_default: false, instance_type: 'primary', ...extra };
+}
+
+function setting(key: unknown, value: unknown, value_type: unknown = 'integer'): SystemConfigRow {
+  return { key, value, value_type };
+}
+
+interface Case {
+  name: string;
+  agents?: AgentRow[];
+  system?: SystemConfigRow[];
+  /** Exact ids in the roster, sorted. */
+  ids: string[];
+  /** Exact model of some ids. */
+  models?: Record<string, ModelSpec>;
+  /** Exact subagents.allowAgents of some ids; null = no subagents key. */
+  allow?: Record<string, string[] | null>;
+  /** Ids marked `default: true` in the list roster (exactly these). */
+  defaults?: string[];
+  /** Exact `agents.defaults.subagents`, or undefined for no `defaults` key at all. */
+  subagentDefaults?: Record<string, number>;
+  /** 'none', or one entry per expected problem: substrings that one message must all contain. */
+  problems: 'none' | string[][];
+}
+
+const LONG = 'a'.repeat(200);
+
+const CASES: Case[] = [
+  // ── agent_system_config: type, range, NULL, value_type, unknown keys ──
+  { name: 'a valid max_spawn_depth', system: [setting('max_spawn_depth', '3')], ids: ['main'], subagentDefaults: { maxSpawnDepth: 3 }, problems: 'none' },
+  { name: "max_spawn_depth '3.5' (non-integer)", system: [setting('max_spawn_depth', '3.5')], ids: ['main'], problems: [['max_spawn_depth', '"3.5"', 'not an integer', 'skipped']] },
+  { name: "max_spawn_depth '' (empty)", system: [setting('max_spawn_depth', '')], ids: ['main'], problems: [['max_spawn_depth', '""', 'not an integer']] },
+  { name: "max_spawn_depth 'abc'", system: [setting('max_spawn_depth', 'abc')], ids: ['main'], problems: [['max_spawn_depth', '"abc"', 'not an integer']] },
+  { name: 'max_spawn_depth NULL value', system: [setting('max_spawn_depth', null)], ids: ['main'], problems: [['max_spawn_depth', 'null', 'not an integer']] },
+  { name: "max_spawn_depth '1e1' (exponent is not an integer text)", system: [setting('max_spawn_depth', '1e1')], ids: ['main'], problems: [['max_spawn_depth', 'not an integer']] },
+  { name: 'max_spawn_depth 0 → clamped to 1', system: [setting('max_spawn_depth', '0')], ids: ['main'], subagentDefaults: { maxSpawnDepth: 1 }, problems: [['max_spawn_depth', '"0"', 'out of range (1-5)', 'clamped to 1']] },
+  { name: 'max_spawn_depth -3 → clamped to 1', system: [setting('max_spawn_depth', '-3')], ids: ['main'], subagentDefaults: { maxSpawnDepth: 1 }, problems: [['max_spawn_depth', 'clamped to 1']] },
+  { name: 'max_spawn_depth 9 → clamped to 5', system: [setting('max_spawn_depth', '9')], ids: ['main'], subagentDefaults: { maxSpawnDepth: 5 }, problems: [['max_spawn_depth', '"9"', 'clamped to 5']] },
+  { name: 'max_spawn_depth beyond 2^53 → clamped to 5', system: [setting('max_spawn_depth', '99999999999999999999')], ids: ['main'], subagentDefaults: { maxSpawnDepth: 5 }, problems: [['max_spawn_depth', 'clamped to 5']] },
+  { name: 'max_spawn_depth at the upper bound 5 (no clamp)', system: [setting('max_spawn_depth', '5')], ids: ['main'], subagentDefaults: { maxSpawnDepth: 5 }, problems: 'none' },
+  { name: 'max_children_per_agent 0 → clamped to 1', system: [setting('max_children_per_agent', '0')], ids: ['main'], subagentDefaults: { maxChildrenPerAgent: 1 }, problems: [['max_children_per_agent', 'out of range (1-20)', 'clamped to 1']] },
+  { name: 'max_children_per_agent 21 → clamped to 20', system: [setting('max_children_per_agent', '21')], ids: ['main'], subagentDefaults: { maxChildrenPerAgent: 20 }, problems: [['max_children_per_agent', '"21"', 'clamped to 20']] },
+  { name: 'max_children_per_agent 20 is in range', system: [setting('max_children_per_agent', '20')], ids: ['main'], subagentDefaults: { maxChildrenPerAgent: 20 }, problems: 'none' },
+  { name: "max_children_per_agent '2.5' (non-integer)", system: [setting('max_children_per_agent', '2.5')], ids: ['main'], problems: [['max_children_per_agent', 'not an integer', 'skipped']] },
+  { name: 'max_concurrent_subagents 0 → skipped (not clamped)', system: [setting('max_concurrent_subagents', '0')], ids: ['main'], problems: [['max_concurrent_subagents', '"0"', 'out of range (>= 1)', 'skipped']] },
+  { name: 'max_concurrent_subagents -1 → skipped', system: [setting('max_concurrent_subagents', '-1')], ids: ['main'], problems: [['max_concurrent_subagents', 'skipped']] },
+  { name: 'max_concurrent_subagents 1000 (no upper bound)', system: [setting('max_concurrent_subagents', '1000')], ids: ['main'], subagentDefaults: { maxConcurrent: 1000 }, problems: 'none' },
+  { name: "max_concurrent_subagents 'many'", system: [setting('max_concurrent_subagents', 'many')], ids: ['main'], problems: [['max_concurrent_subagents', '"many"', 'not an integer']] },
+  { name: "value_type 'text' on an integer key", system: [setting('max_spawn_depth', '3', 'text')], ids: ['main'], problems: [['max_spawn_depth', 'value_type "text"', 'integer', 'skipped']] },
+  { name: "value_type 'boolean' on an integer key", system: [setting('max_concurrent_subagents', '3', 'boolean')], ids: ['main'], problems: [['max_concurrent_subagents', 'value_type "boolean"']] },
+  { name: 'value_type NULL on an integer key', system: [setting('max_children_per_agent', '3', null)], ids: ['main'], problems: [['max_children_per_agent', 'value_type']] },
+  { name: "value_type 'INTEGER' / 'int' are accepted", system: [setting('max_spawn_depth', '2', 'INTEGER'), setting('max_children_per_agent', '4', 'int')], ids: ['main'], subagentDefaults: { maxSpawnDepth: 2, maxChildrenPerAgent: 4 }, problems: 'none' },
+  { name: 'an unknown key (ignored silently)', system: [setting('favourite_colour', 'blue', 'text'), setting('max_depth', 'abc', 'integer')], ids: ['main'], problems: 'none' },
+  { name: 'a key differing only in case is unknown (ignored silently)', system: [setting('MAX_SPAWN_DEPTH', '3')], ids: ['main'], problems: 'none' },
+  { name: 'a non-text key (ignored silently)', system: [setting(42, '3'), setting(null, '3')], ids: ['main'], problems: 'none' },
+  { name: 'all three keys, one bad among them', system: [setting('max_children_per_agent', '7'), setting('max_spawn_depth', 'x'), setting('max_concurrent_subagents', '4')], ids: ['main'], subagentDefaults: { maxConcurrent: 4, maxChildrenPerAgent: 7 }, problems: [['max_spawn_depth', 'not an integer']] },
+
+  // ── agents: model ──
+  { name: 'NULL model', agents: [agent(7, 'writer', null)], ids: ['main'], problems: [['id=7', '"writer"', 'model is NULL', 'not exported']] },
+  { name: 'empty model', agents: [agent(7, 'writer', '')], ids: ['main'], problems: [['id=7', '"writer"', 'model is empty']] },
+  { name: 'whitespace model', agents: [agent(7, 'writer', '  \t ')], ids: ['main'], problems: [['id=7', 'model is empty']] },
+  { name: 'non-string model (number)', agents: [agent(7, 'writer', 42)], ids: ['main'], problems: [['id=7', '"writer"', 'model is not text (number)']] },
+  { name: 'non-string model (object)', agents: [agent(7, 'writer', { primary: 'x' })], ids: ['main'], problems: [['id=7', 'model is not text (object)']] },
+  { name: 'model with surrounding spaces is trimmed', agents: [agent(7, 'writer', '  openai/gpt-5  ')], ids: ['main', 'writer'], models: { writer: 'openai/gpt-5' }, problems: 'none' },
+
+  // ── agents: ids ──
+  { name: 'an upper-case name is normalised', agents: [agent(7, 'Writer', 'm')], ids: ['main', 'writer'], problems: 'none' },
+  { name: 'a name with surrounding spaces is trimmed', agents: [agent(7, '  Critic  ', 'm')], ids: ['critic', 'main'], problems: 'none' },
+  { name: 'a name with an inner space', agents: [agent(7, 'my agent', 'm')], ids: ['main'], problems: [['id=7', '"my agent"', 'not a valid agent id', 'skipped']] },
+  { name: "a path-like name '../x'", agents: [agent(7, '../x', 'm')], ids: ['main'], problems: [['id=7', '"../x"', 'not a valid agent id']] },
+  { name: "a name with a slash 'a/b'", agents: [agent(7, 'a/b', 'm')], ids: ['main'], problems: [['id=7', '"a/b"', 'not a valid agent id']] },
+  { name: "a name with a backslash 'a\\\\b'", agents: [agent(7, 'a\\b', 'm')], ids: ['main'], problems: [['id=7', 'not a valid agent id']] },
+  { name: "a name starting with '-' or '_'", agents: [agent(7, '-x', 'm'), agent(8, '_y', 'm')], ids: ['main'], problems: [['id=7', '"-x"'], ['id=8', '"_y"']] },
+  { name: 'a unicode name', agents: [agent(7, 'ünïcødé', 'm'), agent(8, 'agent🤖', 'm')], ids: ['main'], problems: [['id=7', 'not a valid agent id'], ['id=8', 'not a valid agent id']] },
+  { name: 'a 200-character name', agents: [agent(7, LONG, 'm')], ids: ['main'], problems: [['id=7', 'not a valid agent id', '…']] },
+  { name: 'a 64-character name is kept, 65 is not', agents: [agent(7, 'b'.repeat(64), 'm'), agent(8, 'c'.repeat(65), 'm')], ids: ['b'.repeat(64), 'main'], problems: [['id=8', 'not a valid agent id']] },
+  { name: 'an empty name', agents: [agent(7, '', 'm')], ids: ['main'], problems: [['id=7', '(name "")', 'not a valid agent id']] },
+  { name: 'a NULL name', agents: [agent(7, null, 'm')], ids: ['main'], problems: [['id=7', '(name null)', 'not a valid agent id']] },
+  { name: 'a non-text name', agents: [agent(7, 12, 'm')], ids: ['main'], problems: [['id=7', 'not a valid agent id']] },
+  { name: 'a row without a serial id is named by its name', agents: [{ name: 'bad name', model: 'm' }], ids: ['main'], problems: [['agents row name="bad name"', 'not a valid agent id']] },
+  {
+    name: 'duplicate ids after normalisation: the lowest serial id is kept',
+    agents: [agent(9, ' MAIN ', 'other/model'), agent(4, 'Helper', 'h/first'), agent(3, 'helper', 'h/kept')],
+    ids: ['helper', 'main'],
+    models: { main: CONTROL.model as string, helper: 'h/kept' },
+    problems: [['id=9', '" MAIN "', 'agent id "main" is already used by', 'id=1', 'skipped'], ['id=4', '"Helper"', 'already used by', 'id=3']],
+  },
+
+  // ── agents: arrays ──
+  {
+    name: 'NULL and empty elements in fallback_models',
+    agents: [agent(7, 'writer', 'p', { fallback_models: ['f1', null, 'f2', '  ', 'f1'] })],
+    ids: ['main', 'writer'],
+    models: { writer: { primary: 'p', fallbacks: ['f1', 'f2'] } },
+    problems: [['id=7', 'fallback_models[2] is NULL', 'dropped'], ['id=7', 'fallback_models[4]', 'not valid']],
+  },
+  { name: 'fallback_models all NULL → plain string model', agents: [agent(7, 'writer', 'p', { fallback_models: [null] })], ids: ['main', 'writer'], models: { writer: 'p' }, problems: [['id=7', 'fallback_models[1] is NULL']] },
+  { name: 'fallback_models empty → plain string model', agents: [agent(7, 'writer', 'p', { fallback_models: [] })], ids: ['main', 'writer'], models: { writer: 'p' }, problems: 'none' },
+  { name: 'fallback_models keeps priority order', agents: [agent(7, 'writer', 'p', { fallback_models: ['z/last', 'a/first'] })], ids: ['main', 'writer'], models: { writer: { primary: 'p', fallbacks: ['z/last', 'a/first'] } }, problems: 'none' },
+  { name: 'fallback_models not an array', agents: [agent(7, 'writer', 'p', { fallback_models: 'f1' })], ids: ['main', 'writer'], models: { writer: 'p' }, problems: [['id=7', 'fallback_models is not an array']] },
+  {
+    name: 'NULL and invalid elements in allowed_subagents',
+    agents: [agent(7, 'writer', 'p', { allowed_subagents: ['Main', null, '../etc', ' * ', 'critic', 'main'] })],
+    ids: ['main', 'writer'],
+    allow: { writer: ['*', 'critic', 'main'], main: null },
+    problems: [['id=7', 'allowed_subagents[2] is NULL'], ['id=7', 'allowed_subagents[3]', '"../etc"', 'not valid']],
+  },
+  { name: 'allowed_subagents with only NULL → no subagents key', agents: [agent(7, 'writer', 'p', { allowed_subagents: [null] })], ids: ['main', 'writer'], allow: { writer: null }, problems: [['id=7', 'allowed_subagents[1] is NULL']] },
+
+  // ── agents: default, instance_type, empty roster ──
+  {
+    name: 'several is_default: only the first by id keeps it',
+    agents: [agent(7, 'zeta', 'm', { is_default: true }), agent(8, 'alpha', 'm', { is_default: true }), agent(9, 'beta', 'm', { is_default: true })],
+    ids: ['alpha', 'beta', 'main', 'zeta'],
+    defaults: ['alpha'],
+    problems: [['3 rows have is_default', 'alpha, beta, zeta', 'only "alpha"']],
+  },
+  { name: "is_default that is not boolean true (e.g. 't')", agents: [agent(7, 'writer', 'm', { is_default: 't' })], ids: ['main', 'writer'], defaults: [], problems: 'none' },
+  { name: "instance_type 'peer' is left out silently", agents: [agent(7, 'peer1', 'm', { instance_type: 'peer' })], ids: ['main'], problems: 'none' },
+  { name: "instance_type 'observer' (any other) is left out silently", agents: [agent(7, 'obs', 'm', { instance_type: 'observer' })], ids: ['main'], problems: 'none' },
+  { name: "instance_type ' Subagent ' is exported", agents: [agent(7, 'sub', 'm', { instance_type: ' Subagent ' })], ids: ['main', 'sub'], problems: 'none' },
+  { name: 'instance_type NULL is exported (treated as a missing column)', agents: [agent(7, 'nulltype', 'm', { instance_type: null })], ids: ['main', 'nulltype'], problems: 'none' },
+  { name: "a 'peer' with a bad name is left out without a problem", agents: [agent(7, '../peer', null, { instance_type: 'peer' })], ids: ['main'], problems: 'none' },
+];
+
+/** The roster of a rendered file, whatever its shape. */
+function readRoster(text: string, format: RosterFormat, layout: Layout) {
+  const parsed = JSON.parse(text) as Record<string, unknown>;
+  const agents = (layout === 'root' ? parsed.agents : parsed) as Record<string, unknown>;
+  const byId = new Map<string, Record<string, unknown>>();
+  if (format === 'entries') {
+    for (const [id, body] of Object.entries(agents.entries as Record<string, Record<string, unknown>>)) byId.set(id, body);
+  } else {
+    for (const item of agents.list as Record<string, unknown>[]) byId.set(item.id as string, item);
+  }
+  return { agents, byId, ids: [...byId.keys()] };
+}
+
+describe('bad input through renderSnapshot', () => {
+  it('has a corpus of at least 30 cases', () => {
+    expect(CASES.length).toBeGreaterThanOrEqual(30);
+  });
+
+  for (const c of CASES) {
+    describe(c.name, () => {
+      const snapshot: Snapshot = { agents: [CONTROL, ...(c.agents ?? [])], systemConfig: c.system ?? [], columns: COLUMNS };
+
+      it('can report exactly the expected problems', () => {
+        const { problems } = renderSnapshot(snapshot, { format: 'entries', layout: 'root' });
+        if (c.problems === 'none') {
+          expect(problems).toEqual([]);
+          return;
+        }
+        expect(problems).toHaveLength(c.problems.length);
+        for (const parts of c.problems) {
+          const match = problems.find((p) => parts.every((s) => p.message.includes(s)));
+          expect(match, `a problem containing ${JSON.stringify(parts)} in ${JSON.stringify(problems.map((p) => p.message))}`).toBeDefined();
+        }
+        expect(new Set(problems.map((p) => p.key)).size).toBe(problems.length);
+      });
+
+      for (const format of FORMATS) {
+        for (const layout of LAYOUTS) {
+          it(`can render a file the host accepts (${format}, ${layout}) with the expected roster`, () => {
+            const rendered = renderSnapshot(snapshot, { format, layout });
+            expect(checkForHost(rendered.text, format, layout)).toEqual([]);
+            const { agents, byId, ids } = readRoster(rendered.text, format, layout);
+            expect(ids).toEqual(c.ids);
+            expect(rendered.agentCount).toBe(c.ids.length);
+            for (const [id, model] of Object.entries(c.models ?? {})) expect(byId.get(id)?.model).toEqual(model);
+            for (const [id, allow] of Object.entries(c.allow ?? {})) {
+              if (allow === null) expect(byId.get(id)).not.toHaveProperty('subagents');
+              else expect(byId.get(id)?.subagents).toEqual({ allowAgents: allow });
+            }
+            if (c.subagentDefaults === undefined) expect(agents).not.toHaveProperty('defaults');
+            else expect(agents.defaults).toEqual({ subagents: c.subagentDefaults });
+            if (format === 'list') {
+              const marked = [...byId.entries()].filter(([, a]) => a.default === true).map(([id]) => id);
+              if (c.defaults) expect(marked).toEqual(c.defaults);
+              else expect(marked).toEqual([]);
+            } else {
+              for (const body of byId.values()) expect(body).not.toHaveProperty('default');
+              if (ids.length > 1) expect(agents.ownership).toBe('explicit');
+              else expect(agents).not.toHaveProperty('ownership');
+            }
+          });
+        }
+      }
+    });
+  }
+
+  it('can render zero agents as an empty roster the host accepts, without problems', () => {
+    for (const format of FORMATS) {
+      for (const layout of LAYOUTS) {
+        const snapshot: Snapshot = { agents: [agent(2, 'p', 'm', { instance_type: 'peer' })], systemConfig: [], columns: COLUMNS };
+        const rendered = renderSnapshot(snapshot, { format, layout });
+        expect(rendered.problems).toEqual([]);
+        expect(rendered.agentCount).toBe(0);
+        expect(checkForHost(rendered.text, format, layout)).toEqual([]);
+        const { agents, ids } = readRoster(rendered.text, format, layout);
+        expect(ids).toEqual([]);
+        expect(agents).not.toHaveProperty('ownership');
+        expect(JSON.parse(rendered.text)).toEqual(layout === 'root' ? { agents: format === 'entries' ? { entries: {} } : { list: [] } } : format === 'entries' ? { entries: {} } : { list: [] });
+      }
+    }
+  });
+
+  it('can render a snapshot with no rows at all', () => {
+    const rendered = renderSnapshot({ agents: [], systemConfig: [], columns: [] }, { format: 'list', layout: 'root' });
+    expect(rendered.text).toBe('{\n  "agents": {\n    "list": []\n  }\n}\n');
+    expect(rendered.problems).toEqual([]);
+  });
+});
+
+describe('the pure pieces under renderSnapshot', () => {
+  it.each([
+    ['Main', 'main'],
+    ['  ops-2_b ', 'ops-2_b'],
+    ['9lives', '9lives'],
+    ['../x', undefined],
+    ['a b', undefined],
+    ['', undefined],
+    ['   ', undefined],
+    [null, undefined],
+    [undefined, undefined],
+    [7, undefined],
+    ['é', undefined],
+    ['x'.repeat(64), 'x'.repeat(64)],
+    ['x'.repeat(65), undefined],
+  ])('can normalise the agent name %j to %j', (raw, expected) => {
+    expect(normalizeAgentId(raw)).toBe(expected);
+  });
+
+  it('can key problems by row, so the same bad row keeps the same key across reads', () => {
+    const rows = [agent(7, '../x', 'm'), agent(8, 'ok', null)];
+    const first = rowsToAgents(rows).problems.map((p: Problem) => p.key);
+    const second = rowsToAgents([...rows].reverse()).problems.map((p: Problem) => p.key);
+    expect(first).toHaveLength(2);
+    expect(new Set(second)).toEqual(new Set(first));
+    const other = rowsToAgents([agent(9, '../x', 'm')]).problems.map((p: Problem) => p.key);
+    expect(first).not.toContain(other[0]);
+  });
+
+  it('can whitelist exactly the three keys of DESIGN §3', () => {
+    expect(Object.keys(SYSTEM_CONFIG_RULES).sort()).toEqual(['max_children_per_agent', 'max_concurrent_subagents', 'max_spawn_depth']);
+    const all = systemConfigToDefaults([setting('max_spawn_depth', '2'), setting('max_concurrent_subagents', '3'), setting('max_children_per_agent', '4')]);
+    expect(all).toEqual({ defaults: { subagents: { maxSpawnDepth: 2, maxConcurrent: 3, maxChildrenPerAgent: 4 } }, problems: [] });
+  });
+
+  it('can leave defaults empty when no key is usable', () => {
+    expect(systemConfigToDefaults([setting('max_spawn_depth', 'x')]).defaults).toEqual({});
+  });
+});
+
+/** A small seeded PRNG, so a failing shuffle can be replayed. */
+function mulberry32(seed: number): () => number {
+  return () => {
+    seed |= 0;
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function shuffle<T>(items: readonly T[], random: () => number): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i -= 1) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
+
+describe('determinism', () => {
+  const agents: AgentRow[] = [
+    CONTROL,
+    agent(2, 'zulu', 'z/m', { fallback_models: ['z/f2', 'z/f1'], allowed_subagents: ['main', 'alpha', '*'] }),
+    agent(3, 'Alpha', 'a/m', { is_default: true }),
+    agent(4, 'mike', 'm/m', { is_default: true, allowed_subagents: ['zulu', 'alpha'] }),
+    agent(5, 'alpha', 'dup/m'),
+    agent(6, 'bad name', 'x'),
+    agent(7, 'peer', 'p', { instance_type: 'peer' }),
+    agent(8, 'nomodel', null),
+    agent(9, 'echo', 'e/m', { fallback_models: [null, 'e/f'] }),
+  ];
+  const system: SystemConfigRow[] = [
+    setting('max_children_per_agent', '50'),
+    setting('max_spawn_depth', '2'),
+    setting('max_concurrent_subagents', '3'),
+    setting('unknown', 'x', 'text'),
+  ];
+
+  for (const format of FORMATS) {
+    for (const layout of LAYOUTS) {
+      it(`can render shuffled rows to byte-identical text (${format}, ${layout})`, () => {
+        const reference = renderSnapshot({ agents, systemConfig: system, columns: COLUMNS }, { format, layout });
+        const random = mulberry32(42);
+        for (let i = 0; i < 25; i += 1) {
+          const shuffled = renderSnapshot(
+            { agents: shuffle(agents, random), systemConfig: shuffle(system, random), columns: COLUMNS },
+            { format, layout },
+          );
+          expect(shuffled.text).toBe(reference.text);
+          expect(new Set(shuffled.problems.map((p) => p.key))).toEqual(new Set(reference.problems.map((p) => p.key)));
+        }
+        expect(checkForHost(reference.text, format, layout)).toEqual([]);
+        const { ids, byId } = readRoster(reference.text, format, layout);
+        expect(ids).toEqual(['alpha', 'echo', 'main', 'mike', 'zulu']);
+        expect(byId.get('alpha')?.model).toBe('a/m');
+        expect(byId.get('zulu')?.subagents).toEqual({ allowAgents: ['*', 'alpha', 'main'] });
+        expect(byId.get('mike')?.subagents).toEqual({ allowAgents: ['alpha', 'zulu'] });
+        expect(byId.get('zulu')?.model).toEqual({ primary: 'z/m', fallbacks: ['z/f2', 'z/f1'] });
+      });
+    }
+  }
+
+  it('can end the text with exactly one newline and indent by 2 spaces, keys in a fixed order', () => {
+    const { text } = renderSnapshot({ agents, systemConfig: system, columns: COLUMNS }, { format: 'list', layout: 'root' });
+    expect(text.endsWith('}\n')).toBe(true);
+    expect(text.endsWith('\n\n')).toBe(false);
+    expect(text).toBe(`${JSON.stringify(JSON.parse(text), null, 2)}\n`);
+    const lines = text.split('\n');
+    expect(lines[1]).toBe('  "agents": {');
+    expect(lines[2]).toBe('    "defaults": {');
+    for (const line of lines) expect(line.match(/^ */)![0].length % 2).toBe(0);
+    expect(text).not.toContain('\t');
+    const parsed = JSON.parse(text) as { agents: { list: Record<string, unknown>[]; defaults: { subagents: Record<string, number> } } };
+    expect(Object.keys(parsed.agents)).toEqual(['defaults', 'list']);
+    expect(Object.keys(parsed.agents.defaults.subagents)).toEqual(['maxSpawnDepth', 'maxConcurrent', 'maxChildrenPerAgent']);
+    expect(parsed.agents.defaults.subagents.maxChildrenPerAgent).toBe(20);
+    expect(Object.keys(parsed.agents.list.find((a) => a.id === 'alpha')!)).toEqual(['id', 'default', 'model']);
+    expect(Object.keys(parsed.agents.list.find((a) => a.id === 'mike')!)).toEqual(['id', 'model', 'subagents']);
+
+    const entries = JSON.parse(renderSnapshot({ agents, systemConfig: system, columns: COLUMNS }, { format: 'entries', layout: 'section' }).text) as Record<string, unknown>;
+    expect(Object.keys(entries)).toEqual(['defaults', 'ownership', 'entries']);
+  });
+});

@@ -1,0 +1,272 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, DEFAULTS, resolveSettings } from '../../src/config.js';
+import { APPLICATION_NAME, resolveConnection, type ConnectionInputs } from '../../src/connection.js';
+import { parseAgentsSource } from '../../src/db/source.js';
+
+const WHERE = 'plugins.entries.agent_config_sync.config';
+
+/** Runs fn and returns the ConfigError it throws (fails the test when it throws nothing or something else). */
+function configError(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return error as ConfigError;
+  }
+  throw new Error('expected a ConfigError, nothing was thrown');
+}
+
+describe('resolveSettings', () => {
+  it.each([[undefined], [null], [{}]])('can apply every default to %j', (raw) => {
+    expect(resolveSettings(raw, WHERE)).toEqual({
+      connection: {},
+      outputPath: undefined,
+      channel: 'agent_config_changed',
+      debounceMs: 250,
+      maxWaitMs: 2000,
+      format: 'auto',
+      layout: 'auto',
+      reload: 'auto',
+      reloadSignal: 'SIGUSR1',
+      allowEmpty: false,
+      agentsSource: 'agents',
+    });
+  });
+
+  it('can keep DEFAULTS in line with DESIGN §6', () => {
+    expect(DEFAULTS).toMatchObject({ debounceMs: 250, maxWaitMs: 2000, allowEmpty: false, reloadSignal: 'SIGUSR1', agentsSource: 'agents' });
+  });
+
+  it('can accept every option set to an allowed value', () => {
+    const settings = resolveSettings(
+      {
+        connectionString: ' postgres://u@h/db ',
+        outputPath: '/cfg/agents.json',
+        channel: 'fleet_changed',
+        debounceMs: 0,
+        maxWaitMs: 0,
+        format: 'list',
+        layout: 'section',
+        reload: 'signal',
+        reloadSignal: 'SIGHUP',
+        allowEmpty: true,
+        agentsSource: 'fleet.get_agent_export_rows()',
+        host: 'db',
+        port: 5433,
+        database: 'nova',
+        user: 'nova',
+        password: ' spaces kept ',
+        ssl: { rejectUnauthorized: false },
+      },
+      WHERE,
+    );
+    expect(settings).toEqual({
+      connection: { connectionString: 'postgres://u@h/db', host: 'db', port: 5433, database: 'nova', user: 'nova', password: ' spaces kept ', ssl: { rejectUnauthorized: false } },
+      outputPath: '/cfg/agents.json',
+      channel: 'fleet_changed',
+      debounceMs: 0,
+      maxWaitMs: 0,
+      format: 'list',
+      layout: 'section',
+      reload: 'signal',
+      reloadSignal: 'SIGHUP',
+      allowEmpty: true,
+      agentsSource: 'fleet.get_agent_export_rows()',
+    });
+  });
+
+  // Each bad value: the key that must be named and what must be said about what is allowed.
+  const bad: [string, unknown, string, string][] = [
+    ['an unknown key', { outputpath: '/x' }, `${WHERE}.outputpath is not a known option`, 'allowed: connectionString'],
+    ['a config that is not an object', 'postgres://x', WHERE, 'must be an object'],
+    ['a config that is an array', [], WHERE, 'must be an object'],
+    ['a negative debounceMs', { debounceMs: -1 }, `${WHERE}.debounceMs`, 'integer from 0 to 600000, got -1'],
+    ['a string debounceMs', { debounceMs: '250' }, `${WHERE}.debounceMs`, 'integer from 0 to 600000, got "250"'],
+    ['a fractional debounceMs', { debounceMs: 2.5 }, `${WHERE}.debounceMs`, 'integer from 0 to 600000'],
+    ['a NaN debounceMs', { debounceMs: Number.NaN }, `${WHERE}.debounceMs`, 'integer from 0 to 600000'],
+    ['a negative maxWaitMs', { maxWaitMs: -5 }, `${WHERE}.maxWaitMs`, 'integer from 0 to 3600000'],
+    ['maxWaitMs < debounceMs', { debounceMs: 500, maxWaitMs: 100 }, `${WHERE}.maxWaitMs (100)`, `must be >= ${WHERE}.debounceMs (500)`],
+    ['maxWaitMs below the default debounceMs', { maxWaitMs: 100 }, `${WHERE}.maxWaitMs (100)`, 'must be >= '],
+    ['a format not in the enum', { format: 'keyed' }, `${WHERE}.format`, 'must be one of auto, entries, list, got "keyed"'],
+    ['a layout not in the enum', { layout: 'nested' }, `${WHERE}.layout`, 'must be one of auto, root, section'],
+    ['a reload not in the enum', { reload: 'restart' }, `${WHERE}.reload`, 'must be one of auto, touch, signal, none'],
+    ['a reload that is not a string', { reload: true }, `${WHERE}.reload`, 'must be one of auto, touch, signal, none'],
+    ['reloadSignal SIGKILL', { reloadSignal: 'SIGKILL' }, `${WHERE}.reloadSignal`, 'must be one of SIGUSR1, SIGUSR2, SIGHUP, got "SIGKILL"'],
+    ['reloadSignal SIGTERM', { reloadSignal: 'SIGTERM' }, `${WHERE}.reloadSignal`, 'must be one of SIGUSR1, SIGUSR2, SIGHUP'],
+    ['reloadSignal as a number', { reloadSignal: 10 }, `${WHERE}.reloadSignal`, 'must be one of'],
+    ['allowEmpty as a string', { allowEmpty: 'yes' }, `${WHERE}.allowEmpty`, 'must be true or false'],
+    ['an empty outputPath', { outputPath: '  ' }, `${WHERE}.outputPath`, 'must be a non-empty string'],
+    ['a channel longer than 63 characters', { channel: 'c'.repeat(64) }, `${WHERE}.channel`, 'must be 1 to 63 characters'],
+    ['a port out of range', { port: 70000 }, `${WHERE}.port`, 'integer from 1 to 65535'],
+    ['a non-string password', { password: 1234 }, `${WHERE}.password`, 'must be a string'],
+    ['ssl as a string', { ssl: 'require' }, `${WHERE}.ssl`, 'must be true, false or an object'],
+    ['agentsSource with a statement after it', { agentsSource: 'agents; DROP TABLE x' }, `${WHERE}.agentsSource`, 'allowed: name, schema.name, name() or schema.name()'],
+    ['agentsSource with a WHERE clause', { agentsSource: 'agents WHERE true' }, `${WHERE}.agentsSource`, 'is not a table, view or function name'],
+    ['agentsSource with a comment', { agentsSource: 'agents--' }, `${WHERE}.agentsSource`, 'is not a table, view or function name'],
+    ['agentsSource calling with arguments', { agentsSource: "get_rows('x')" }, `${WHERE}.agentsSource`, 'allowed:'],
+    ['an empty agentsSource', { agentsSource: '' }, `${WHERE}.agentsSource`, 'must be a non-empty string'],
+  ];
+  for (const [name, raw, key, allowed] of bad) {
+    it(`can refuse ${name}, naming the key and what is allowed`, () => {
+      const error = configError(() => resolveSettings(raw, WHERE));
+      expect(error.message).toContain(key);
+      expect(error.message).toContain(allowed);
+    });
+  }
+
+  it('can name the key with the prefix it is given', () => {
+    expect(configError(() => resolveSettings({ format: 'x' }, 'flags')).message).toMatch(/^flags\.format must be one of/);
+  });
+
+  it('can accept maxWaitMs equal to debounceMs', () => {
+    expect(resolveSettings({ debounceMs: 700, maxWaitMs: 700 })).toMatchObject({ debounceMs: 700, maxWaitMs: 700 });
+  });
+});
+
+describe('resolveConnection', () => {
+  const PASSWORD = 'S3cret!pw';
+  const full = { host: 'chat-db', port: 5434, database: 'chat', user: 'chatter', password: PASSWORD };
+
+  const order: { name: string; inputs: ConnectionInputs; source: string; description: string; config: Record<string, unknown> }[] = [
+    {
+      name: 'the plugin config first',
+      inputs: {
+        plugin: { connectionString: `postgres://plug:${encodeURIComponent(PASSWORD)}@plug-db:6543/plugdb` },
+        agentChat: full,
+        postgresJson: { host: 'file-db', database: 'f' },
+        env: { DATABASE_URL: 'postgres://env@env-db/envdb' },
+      },
+      source: 'plugin config',
+      description: 'plug@plug-db:6543/plugdb',
+      config: { connectionString: `postgres://plug:${encodeURIComponent(PASSWORD)}@plug-db:6543/plugdb` },
+    },
+    {
+      name: 'plugin host/database/user/password',
+      inputs: { plugin: { host: 'p', database: 'pd', user: 'pu', password: PASSWORD }, agentChat: full },
+      source: 'plugin config',
+      description: 'pu@p:5432/pd',
+      config: { host: 'p', database: 'pd', user: 'pu', password: PASSWORD },
+    },
+    {
+      name: 'channels.agent_chat when the plugin config names no server',
+      inputs: { plugin: { password: 'x' }, agentChat: full, postgresJson: { host: 'file-db', database: 'f' }, env: { PGHOST: 'env-db' } },
+      source: 'channels.agent_chat',
+      description: 'chatter@chat-db:5434/chat',
+      config: full,
+    },
+    {
+      name: '~/.openclaw/postgres.json (flat keys, aliases, port as text) after agent_chat',
+      inputs: { agentChat: { enabled: true }, postgresJson: { host: 'file-db', port: '5499', dbname: 'fdb', username: 'fu', password: PASSWORD }, env: { PGHOST: 'env-db' } },
+      source: '~/.openclaw/postgres.json',
+      description: 'fu@file-db:5499/fdb',
+      config: { host: 'file-db', port: 5499, database: 'fdb', user: 'fu', password: PASSWORD },
+    },
+    {
+      name: 'postgres.json with a url',
+      inputs: { postgresJson: { url: `postgresql://fu:${PASSWORD}@file-db/fdb` } },
+      source: '~/.openclaw/postgres.json',
+      description: 'fu@file-db:5432/fdb',
+      config: { connectionString: `postgresql://fu:${PASSWORD}@file-db/fdb` },
+    },
+    {
+      name: 'DATABASE_URL last, before PG*',
+      inputs: { postgresJson: 'not an object', env: { DATABASE_URL: `postgres://eu:${PASSWORD}@env-db:5440/edb`, PGHOST: 'pg-host' } },
+      source: 'environment',
+      description: 'eu@env-db:5440/edb',
+      config: { connectionString: `postgres://eu:${PASSWORD}@env-db:5440/edb` },
+    },
+    {
+      name: 'PG* variables',
+      inputs: { env: { PGHOST: 'pg-host', PGPORT: '5441', PGDATABASE: 'pgdb', PGUSER: 'pgu', PGPASSWORD: PASSWORD } },
+      source: 'environment',
+      description: 'pgu@pg-host:5441/pgdb',
+      config: { host: 'pg-host', port: 5441, database: 'pgdb', user: 'pgu', password: PASSWORD },
+    },
+  ];
+
+  for (const c of order) {
+    it(`can pick ${c.name}`, () => {
+      const resolved = resolveConnection(c.inputs);
+      expect(resolved.source).toBe(c.source);
+      expect(resolved.description).toBe(c.description);
+      expect(resolved.description).not.toContain(PASSWORD);
+      expect(resolved.description).not.toContain(encodeURIComponent(PASSWORD));
+      expect(resolved.config).toEqual({ ...c.config, application_name: 'agent_config_sync' });
+      if (JSON.stringify(c.config).includes('S3cret')) expect(resolved.secrets).toContain(PASSWORD);
+    });
+  }
+
+  it('can name its connections agent_config_sync', () => {
+    expect(APPLICATION_NAME).toBe('agent_config_sync');
+  });
+
+  it('can hide a percent-encoded password and the whole URL', () => {
+    const url = 'postgres://u:p%40ss%2Fw@h/db';
+    const resolved = resolveConnection({ plugin: { connectionString: url } });
+    expect(resolved.secrets).toEqual(expect.arrayContaining(['p@ss/w', url]));
+    expect(resolved.description).toBe('u@h:5432/db');
+  });
+
+  it('can describe a key=value connection string without showing it', () => {
+    const resolved = resolveConnection({ plugin: { connectionString: `host=db password=${PASSWORD}` } });
+    expect(resolved.description).toBe('(connection string)');
+  });
+
+  it.each([
+    ['nothing at all', {}],
+    ['empty sources', { plugin: {}, agentChat: {}, postgresJson: {}, env: {} }],
+    ['only credentials, no server', { plugin: { user: 'u', password: 'p' }, agentChat: { user: 'u' }, postgresJson: { password: 'p' }, env: { PGUSER: 'u', PGPASSWORD: 'p' } }],
+    ['blank values', { agentChat: { host: '  ', database: '' }, env: { DATABASE_URL: '' } }],
+  ] as [string, ConnectionInputs][])('can refuse %s with a clear error listing the places looked at', (_name, inputs) => {
+    const error = configError(() => resolveConnection(inputs));
+    expect(error.message).toContain('no PostgreSQL connection configured');
+    for (const place of ['plugins.entries.agent_config_sync.config', 'channels.agent_chat', '~/.openclaw/postgres.json', 'DATABASE_URL', 'PGHOST']) {
+      expect(error.message).toContain(place);
+    }
+  });
+});
+
+describe('parseAgentsSource', () => {
+  it.each([
+    ['agents', '"agents"'],
+    ['Agents', '"agents"'],
+    ['  agents  ', '"agents"'],
+    ['public.agents', '"public"."agents"'],
+    ['agent_export_v2', '"agent_export_v2"'],
+    ['get_agent_export_rows()', '"get_agent_export_rows"()'],
+    ['fleet.Get_Rows()', '"fleet"."get_rows"()'],
+    ['"My Agents"', '"My Agents"'],
+    ['"Fleet"."Agents"', '"Fleet"."Agents"'],
+    ['"we""ird"', '"we""ird"'],
+    ['"x; DROP TABLE y"', '"x; DROP TABLE y"'],
+    ['"a""; DROP TABLE x; --"', '"a""; DROP TABLE x; --"'],
+    ['rows$1', '"rows$1"'],
+  ])('can quote %j as %s', (text, sql) => {
+    expect(parseAgentsSource(text)).toEqual({ sql, text: text.trim() });
+  });
+
+  it.each([
+    ['agents; DROP TABLE x'],
+    ['agents;'],
+    ['agents WHERE 1=1'],
+    ['agents--'],
+    ['agents/*x*/'],
+    ['agents"; DROP TABLE x; --'],
+    ['"unterminated'],
+    ['""'],
+    ['a.b.c'],
+    ['get_rows(1)'],
+    ["get_rows('x')"],
+    ['get_rows() x'],
+    ['1agents'],
+    ['$agents'],
+    ['agents)'],
+    ['sch.'],
+    ['.agents'],
+    [''],
+    ['agents, pg_shadow'],
+    ['(SELECT 1)'],
+  ])('can refuse %j', (text) => {
+    expect(() => parseAgentsSource(text)).toThrow(/is not a table, view or function name \(allowed: name, schema\.name, name\(\) or schema\.name\(\)\)/);
+  });
+});

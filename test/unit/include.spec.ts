@@ -1,0 +1,119 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { includeRootsFromEnv } from '../../src/host.js';
+import { findInclude, findShadowedKeys, isInsideIncludeRoots, type IncludeSite } from '../../src/domain/include.js';
+
+const CONFIG = '/cfg/openclaw.json';
+const OUT = '/cfg/agents.json';
+
+describe('findInclude', () => {
+  const table: { name: string; config: unknown; output?: string; expected: IncludeSite }[] = [
+    { name: 'a root include (only $include)', config: { $include: './agents.json' }, expected: { found: true, layout: 'root', siblings: {} } },
+    {
+      name: 'a root include with siblings',
+      config: { $include: 'agents.json', gateway: { mode: 'local' }, agents: { defaults: { subagents: { maxSpawnDepth: 2 } } } },
+      expected: { found: true, layout: 'root', siblings: { gateway: { mode: 'local' }, agents: { defaults: { subagents: { maxSpawnDepth: 2 } } } } },
+    },
+    { name: 'a root include in an array', config: { $include: ['./models.json', './agents.json'] }, expected: { found: true, layout: 'root', siblings: {} } },
+    { name: 'a root include by absolute path', config: { $include: OUT }, expected: { found: true, layout: 'root', siblings: {} } },
+    { name: 'a section include', config: { gateway: {}, agents: { $include: './agents.json' } }, expected: { found: true, layout: 'section', siblings: {} } },
+    {
+      name: 'a section include with siblings',
+      config: { agents: { $include: './agents.json', defaults: { workspace: '~/w' }, list: [{ id: 'ops' }] } },
+      expected: { found: true, layout: 'section', siblings: { defaults: { workspace: '~/w' }, list: [{ id: 'ops' }] } },
+    },
+    { name: 'a section include when the root includes another file', config: { $include: './models.json', agents: { $include: './agents.json' } }, expected: { found: true, layout: 'section', siblings: {} } },
+    { name: 'an include in a sub-directory', config: { agents: { $include: './conf.d/agents.json' } }, output: '/cfg/conf.d/agents.json', expected: { found: true, layout: 'section', siblings: {} } },
+    { name: 'an include of another file', config: { agents: { $include: './other.json' } }, expected: { found: false } },
+    { name: 'an include of the same name in another directory', config: { $include: './sub/agents.json' }, expected: { found: false } },
+    { name: 'an include deeper than agents (not a site we write)', config: { models: { $include: './agents.json' } }, expected: { found: false } },
+    { name: 'a non-string $include', config: { $include: 42 }, expected: { found: false } },
+    { name: 'no include at all', config: { agents: { list: [] } }, expected: { found: false } },
+    { name: 'a config that is not an object', config: ['agents.json'], expected: { found: false } },
+    { name: 'a NULL config', config: null, expected: { found: false } },
+  ];
+  for (const c of table) {
+    it(`can find ${c.name}`, () => {
+      expect(findInclude(c.config, CONFIG, c.output ?? OUT)).toEqual(c.expected);
+    });
+  }
+});
+
+describe('isInsideIncludeRoots', () => {
+  const table: [string, string, string[], boolean][] = [
+    ['a file beside openclaw.json', OUT, [], true],
+    ['a file in a sub-directory', '/cfg/conf.d/agents.json', [], true],
+    ['a name that starts with two dots', '/cfg/..agents.json', [], true],
+    ['a ".." escape', '/cfg/../etc/agents.json', [], false],
+    ['a deeper ".." escape', '/cfg/sub/../../x.json', [], false],
+    ['the parent directory itself', '/', [], false],
+    ['the config directory itself', '/cfg', [], false],
+    ['a sibling directory sharing a prefix', '/cfgx/agents.json', [], false],
+    ['a file elsewhere', '/srv/agents.json', [], false],
+    ['a file in an extra root', '/srv/agents.json', ['/srv'], true],
+    ['a file in an extra root with a trailing slash', '/srv/fleet/agents.json', ['/srv/'], true],
+    ['a file in the second extra root', '/opt/x/agents.json', ['/srv', '/opt/x'], true],
+    ['a ".." escape from an extra root', '/srv/../etc/agents.json', ['/srv'], false],
+    ['a file in none of the extra roots', '/etc/agents.json', ['/srv', '/opt'], false],
+  ];
+  for (const [name, file, roots, expected] of table) {
+    it(`can tell ${name} is ${expected ? 'inside' : 'outside'}`, () => {
+      expect(isInsideIncludeRoots(file, CONFIG, roots)).toBe(expected);
+    });
+  }
+
+  it('can read extra roots from OPENCLAW_INCLUDE_ROOTS', () => {
+    const roots = includeRootsFromEnv({ OPENCLAW_INCLUDE_ROOTS: ['/srv', '', '/opt/x'].join(path.delimiter) });
+    expect(roots).toEqual(['/srv', '/opt/x']);
+    expect(includeRootsFromEnv({})).toEqual([]);
+    expect(isInsideIncludeRoots('/opt/x/agents.json', CONFIG, roots)).toBe(true);
+    expect(isInsideIncludeRoots('/opt/agents.json', CONFIG, roots)).toBe(false);
+  });
+});
+
+describe('findShadowedKeys', () => {
+  const ours = {
+    agents: {
+      defaults: { subagents: { maxSpawnDepth: 5, maxConcurrent: 3 } },
+      ownership: 'explicit',
+      entries: { main: { model: 'db/model' }, ops: { model: 'db/ops' } },
+    },
+  };
+
+  it('can report a sibling scalar that overrides the DB value (root layout)', () => {
+    const site = findInclude({ $include: './agents.json', agents: { defaults: { subagents: { maxSpawnDepth: 2 } } } }, CONFIG, OUT);
+    expect(findShadowedKeys(site, ours)).toEqual([{ path: 'agents.defaults.subagents.maxSpawnDepth', kind: 'overridden', ours: 5, theirs: 2 }]);
+  });
+
+  it('can report overridden agent fields and ownership (section layout)', () => {
+    const site = findInclude({ agents: { $include: './agents.json', ownership: 'legacy', entries: { main: { model: 'json/model', workspace: '/w' }, other: { model: 'x' } } } }, CONFIG, OUT);
+    expect(findShadowedKeys(site, ours.agents)).toEqual([
+      { path: 'agents.entries.main.model', kind: 'overridden', ours: 'db/model', theirs: 'json/model' },
+      { path: 'agents.ownership', kind: 'overridden', ours: 'explicit', theirs: 'legacy' },
+    ]);
+  });
+
+  it('can report arrays that are concatenated', () => {
+    const site = findInclude({ agents: { $include: './agents.json', list: [{ id: 'legacy' }] } }, CONFIG, OUT);
+    const file = { list: [{ id: 'main', model: 'm' }] };
+    expect(findShadowedKeys(site, file)).toEqual([{ path: 'agents.list', kind: 'concatenated', ours: file.list, theirs: [{ id: 'legacy' }] }]);
+  });
+
+  it('can report an object replaced by a scalar, and a scalar by an object, as overridden', () => {
+    const site = findInclude({ agents: { $include: './agents.json', defaults: 'none', entries: { main: { model: { primary: 'p', fallbacks: [] } } } } }, CONFIG, OUT);
+    expect(findShadowedKeys(site, ours.agents)).toEqual([
+      { path: 'agents.defaults', kind: 'overridden', ours: ours.agents.defaults, theirs: 'none' },
+      { path: 'agents.entries.main.model', kind: 'overridden', ours: 'db/model', theirs: { primary: 'p', fallbacks: [] } },
+    ]);
+  });
+
+  it('can find nothing when siblings set only other keys', () => {
+    const site = findInclude({ $include: './agents.json', gateway: { mode: 'local' }, agents: { defaults: { workspace: '~/w' } } }, CONFIG, OUT);
+    expect(site.found).toBe(true);
+    expect(findShadowedKeys(site, ours)).toEqual([]);
+  });
+
+  it('can find nothing when the file is not included', () => {
+    expect(findShadowedKeys({ found: false }, ours)).toEqual([]);
+  });
+});
