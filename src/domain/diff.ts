@@ -13,14 +13,16 @@ export function diffJson(before: unknown, after: unknown, path = ''): Change[] {
   if (!isObject(before) && !isObject(after)) {
     return JSON.stringify(before) === JSON.stringify(after) ? [] : [{ path, before, after }];
   }
-  // At least one side is an object: compare leaves, the other side counting as empty.
+  // An object replaced by a scalar or an array (or the other way round), e.g. `model` gaining
+  // fallbacks: one change of the whole value reads better than its leaves.
+  if (before !== undefined && after !== undefined && isObject(before) !== isObject(after)) {
+    return [{ path, before, after }];
+  }
+  // Both objects, or one side missing: compare leaves, the missing side counting as empty.
   const a = isObject(before) ? before : {};
   const b = isObject(after) ? after : {};
-  const replaced: Change[] = [];
-  if (!isObject(before) && before !== undefined) replaced.push({ path, before, after: undefined });
-  if (!isObject(after) && after !== undefined) replaced.push({ path, before: undefined, after });
   const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
-  return [...replaced, ...keys.flatMap((key) => diffJson(a[key], b[key], path ? `${path}.${key}` : key))];
+  return keys.flatMap((key) => diffJson(a[key], b[key], path ? `${path}.${key}` : key));
 }
 
 /** `agents.entries.beta.model: "a" → "b"`; `(none)` for a missing side. */
