@@ -52,6 +52,27 @@ export const MIGRATE_FLAGS = {
   help: COMMON_FLAGS.help,
 } as const;
 
+/** Flags of `status`: what decides the file and its shape, as for `sync`. */
+export const STATUS_FLAGS = {
+  'database-url': COMMON_FLAGS['database-url'],
+  output: COMMON_FLAGS.output,
+  format: COMMON_FLAGS.format,
+  layout: COMMON_FLAGS.layout,
+  'agents-source': COMMON_FLAGS['agents-source'],
+  'openclaw-config': COMMON_FLAGS['openclaw-config'],
+  'host-version': COMMON_FLAGS['host-version'],
+  json: COMMON_FLAGS.json,
+  verbose: COMMON_FLAGS.verbose,
+  help: COMMON_FLAGS.help,
+} as const;
+
+/** Flags of `doctor`. */
+export const DOCTOR_FLAGS = {
+  ...STATUS_FLAGS,
+  channel: COMMON_FLAGS.channel,
+  'timeout-ms': { type: 'string' },
+} as const;
+
 type FlagSpec = Record<string, { type: 'string' | 'boolean'; short?: string }>;
 export type Flags = Record<string, string | boolean | undefined>;
 
@@ -64,13 +85,20 @@ export class UsageError extends ConfigError {
 export function parseFlags(argv: string[], spec: FlagSpec, command: string): Flags {
   try {
     const { values, positionals } = parseArgs({ args: argv, options: spec, strict: true, allowPositionals: true });
-    if (positionals.length > 0) throw new UsageError(`${command}: unexpected argument "${positionals[0]}" (see --help).`);
+    // main prefixes every message with the command, so messages here do not repeat it.
+    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}" (see "${command} --help").`);
     return values as Flags;
   } catch (error) {
     if (error instanceof UsageError) throw error;
     // parseArgs messages already name the flag ("Unknown option '--x'").
-    throw new UsageError(`${command}: ${(error as Error).message.replace(/\. To specify.*$/s, '')} (see --help).`);
+    const message = (error as Error).message.replace(/\. To specify.*$/s, '');
+    const allowed = (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? ` (allowed: ${flagList(spec)})` : '';
+    throw new UsageError(`${message}${allowed} (see "${command} --help").`);
   }
+}
+
+function flagList(spec: FlagSpec): string {
+  return Object.keys(spec).map((name) => `--${name}`).join(', ');
 }
 
 /** A non-negative integer flag in milliseconds. */

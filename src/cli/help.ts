@@ -8,11 +8,14 @@ Commands:
   sync --once     read the database once, write the file if it changed (--dry-run, --diff)
   watch           keep the file in sync: LISTEN, coalesce, snapshot, write, reload
   migrate         create the tables, trigger functions and triggers (idempotent)
+  status          the file on disk against what the database renders now (exit 2 when they differ)
+  doctor          check the whole chain: database, triggers, LISTEN, output path, $include, host shape
   quickstart      embedded PostgreSQL + demo roster + watch into ./.openclaw-demo/agents.json (npm start)
 
 Connection: --database-url URL, else DATABASE_URL, else the PG* variables.
 Run "agent-config-sync <command> --help" for the flags of a command.
-Exit codes: 0 ok, 1 failure (one line on stderr), 2 --diff found a change, 64 bad flag or value.
+Exit codes: 0 ok, 1 failure (one line on stderr; doctor: a check failed), 2 --diff or status found a
+difference, 64 bad flag or value.
 `,
   sync: `Usage: agent-config-sync sync --once [flags]
 
@@ -68,5 +71,54 @@ Running it twice changes nothing; existing tables, columns and rows are kept.
                           exit 1 and list what is missing when something is
   --database-url URL      PostgreSQL connection (default DATABASE_URL, then PG* variables)
   --json                  print the result as JSON
+`,
+  status: `Usage: agent-config-sync status [flags]
+
+Shows what the file holds (agents, roster shape, layout, size), when it was last written (mtime),
+what the database renders now with the same settings as "sync --once", and whether the two are
+byte-equal. Reads only; writes nothing.
+
+  -o, --output FILE       the file (default: agents.json beside --openclaw-config)
+  --openclaw-config FILE  the gateway's openclaw.json (default: $OPENCLAW_CONFIG_PATH or ~/.openclaw/openclaw.json
+                          when it exists)
+  --host-version V        OpenClaw version, e.g. 2026.8.2 (default: openclaw.json's meta.lastTouchedVersion)
+  --format F              entries | list | auto (default auto)
+  --layout L              root | section | auto (default auto)
+  --agents-source NAME    table, view or set-returning function (default agents)
+  --database-url URL      PostgreSQL connection (default DATABASE_URL, then PG* variables)
+  --json                  print {path, agree, file, database, host, changes} as JSON
+
+Exit codes: 0 the file agrees with the database, 2 they differ (or the file is missing),
+1 error (e.g. the database is unreachable), 64 bad flag or value.
+`,
+  doctor: `Usage: agent-config-sync doctor [flags]
+
+Checks the whole chain and prints one finding per check (ok / warn / fail) with one line of advice:
+  database         reachable, and not a hot standby
+  schema           both tables, both trigger functions and all four triggers present
+  listen           LISTEN holds on this connection (PgBouncer transaction pooling breaks it)
+  triggers-firing  a committed no-op write per table (a row updated to itself, or the scratch key
+                   __agent_config_sync_doctor inserted and deleted in one transaction when the table
+                   is empty) sends a notification that arrives on the channel within --timeout-ms;
+                   a running watcher resyncs and writes nothing
+  output-writable  the output's directory exists and the file can be replaced atomically
+  output-exists    the file exists (an $include of a missing file stops the gateway)
+  include-roots    the file is inside openclaw.json's directory or OPENCLAW_INCLUDE_ROOTS
+  included         openclaw.json really $includes the file (else the sync is ignored)
+  shadowed-keys    keys the database writes that openclaw.json also sets beside $include (it wins)
+  roster-shape     the file on disk fits the OpenClaw version (--host-version or meta.lastTouchedVersion)
+  in-sync          the file equals what the database renders now
+  temp-files       temp files a killed writer left beside the output
+
+  --openclaw-config FILE  the gateway's openclaw.json (default: $OPENCLAW_CONFIG_PATH or ~/.openclaw/openclaw.json
+                          when it exists)
+  -o, --output FILE       the file (default: agents.json beside openclaw.json)
+  --host-version V        OpenClaw version, e.g. 2026.8.2 (default: openclaw.json's meta.lastTouchedVersion)
+  --channel NAME          the channel the sync LISTENs on (default agent_config_changed)
+  --timeout-ms N          how long to wait for the test notification (default 2000)
+  --format F, --layout L, --agents-source NAME, --database-url URL: as for "status"
+  --json                  print {output, connection, channel, ok, checks: [{id, status, detail, advice}]}
+
+Exit codes: 0 no check failed (warnings allowed), 1 at least one failed, 64 bad flag or value.
 `,
 };

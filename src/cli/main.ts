@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 import { ConfigError } from '../config.js';
 import { describeError } from '../logger.js';
-import { MIGRATE_FLAGS, parseFlags, QUICKSTART_FLAGS, SYNC_FLAGS, UsageError, type Flags } from './args.js';
+import { DOCTOR_FLAGS, MIGRATE_FLAGS, parseFlags, QUICKSTART_FLAGS, STATUS_FLAGS, SYNC_FLAGS, UsageError, type Flags } from './args.js';
+import { doctorCommand } from './doctor.js';
 import { HELP } from './help.js';
 import { migrateCommand } from './migrate.js';
 import { quickstart } from './quickstart.js';
+import { statusCommand } from './status.js';
 import { syncOnce, watch } from './sync.js';
 
 /** Exit code for a bad flag or value (EX_USAGE). */
@@ -28,6 +30,8 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   migrate: { flags: MIGRATE_FLAGS, run: migrateCommand },
+  status: { flags: STATUS_FLAGS, run: statusCommand },
+  doctor: { flags: DOCTOR_FLAGS, run: doctorCommand },
   quickstart: { flags: QUICKSTART_FLAGS, run: quickstart },
 };
 

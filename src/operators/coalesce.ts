@@ -7,9 +7,9 @@ import { Observable, asyncScheduler, type MonoTypeOperatorFunction, type Schedul
  * It's like debounceTime, but a source that never falls silent still gets through once per max wait.
  *
  * ```
- * source:  a-b-c---------d-e-f-g-h-i-j-k-l-m-n-o-p|
- *          > coalesce(3 frames, 8 frames)
- * output:  ---------c----------------k-------------(p|)
+ * source:  a-b-c--------d-e-f-g-h-i-j-k-l|
+ *          > coalesce(3 frames, 9 frames)
+ * output:  -------c--------------h-------(l|)
  * ```
  *
  * When the source completes, a pending value is emitted first, then the completion.

@@ -18,12 +18,12 @@ export interface SnapshotOptions {
  * It's like switchMap(query), but a failed query is retried with backoff instead of ending the stream.
  *
  * ```
- * trigger: --a--------b--c-----|
- * query:     --(s|)      --(s|)
+ * trigger: --a-------b-c------|
+ * query:     ---(s|)   ---(s|)
  *          > snapshot(query)
- * output:  ----s-----------s---|
+ * output:  -----s---------s---|
  * ```
- * (`b`'s read is cancelled by `c`, so the newer state wins.)
+ * (Each read takes 3 frames: `b`'s, started at 10, is cancelled by `c` at 12, so the newer state wins.)
  *
  * When the source completes, the running read finishes and is emitted, then the completion.
  * Source errors pass through untouched; query errors never reach the output.

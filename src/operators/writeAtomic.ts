@@ -9,7 +9,7 @@ export interface WriteAtomicOptions {
   retryDelay?: (attempt: number) => number;
   /** Called on each failed attempt, before the retry is scheduled. */
   onError?: (error: unknown, attempt: number) => void;
-  /** Called when a write succeeds after at least one failure. */
+  /** Called when a write succeeds after at least one failed attempt, of this value or of one it replaced. */
   onRecovered?: () => void;
   /** Schedules the retry timers. Defaults to asyncScheduler. */
   scheduler?: SchedulerLike;
@@ -45,21 +45,31 @@ export function writeAtomic<T>(
 ): MonoTypeOperatorFunction<T> {
   const retryDelay = options.retryDelay ?? ((attempt: number) => Math.min(1_000 * 2 ** (attempt - 1), 60_000));
   const scheduler = options.scheduler ?? asyncScheduler;
-  return switchMap((value: T) => {
-    let failures = 0;
-    return defer(() => write(value)).pipe(
-      retry({
-        delay: (error: unknown, attempt: number) => {
-          failures = attempt;
-          options.onError?.(error, attempt);
-          return timer(retryDelay(attempt), scheduler);
-        },
-      }),
-      filter((outcome) => {
-        if (failures > 0) options.onRecovered?.();
-        return outcome === 'written';
-      }),
-      map(() => value),
-    );
-  });
+  return (source) =>
+    defer(() => {
+      // Per subscription, not per value: a newer value that is written ends the failure episode
+      // of the value it replaced, so onRecovered is not lost when the retry loop was cut short.
+      let failing = false;
+      return source.pipe(
+        switchMap((value: T) =>
+          defer(() => write(value)).pipe(
+            retry({
+              delay: (error: unknown, attempt: number) => {
+                failing = true;
+                options.onError?.(error, attempt);
+                return timer(retryDelay(attempt), scheduler);
+              },
+            }),
+            filter((outcome) => {
+              if (failing) {
+                failing = false;
+                options.onRecovered?.();
+              }
+              return outcome === 'written';
+            }),
+            map(() => value),
+          ),
+        ),
+      );
+    });
 }

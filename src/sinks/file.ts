@@ -56,6 +56,13 @@ export function isTempNameOf(file: string, candidate: string): boolean {
 
 /** Deletes the temp files beside `file` (left by a writer killed mid-write). */
 export function removeStaleTemps(file: string): string[] {
+  const { dir, names } = listStaleTemps(file);
+  for (const name of names) fs.rmSync(path.join(dir, name), { force: true });
+  return names;
+}
+
+/** Finds, without touching them, the temp files beside `file` (for doctor). */
+export function listStaleTemps(file: string): { dir: string; names: string[] } {
   let real = file;
   try {
     real = fs.realpathSync(file);
@@ -67,11 +74,9 @@ export function removeStaleTemps(file: string): string[] {
   try {
     names = fs.readdirSync(dir);
   } catch {
-    return [];
+    return { dir, names: [] };
   }
-  const stale = names.filter((name) => isTempNameOf(real, name));
-  for (const name of stale) fs.rmSync(path.join(dir, name), { force: true });
-  return stale;
+  return { dir, names: names.filter((name) => isTempNameOf(real, name)).sort() };
 }
 
 function fsyncDirectory(dir: string): void {

@@ -1,0 +1,349 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import { ConfigError, DEFAULTS } from '../config.js';
+import type { ResolvedConnection } from '../connection.js';
+import { verifySchema } from '../db/migrate.js';
+import { readSnapshot } from '../db/snapshot.js';
+import { parseAgentsSource, type AgentsSource } from '../db/source.js';
+import { diffJson, parseJsonOrUndefined } from '../domain/diff.js';
+import {
+  checkDatabase,
+  checkIncluded,
+  checkIncludeRoots,
+  checkListen,
+  checkOutputExists,
+  checkOutputWritable,
+  checkRosterShape,
+  checkSchema,
+  checkShadowedKeys,
+  checkTempFiles,
+  checkTriggersFiring,
+  doctorExitCode,
+  notChecked,
+  type CheckResult,
+  type DatabaseFacts,
+  type ListenFacts,
+  type OpenclawConfigFacts,
+  type OutputFacts,
+  type TriggerProbe,
+} from '../domain/doctorChecks.js';
+import { parseHostVersion, type HostVersion } from '../domain/hostProfile.js';
+import { planOutput, type OutputPlan } from '../domain/plan.js';
+import { renderSnapshot } from '../domain/render.js';
+import { defaultConfigPath, includeRootsFromEnv, lastTouchedVersion, readOpenclawConfig } from '../host.js';
+import { describeError } from '../logger.js';
+import { listStaleTemps } from '../sinks/file.js';
+import { choiceFlag, msFlag, textFlag, UsageError, type Flags } from './args.js';
+import { connectionFromFlags } from './context.js';
+
+/** How long doctor waits for the test notification. Defaults to 2000 ms (`--timeout-ms`). */
+export const DEFAULT_DOCTOR_WAIT_MS = 2000;
+
+/** The key doctor inserts and deletes (one transaction) when agent_system_config is empty; also the scratch agent's name. */
+export const DOCTOR_SCRATCH_KEY = '__agent_config_sync_doctor';
+
+/** What doctor looks at, resolved from flags. Unlike sync, a broken openclaw.json or connection is a finding, not a usage error. */
+interface DoctorSetup {
+  plan: OutputPlan;
+  channel: string;
+  waitMs: number;
+  source: AgentsSource;
+  openclaw: OpenclawConfigFacts;
+  version?: HostVersion;
+  versionFrom?: string;
+  includeRoots: string[];
+  connection: ResolvedConnection | { error: string };
+}
+
+function setupFromFlags(flags: Flags, env: NodeJS.ProcessEnv = process.env): DoctorSetup {
+  const waitMs = msFlag(flags, 'timeout-ms') ?? DEFAULT_DOCTOR_WAIT_MS;
+  if (waitMs < 1 || waitMs > 600_000) throw new UsageError(`--timeout-ms must be from 1 to 600000 milliseconds, got ${waitMs}.`);
+  const channel = textFlag(flags, 'channel') ?? DEFAULTS.channel;
+  if (channel.length > 63 || channel.includes('\0')) throw new UsageError(`--channel must be 1 to 63 characters, got ${channel.length}.`);
+  const sourceText = textFlag(flags, 'agents-source') ?? DEFAULTS.agentsSource;
+  let source: AgentsSource;
+  try {
+    source = parseAgentsSource(sourceText);
+  } catch (error) {
+    throw new UsageError(`--agents-source: ${(error as Error).message.replace(/^agentsSource: /, '')}`);
+  }
+  const format = choiceFlag(flags, 'format', ['auto', 'entries', 'list'] as const) ?? 'auto';
+  const layout = choiceFlag(flags, 'layout', ['auto', 'root', 'section'] as const) ?? 'auto';
+  const versionText = textFlag(flags, 'host-version');
+  const given = parseHostVersion(versionText);
+  if (versionText && !given) throw new UsageError(`--host-version must look like 2026.8.2, got ${JSON.stringify(versionText)}.`);
+
+  const configFlag = textFlag(flags, 'openclaw-config');
+  const fallback = defaultConfigPath(env);
+  const configPath = configFlag ? path.resolve(configFlag) : fs.existsSync(fallback) ? fallback : undefined;
+  const read = configPath ? readOpenclawConfig(configPath) : {};
+  const openclaw: OpenclawConfigFacts =
+    configPath && read.error === undefined ? { found: true, path: configPath, config: read.config } : { found: false, path: configPath, error: read.error };
+  const detected = parseHostVersion(lastTouchedVersion(read.config));
+  const version = given ?? detected;
+  const versionFrom = given ? '--host-version' : detected ? 'meta.lastTouchedVersion of openclaw.json' : undefined;
+
+  const outputPath = textFlag(flags, 'output');
+  if (!outputPath && !configPath) throw new UsageError('--output FILE is required (or --openclaw-config FILE, to check agents.json beside it).');
+  const includeRoots = includeRootsFromEnv(env);
+  const plan = planOutput(
+    { outputPath, format, layout, reload: 'none', reloadSignal: DEFAULTS.reloadSignal },
+    { version, configPath, config: read.config, includeRoots },
+  );
+
+  let connection: DoctorSetup['connection'];
+  try {
+    connection = connectionFromFlags(flags, env);
+  } catch (error) {
+    if (!(error instanceof ConfigError) || error instanceof UsageError) throw error;
+    connection = { error: error.message };
+  }
+  return { plan, channel, waitMs, source, openclaw, version, versionFrom, includeRoots, connection };
+}
+
+/**
+ * `doctor`: checks the whole chain, from the database to the gateway's `$include`, and prints one
+ * finding per check. It commits one no-op write per table (a row updated to itself, or a scratch
+ * row inserted and deleted) to see a real trigger notification arrive. Exit 1 if any check fails.
+ */
+export async function doctorCommand(flags: Flags): Promise<number> {
+  const setup = setupFromFlags(flags);
+  const { plan } = setup;
+  const checks: CheckResult[] = [];
+  const secrets = 'secrets' in setup.connection ? setup.connection.secrets : [];
+
+  const db = await databaseChecks(setup);
+  checks.push(...db.checks);
+
+  const output = outputFacts(plan.outputPath);
+  const fileText = readText(plan.outputPath);
+  const include = plan.include;
+  checks.push(checkOutputWritable(output));
+  checks.push(checkOutputExists(output, include.found));
+  checks.push(checkIncludeRoots(plan.outputPath, setup.openclaw, setup.includeRoots));
+  checks.push(checkIncluded(plan.outputPath, setup.openclaw, include));
+  // What the database sets: its rendering now, else the file it last wrote.
+  const content = parseJsonOrUndefined(db.rendered ?? fileText);
+  checks.push(checkShadowedKeys(include, content, setup.openclaw.found ? setup.openclaw.path : undefined));
+  checks.push(checkRosterShape(fileText, setup.version, setup.versionFrom, include.found ? include.layout : plan.render.layout));
+  checks.push(inSyncCheck(fileText, db.rendered, db.renderError));
+  const temps = listStaleTemps(plan.outputPath);
+  checks.push(checkTempFiles(temps.names, temps.dir));
+
+  const where = 'description' in setup.connection ? setup.connection.description : '(no connection)';
+  const hide = (text: string) => secrets.reduce((t, s) => t.split(s).join('***'), text);
+  if (flags.json === true) {
+    const report = { output: plan.outputPath, connection: where, channel: setup.channel, ok: doctorExitCode(checks) === 0, checks };
+    process.stdout.write(hide(`${JSON.stringify(report, null, 2)}\n`));
+  } else {
+    process.stdout.write(hide(formatDoctor(checks, `${where} → ${plan.outputPath}`)));
+  }
+  return doctorExitCode(checks);
+}
+
+/** The human text of doctor's findings. */
+export function formatDoctor(checks: readonly CheckResult[], heading: string): string {
+  const width = Math.max(...checks.map((c) => c.id.length));
+  const lines = [`agent-config-sync doctor: ${heading}`];
+  for (const c of checks) {
+    lines.push(`  ${c.status.padEnd(4)}  ${c.id.padEnd(width)}  ${c.detail}`);
+    if (c.advice) lines.push(`  ${' '.repeat(4)}  ${' '.repeat(width)}  → ${c.advice}`);
+  }
+  const count = (s: string) => checks.filter((c) => c.status === s).length;
+  lines.push(`${count('fail')} fail, ${count('warn')} warn, ${count('ok')} ok`);
+  return `${lines.join('\n')}\n`;
+}
+
+function inSyncCheck(fileText: string | undefined, rendered: string | undefined, renderError: string | undefined): CheckResult {
+  if (rendered === undefined) return notChecked('in-sync', renderError ?? 'the database could not be read');
+  if (fileText === undefined) return { id: 'in-sync', status: 'warn', detail: 'no file yet to compare with the database', advice: 'run "agent-config-sync sync --once"' };
+  if (fileText === rendered) return { id: 'in-sync', status: 'ok', detail: 'the file is byte-equal to what the database renders now' };
+  const changes = diffJson(parseJsonOrUndefined(fileText), parseJsonOrUndefined(rendered));
+  return {
+    id: 'in-sync',
+    status: 'warn',
+    detail: `the file differs from the database's view (${changes.length ? `${changes.length} change(s), first ${changes[0]!.path}` : 'formatting only'})`,
+    advice: 'is the plugin (or "agent-config-sync watch") running? "agent-config-sync status" shows the difference',
+  };
+}
+
+interface DatabaseOutcome {
+  checks: CheckResult[];
+  rendered?: string;
+  renderError?: string;
+}
+
+async function databaseChecks(setup: DoctorSetup): Promise<DatabaseOutcome> {
+  const later = ['schema', 'listen', 'triggers-firing'];
+  if ('error' in setup.connection) {
+    const first: CheckResult = { id: 'database', status: 'fail', detail: setup.connection.error, advice: 'set --database-url or DATABASE_URL / PG*' };
+    return { checks: [first, ...later.map((id) => notChecked(id, 'no database connection'))], renderError: 'no database connection' };
+  }
+  const connection = setup.connection;
+  const writer = new pg.Client(connection.config);
+  const listener = new pg.Client(connection.config);
+  writer.on('error', () => undefined);
+  listener.on('error', () => undefined);
+  try {
+    let facts: DatabaseFacts;
+    try {
+      await writer.connect();
+      const r = await writer.query<{ version: string; recovery: boolean }>(
+        "SELECT current_setting('server_version') AS version, pg_is_in_recovery() AS recovery",
+      );
+      facts = { reachable: true, description: connection.description, serverVersion: r.rows[0]!.version, inRecovery: r.rows[0]!.recovery };
+    } catch (error) {
+      facts = { reachable: false, description: connection.description, error: describeError(error) };
+    }
+    const checks = [checkDatabase(facts)];
+    if (!facts.reachable) {
+      return { checks: [...checks, ...later.map((id) => notChecked(id, 'the database is unreachable'))], renderError: 'the database is unreachable' };
+    }
+
+    const schema = await verifySchema(writer);
+    checks.push(checkSchema(schema.missing, schema.present));
+    const tablesPresent = !schema.missing.some((m) => m.startsWith('table '));
+
+    const listen = await listenFacts(listener, setup.channel, facts.inRecovery);
+    checks.push(checkListen(listen));
+
+    if (!tablesPresent) checks.push(notChecked('triggers-firing', 'the tables are missing'));
+    else if (listen.error !== undefined) checks.push(notChecked('triggers-firing', 'LISTEN failed'));
+    else if (facts.inRecovery) checks.push(notChecked('triggers-firing', 'a hot standby accepts no writes'));
+    else {
+      const probes: TriggerProbe[] = [];
+      for (const table of ['agent_system_config', 'agents'] as const) probes.push(await probeTrigger(writer, listener, table, setup.channel, setup.waitMs));
+      checks.push(checkTriggersFiring(probes, setup.channel, setup.waitMs));
+    }
+
+    let rendered: string | undefined;
+    let renderError: string | undefined;
+    try {
+      rendered = renderSnapshot(await readSnapshot(writer, setup.source), setup.plan.render).text;
+    } catch (error) {
+      renderError = `the database could not be read: ${describeError(error)}`;
+    }
+    return { checks, rendered, renderError };
+  } finally {
+    await Promise.all([writer.end().catch(() => undefined), listener.end().catch(() => undefined)]);
+  }
+}
+
+/** LISTENs on the second connection (and on the default channel too, to spot a channel mismatch). */
+async function listenFacts(listener: pg.Client, channel: string, inRecovery: boolean): Promise<ListenFacts> {
+  try {
+    await listener.connect();
+    await listener.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+    if (channel !== DEFAULTS.channel) await listener.query(`LISTEN ${pg.escapeIdentifier(DEFAULTS.channel)}`);
+  } catch (error) {
+    return { channel, error: describeError(error), channelListed: false, samePid: false, inRecovery };
+  }
+  const pids = new Set<number>();
+  for (let i = 0; i < 3; i += 1) pids.add((await listener.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid);
+  const listed = await listener.query<{ c: string }>('SELECT pg_listening_channels() AS c');
+  return { channel, channelListed: listed.rows.some((r) => r.c === channel), samePid: pids.size === 1, inRecovery };
+}
+
+/**
+ * Commits a write that changes nothing through `table`'s row trigger, and waits for the
+ * notification the writer's backend sends (matched by its process id, whatever the payload).
+ * NOTIFY is delivered only on COMMIT, so a rolled-back test would prove nothing.
+ */
+async function probeTrigger(writer: pg.Client, listener: pg.Client, table: TriggerProbe['table'], channel: string, waitMs: number): Promise<TriggerProbe> {
+  const pid = (await writer.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+  const column = table === 'agents' ? 'name' : 'key';
+  const quoted = pg.escapeIdentifier(table);
+  let method: TriggerProbe['method'] = 'update';
+  const arrived = waitForNotification(listener, pid, table, waitMs);
+  try {
+    await writer.query('BEGIN');
+    await writer.query("SET LOCAL lock_timeout = '2s'");
+    await writer.query("SET LOCAL statement_timeout = '10s'");
+    const updated = await writer.query(`UPDATE ${quoted} SET ${column} = ${column} WHERE ${column} = (SELECT ${column} FROM ${quoted} ORDER BY ${column} LIMIT 1)`);
+    if (updated.rowCount === 0) {
+      method = 'insert-delete';
+      if (table === 'agents') await writer.query('INSERT INTO agents (name) VALUES ($1)', [DOCTOR_SCRATCH_KEY]);
+      else await writer.query("INSERT INTO agent_system_config (key, value, value_type) VALUES ($1, 'doctor', 'text')", [DOCTOR_SCRATCH_KEY]);
+      await writer.query(`DELETE FROM ${quoted} WHERE ${column} = $1`, [DOCTOR_SCRATCH_KEY]);
+    }
+    await writer.query('COMMIT');
+  } catch (error) {
+    await writer.query('ROLLBACK').catch(() => undefined);
+    arrived.cancel();
+    return { table, method, outcome: 'error', error: describeError(error) };
+  }
+  const got = await arrived.promise;
+  if (!got) return { table, method, outcome: 'nothing' };
+  return got === channel ? { table, method, outcome: 'delivered' } : { table, method, outcome: 'other-channel', otherChannel: got };
+}
+
+/**
+ * Resolves with the channel of the first notification sent by backend `pid` for `table`, or
+ * undefined after `waitMs`. A payload naming another `source` is a late one of the previous probe
+ * (the scratch row's DELETE); payloads without a source (an operator's own trigger) count.
+ */
+function waitForNotification(listener: pg.Client, pid: number, table: string, waitMs: number): { promise: Promise<string | undefined>; cancel: () => void } {
+  let done: (channel: string | undefined) => void = () => undefined;
+  const promise = new Promise<string | undefined>((resolve) => {
+    done = resolve;
+  });
+  const onNotification = (message: pg.Notification) => {
+    if (message.processId === pid && payloadMayComeFrom(message.payload, table)) finish(message.channel);
+  };
+  const timer = setTimeout(() => finish(undefined), waitMs);
+  function finish(channel: string | undefined) {
+    clearTimeout(timer);
+    listener.off('notification', onNotification);
+    done(channel);
+  }
+  listener.on('notification', onNotification);
+  return { promise, cancel: () => finish(undefined) };
+}
+
+function payloadMayComeFrom(payload: string | undefined, table: string): boolean {
+  try {
+    const source = (JSON.parse(payload ?? '') as { source?: unknown } | null)?.source;
+    return typeof source !== 'string' || source === table;
+  } catch {
+    return true;
+  }
+}
+
+function outputFacts(file: string): OutputFacts {
+  let target = file;
+  try {
+    target = fs.realpathSync(file);
+  } catch {
+    // not there yet: check the path as given
+  }
+  const dir = path.dirname(target);
+  const dirExists = isDirectory(dir);
+  const fileExists = fs.existsSync(target);
+  return { path: file, dirExists, dirWritable: dirExists && canWrite(dir), fileExists, fileWritable: fileExists && canWrite(target) };
+}
+
+function isDirectory(dir: string): boolean {
+  try {
+    return fs.statSync(dir).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function canWrite(p: string): boolean {
+  try {
+    fs.accessSync(p, fs.constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function readText(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}

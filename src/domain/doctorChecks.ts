@@ -1,0 +1,226 @@
+/**
+ * The checks of `agent-config-sync doctor`, as pure functions: each takes facts the CLI gathered
+ * (database answers, file-system answers, parsed openclaw.json) and returns one finding with one
+ * line of advice. Nothing here performs I/O.
+ */
+import { formatVersion, rosterFormatFor, type HostVersion } from './hostProfile.js';
+import { checkForHost } from './hostRules.js';
+import { findShadowedKeys, isInsideIncludeRoots, type IncludeSite } from './include.js';
+import type { Layout } from './types.js';
+
+export type CheckStatus = 'ok' | 'warn' | 'fail';
+
+/** One finding of doctor. */
+export interface CheckResult {
+  /** Stable id, for scripts reading `--json`. */
+  id: string;
+  status: CheckStatus;
+  /** What was found, one line. */
+  detail: string;
+  /** What to do about it, one line; absent when the check is ok. */
+  advice?: string;
+}
+
+const ok = (id: string, detail: string): CheckResult => ({ id, status: 'ok', detail });
+const warn = (id: string, detail: string, advice: string): CheckResult => ({ id, status: 'warn', detail, advice });
+const fail = (id: string, detail: string, advice: string): CheckResult => ({ id, status: 'fail', detail, advice });
+
+/** A check that could not run because an earlier one failed. */
+export function notChecked(id: string, because: string): CheckResult {
+  return warn(id, `not checked: ${because}`, 'fix the failures above, then run doctor again');
+}
+
+/** Exit code of doctor: 1 when any check fails, else 0 (warnings do not fail). */
+export function doctorExitCode(checks: readonly CheckResult[]): number {
+  return checks.some((c) => c.status === 'fail') ? 1 : 0;
+}
+
+/** How the database answered the first query. */
+export type DatabaseFacts =
+  | { reachable: true; description: string; serverVersion: string; inRecovery: boolean }
+  | { reachable: false; description: string; error: string };
+
+export function checkDatabase(facts: DatabaseFacts): CheckResult {
+  if (!facts.reachable) {
+    return fail('database', `cannot connect to ${facts.description}: ${facts.error}`,
+      'check --database-url / DATABASE_URL / PG* (host, port, user, password) and that the server accepts connections');
+  }
+  if (facts.inRecovery) {
+    return fail('database', `${facts.description} is a hot standby (pg_is_in_recovery() is true), PostgreSQL ${facts.serverVersion}`,
+      'connect to the primary: a standby refuses LISTEN and writes, so no change would ever be announced');
+  }
+  return ok('database', `connected to ${facts.description}, PostgreSQL ${facts.serverVersion}`);
+}
+
+/** Result of verifySchema: labels of what is missing. */
+export function checkSchema(missing: readonly string[], present: readonly string[]): CheckResult {
+  if (missing.length > 0) {
+    return fail('schema', `missing: ${missing.join(', ')}`, 'run "agent-config-sync migrate" (or ./agent-install.sh); it is idempotent');
+  }
+  return ok('schema', `tables, trigger functions and all ${present.filter((p) => p.startsWith('trigger ')).length} triggers present`);
+}
+
+/** What LISTEN did on the doctor's listening connection. */
+export interface ListenFacts {
+  channel: string;
+  /** The error LISTEN raised, if any. */
+  error?: string;
+  /** `pg_listening_channels()` asked right after LISTEN includes the channel. */
+  channelListed: boolean;
+  /** `pg_backend_pid()` asked several times on the connection gave one answer. */
+  samePid: boolean;
+  inRecovery: boolean;
+}
+
+const POOLER_OR_STANDBY =
+  'connect the plugin directly to PostgreSQL (or a PgBouncer pool in session mode), not through transaction pooling, and to the primary, not a hot standby';
+
+export function checkListen(facts: ListenFacts): CheckResult {
+  if (facts.error !== undefined) {
+    const cause = facts.inRecovery ? 'the server is a hot standby' : 'PgBouncer transaction pooling or a hot standby may be the cause';
+    return fail('listen', `LISTEN "${facts.channel}" failed: ${facts.error} (${cause})`, POOLER_OR_STANDBY);
+  }
+  if (!facts.samePid || !facts.channelListed) {
+    const seen = !facts.samePid ? 'consecutive queries ran on different server processes' : 'pg_listening_channels() does not show the channel right after LISTEN';
+    return fail('listen', `LISTEN does not stick to this connection: ${seen} — a transaction-pooling proxy (PgBouncer) is in between`, POOLER_OR_STANDBY);
+  }
+  return ok('listen', `LISTEN "${facts.channel}" holds on this connection`);
+}
+
+/** One no-op write through a table's trigger, and what arrived. */
+export interface TriggerProbe {
+  table: 'agent_system_config' | 'agents';
+  /** `update`: a row updated to itself; `insert-delete`: a scratch row added and removed in one transaction. */
+  method: 'update' | 'insert-delete';
+  outcome: 'delivered' | 'other-channel' | 'nothing' | 'error';
+  /** The channel the notification came on when it was not the configured one. */
+  otherChannel?: string;
+  error?: string;
+}
+
+/** Triggers fire: every probe's notification arrived on the configured channel within the wait. */
+export function checkTriggersFiring(probes: readonly TriggerProbe[], channel: string, waitMs: number): CheckResult {
+  const wrong = probes.filter((p) => p.outcome === 'other-channel');
+  const silent = probes.filter((p) => p.outcome === 'nothing');
+  const broken = probes.filter((p) => p.outcome === 'error');
+  if (broken.length > 0) {
+    const first = broken[0]!;
+    return fail('triggers-firing', `the test write on ${first.table} failed: ${first.error ?? 'unknown error'}`,
+      'doctor needs UPDATE (or INSERT and DELETE on an empty table) on both tables; on a hot standby connect to the primary');
+  }
+  if (wrong.length > 0) {
+    const other = wrong[0]!.otherChannel ?? '?';
+    return fail('triggers-firing', `the triggers notify "${other}", not "${channel}"`,
+      `use --channel ${other} (plugin option channel), or change the trigger functions to notify "${channel}"`);
+  }
+  if (silent.length > 0) {
+    const tables = silent.map((p) => p.table).join(' and ');
+    return fail('triggers-firing', `a committed change to ${tables} sent no notification on "${channel}" within ${waitMs} ms`,
+      'run "agent-config-sync migrate" to (re)create the triggers; if they exist, a transaction-pooling proxy (PgBouncer) or a hot standby may be swallowing NOTIFY');
+  }
+  const how = probes.map((p) => `${p.table} (${p.method === 'update' ? 'no-op UPDATE' : 'scratch row inserted and deleted'})`).join(', ');
+  return ok('triggers-firing', `a committed change to ${how} arrived on "${channel}"`);
+}
+
+/** What the file system says about the output path. */
+export interface OutputFacts {
+  path: string;
+  dirExists: boolean;
+  dirWritable: boolean;
+  fileExists: boolean;
+  /** Only meaningful when the file exists. */
+  fileWritable: boolean;
+}
+
+export function checkOutputWritable(facts: OutputFacts): CheckResult {
+  if (!facts.dirExists) return fail('output-writable', `the directory of ${facts.path} does not exist`, 'create it, or point --output at an existing directory');
+  if (!facts.dirWritable) {
+    return fail('output-writable', `cannot create files in the directory of ${facts.path}`,
+      'the atomic write needs a temp file beside the output: make the directory writable for the user that runs the sync');
+  }
+  if (facts.fileExists && !facts.fileWritable) {
+    return fail('output-writable', `${facts.path} is not writable`, 'make the file writable for the user that runs the sync');
+  }
+  return ok('output-writable', `${facts.path} can be written atomically`);
+}
+
+/** The output file exists (an `$include` of a missing file stops the gateway from starting). */
+export function checkOutputExists(facts: OutputFacts, included: boolean): CheckResult {
+  if (facts.fileExists) return ok('output-exists', `${facts.path} exists`);
+  const detail = `${facts.path} does not exist yet`;
+  const advice = 'run "agent-config-sync sync --once" to write it before the gateway starts';
+  return included ? fail('output-exists', `${detail}; openclaw.json includes it, so the gateway cannot start`, advice) : warn('output-exists', detail, advice);
+}
+
+/** The parsed openclaw.json, or why there is none. */
+export type OpenclawConfigFacts =
+  | { found: true; path: string; config: unknown }
+  | { found: false; path?: string; error?: string };
+
+export function checkIncludeRoots(outputPath: string, host: OpenclawConfigFacts, extraRoots: readonly string[]): CheckResult {
+  if (!host.path) return warn('include-roots', 'not checked: no openclaw.json given or found', 'pass --openclaw-config FILE (the gateway\'s openclaw.json)');
+  if (isInsideIncludeRoots(outputPath, host.path, extraRoots)) return ok('include-roots', `${outputPath} is inside the directories $include may read`);
+  return fail('include-roots', `${outputPath} is outside the directory of ${host.path}${extraRoots.length ? ' and OPENCLAW_INCLUDE_ROOTS' : ''}`,
+    'OpenClaw refuses such an $include: move the output beside openclaw.json or add its directory to OPENCLAW_INCLUDE_ROOTS');
+}
+
+export function checkIncluded(outputPath: string, host: OpenclawConfigFacts, site: IncludeSite): CheckResult {
+  if (!host.found) {
+    if (host.error) return fail('included', host.error, 'fix openclaw.json (JSON5) or pass the right --openclaw-config');
+    return warn('included', 'not checked: no openclaw.json given or found', 'pass --openclaw-config FILE (the gateway\'s openclaw.json)');
+  }
+  if (!site.found) {
+    return fail('included', `${host.path} does not $include ${outputPath}: the gateway ignores everything the sync writes`,
+      `add "$include": "./${pathBase(outputPath)}" at the root of openclaw.json (or "agents": {"$include": …} with --layout section)`);
+  }
+  return ok('included', `${host.path} includes the file (layout ${site.layout})`);
+}
+
+/**
+ * Keys the database sets that openclaw.json also sets beside `$include`: openclaw.json wins on
+ * scalars (and arrays are concatenated), so the database value is not the one in force.
+ * @param content the agents file as the database renders it now (or the file on disk).
+ */
+export function checkShadowedKeys(site: IncludeSite, content: unknown, configPath: string | undefined): CheckResult {
+  if (!configPath) return warn('shadowed-keys', 'not checked: no openclaw.json given or found', 'pass --openclaw-config FILE (the gateway\'s openclaw.json)');
+  if (!site.found) return warn('shadowed-keys', 'not checked: openclaw.json does not include the file', 'fix the include first');
+  const shadowed = findShadowedKeys(site, content);
+  if (shadowed.length === 0) return ok('shadowed-keys', 'openclaw.json sets none of the keys the database writes');
+  const parts = shadowed.map((k) =>
+    k.kind === 'overridden'
+      ? `${k.path} = ${JSON.stringify(k.theirs)} in openclaw.json wins over the database's ${JSON.stringify(k.ours)}`
+      : `${k.path} is set on both sides; the lists are concatenated`);
+  return warn('shadowed-keys', parts.join('; '),
+    `remove ${shadowed.map((k) => k.path).join(', ')} from ${configPath} (beside "$include") to let the database decide`);
+}
+
+/**
+ * The file on disk has the roster shape the host version accepts (hostRules).
+ * @param versionFrom where the version came from: `--host-version`, `meta.lastTouchedVersion`, or undefined (unknown).
+ */
+export function checkRosterShape(text: string | undefined, version: HostVersion | undefined, versionFrom: string | undefined, layout: Layout): CheckResult {
+  if (text === undefined) return warn('roster-shape', 'not checked: the output file does not exist', 'run "agent-config-sync sync --once"');
+  const format = rosterFormatFor(version);
+  const reasons = checkForHost(text, format, layout);
+  const host = version ? `OpenClaw ${formatVersion(version)} (${versionFrom})` : 'an unknown OpenClaw version (checked as the newest)';
+  if (reasons.length > 0) {
+    return fail('roster-shape', `the file does not fit ${host}, which reads agents.${format}: ${reasons.slice(0, 3).join('; ')}${reasons.length > 3 ? ` (+${reasons.length - 3} more)` : ''}`,
+      `run "agent-config-sync sync --once${version ? ` --host-version ${formatVersion(version)}` : ''}" to rewrite it in the ${format} shape`);
+  }
+  if (!version) {
+    return warn('roster-shape', `the file fits the newest shape (agents.${format}), but the OpenClaw version is unknown`,
+      'pass --host-version (e.g. 2026.8.2); openclaw.json has no meta.lastTouchedVersion');
+  }
+  return ok('roster-shape', `the file fits ${host}: agents.${format}, layout ${layout}`);
+}
+
+/** Temp files a killed writer left beside the output. */
+export function checkTempFiles(names: readonly string[], dir: string): CheckResult {
+  if (names.length === 0) return ok('temp-files', 'no leftover temp files beside the output');
+  return warn('temp-files', `leftover temp files in ${dir}: ${names.join(', ')}`,
+    'a writer was killed mid-write; the next sync removes them (or delete them by hand)');
+}
+
+function pathBase(file: string): string {
+  return file.split(/[\\/]/).pop() ?? file;
+}
