@@ -34,6 +34,7 @@ export const SYNC_FLAGS = {
 /** Flags of `quickstart` (npm start). */
 export const QUICKSTART_FLAGS = {
   'database-url': COMMON_FLAGS['database-url'],
+  'data-dir': { type: 'string' },
   output: COMMON_FLAGS.output,
   format: COMMON_FLAGS.format,
   layout: COMMON_FLAGS.layout,

@@ -59,6 +59,7 @@ seeds a demo roster when the tables are empty and watches into ./.openclaw-demo/
 With DATABASE_URL / PG* set (or --database-url), uses that database instead. Ctrl-C stops everything.
 
   -o, --output FILE       where to write (default ./.openclaw-demo/agents.json)
+  --data-dir DIR          data folder of the embedded PostgreSQL (default ./.pgdata; kept between runs)
   --database-url URL      use this database instead of the embedded one
   --format F, --layout L, --debounce-ms N, --max-wait-ms N, -v/--verbose: as for "watch"
 `,

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { migrate } from '../db/migrate.js';
 import { consoleLogger, makeLogger } from '../logger.js';
@@ -29,34 +30,73 @@ const DEMO_SYSTEM = `INSERT INTO agent_system_config (key, value, value_type) VA
  */
 export async function quickstart(flags: Flags): Promise<number> {
   const log = makeLogger(consoleLogger(flags.verbose === true));
+  // Ctrl-C while the server starts or migrations run: finish that step, then stop the server too.
+  let interrupted: NodeJS.Signals | undefined;
+  const early = (signal: NodeJS.Signals) => {
+    interrupted = signal;
+    log.info(`${signal}: stopping after the current step`);
+  };
+  process.on('SIGINT', early);
+  process.on('SIGTERM', early);
   const external = Boolean(process.env.DATABASE_URL || process.env.PGHOST || textFlag(flags, 'database-url'));
-  const server = external ? undefined : await startEmbedded(path.resolve(QUICKSTART_DATA_DIR), log);
-  const url = textFlag(flags, 'database-url') ?? server?.url;
-  const output = textFlag(flags, 'output') ?? path.resolve(QUICKSTART_OUTPUT);
-  fs.mkdirSync(path.dirname(output), { recursive: true });
+  let server: EmbeddedServer | undefined;
   try {
+    server = external ? undefined : await startEmbedded(path.resolve(textFlag(flags, 'data-dir') ?? QUICKSTART_DATA_DIR), log);
+    const url = textFlag(flags, 'database-url') ?? server?.url;
+    const output = path.resolve(textFlag(flags, 'output') ?? QUICKSTART_OUTPUT);
+    fs.mkdirSync(path.dirname(output), { recursive: true });
     const ctx = contextFromFlags({ ...flags, output, ...(url ? { 'database-url': url } : {}) }, process.env, false);
-    const client = new pg.Client(ctx.connection.config);
-    await client.connect();
-    try {
-      await migrate(client);
-      const seeded = await seedWhenEmpty(client);
-      if (seeded) log.info('seeded a demo roster (main, coder, researcher) and system config');
-    } finally {
-      await client.end();
-    }
-    const shown = url ?? '(your DATABASE_URL / PG* settings)';
-    process.stdout.write(
-      `\nQuick start running: ${ctx.connection.description} → ${output}\n` +
-        `Change something and watch the file follow, from another terminal:\n` +
-        `  psql "${shown}" -c "UPDATE agents SET model = 'openai/gpt-5-mini' WHERE name = 'coder'"\n` +
-        `  cat ${path.relative(process.cwd(), output) || output}\n` +
-        `Ctrl-C stops the sync${server ? ' and the database' : ''}.\n\n`,
-    );
+    if (interrupted === undefined) await prepare(ctx.connection.config, log);
+    if (interrupted !== undefined) return 130;
+    process.stdout.write(instructions(ctx.connection.description, url, output, server !== undefined));
+    process.off('SIGINT', early);
+    process.off('SIGTERM', early);
     return await runUntilSignal(ctx, { action: { kind: 'none', why: 'quick start' }, target: {} });
   } finally {
-    await server?.stop();
+    process.off('SIGINT', early);
+    process.off('SIGTERM', early);
+    if (server) {
+      await server.stop();
+      log.info('embedded PostgreSQL stopped');
+    }
   }
+}
+
+/** Migrations, then the demo roster when the tables are empty. */
+async function prepare(config: pg.ClientConfig, log: { info(m: string): void }): Promise<void> {
+  const client = new pg.Client(config);
+  await client.connect();
+  try {
+    await migrate(client);
+    if (await seedWhenEmpty(client)) log.info('seeded a demo roster (main, coder, researcher) and system config');
+  } finally {
+    await client.end();
+  }
+}
+
+/** The one-time "how to see it work" text: a command that runs here (psql if installed, else our script). */
+export function instructions(where: string, url: string | undefined, output: string, embedded: boolean): string {
+  const change = "UPDATE agents SET model = 'openai/gpt-5-mini' WHERE name = 'coder'";
+  const shown = url ?? '(your DATABASE_URL / PG* settings)';
+  const command = onPath('psql')
+    ? `psql "${shown}" -c "${change}"`
+    : `node ${path.relative(process.cwd(), SQL_SCRIPT) || SQL_SCRIPT} "${shown}" "${change}"`;
+  return (
+    `\nQuick start running: ${where} → ${output}\n` +
+    `Change something and watch the file follow, from another terminal:\n` +
+    `  ${command}\n` +
+    `  cat ${path.relative(process.cwd(), output) || output}\n` +
+    `Ctrl-C stops the sync${embedded ? ' and the database' : ''}.\n\n`
+  );
+}
+
+/** scripts/sql.mjs of this package: runs one statement with pg, for machines without psql. */
+const SQL_SCRIPT = fileURLToPath(new URL('../../scripts/sql.mjs', import.meta.url));
+
+function onPath(command: string): boolean {
+  return (process.env.PATH ?? '')
+    .split(path.delimiter)
+    .some((dir) => dir !== '' && fs.existsSync(path.join(dir, command)));
 }
 
 async function seedWhenEmpty(client: pg.Client): Promise<boolean> {
