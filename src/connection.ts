@@ -16,6 +16,8 @@ export interface ConnectionInputs {
   /** Parsed `~/.openclaw/postgres.json` (flat keys), when it exists. */
   postgresJson?: unknown;
   env?: Record<string, string | undefined>;
+  /** What to call the `plugin` settings' connection string in messages (the CLI says --database-url). */
+  pluginKey?: string;
 }
 
 /** A resolved connection. */
@@ -43,6 +45,7 @@ export function resolveConnection(inputs: ConnectionInputs): ResolvedConnection 
   ];
   for (const [source, settings] of candidates) {
     if (!settings || !(settings.connectionString || settings.host || settings.database)) continue;
+    if (settings.connectionString) checkConnectionString(settings.connectionString, keyOf(source, inputs.pluginKey));
     const config: pg.ClientConfig = { ...settings, application_name: APPLICATION_NAME } as pg.ClientConfig;
     const secrets = [settings.password, settings.connectionString && passwordInUrl(settings.connectionString), settings.connectionString]
       .filter((s): s is string => typeof s === 'string' && s.length > 0);
@@ -52,6 +55,32 @@ export function resolveConnection(inputs: ConnectionInputs): ResolvedConnection 
     'no PostgreSQL connection configured: set plugins.entries.agent_config_sync.config.connectionString ' +
       '(or host/database/user/password), channels.agent_chat, ~/.openclaw/postgres.json, or DATABASE_URL / PGHOST / PGDATABASE.',
   );
+}
+
+function keyOf(source: ConnectionSource, pluginKey = 'plugins.entries.agent_config_sync.config.connectionString'): string {
+  if (source === 'plugin config') return pluginKey;
+  if (source === 'environment') return 'DATABASE_URL';
+  return `connectionString of ${source}`;
+}
+
+const URL_SCHEMES = ['postgres:', 'postgresql:', 'socket:'];
+
+/**
+ * Fails fast, naming where the string came from, on a connection string node-postgres would
+ * misread (another scheme) or not parse; the message never repeats the password.
+ */
+function checkConnectionString(text: string, where: string): void {
+  if (text.startsWith('/')) return; // a Unix socket directory, as node-postgres accepts it
+  const allowed = 'allowed: postgres://user:password@host:port/database, postgresql://…, socket:/dir?db=name';
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ConfigError(`${where} is not a valid URL (${allowed}); check the host, the port (1-65535) and that special characters in the password are %-encoded.`);
+  }
+  if (!URL_SCHEMES.includes(url.protocol)) {
+    throw new ConfigError(`${where} has the scheme "${url.protocol.replace(/:$/, '')}" (${allowed}).`);
+  }
 }
 
 function flatSettings(value: unknown): ConnectionSettings | undefined {

@@ -21,7 +21,7 @@ export interface CliContext {
 /** Resolves the connection alone (for migrate and doctor's first check). */
 export function connectionFromFlags(flags: Flags, env: NodeJS.ProcessEnv = process.env): ResolvedConnection {
   const url = textFlag(flags, 'database-url');
-  return resolveConnection({ plugin: url ? { connectionString: url } : undefined, env });
+  return resolveConnection({ plugin: url ? { connectionString: url } : undefined, env, pluginKey: '--database-url' });
 }
 
 /** What the CLI knows of the host: `--openclaw-config` (or the default openclaw.json if it exists) and its version. */

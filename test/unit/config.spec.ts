@@ -207,9 +207,24 @@ describe('resolveConnection', () => {
     expect(resolved.description).toBe('u@h:5432/db');
   });
 
-  it('can describe a key=value connection string without showing it', () => {
-    const resolved = resolveConnection({ plugin: { connectionString: `host=db password=${PASSWORD}` } });
-    expect(resolved.description).toBe('(connection string)');
+  it.each([
+    ['a libpq key=value string (node-postgres would read it as a database name)', `host=db password=${PASSWORD}`, 'is not a valid URL'],
+    ['a port out of range', `postgres://u:${PASSWORD}@h:99999/db`, 'is not a valid URL'],
+    ['another scheme', `mysql://u:${PASSWORD}@h/db`, 'has the scheme "mysql"'],
+  ])('can refuse %s, naming the key and never the password', (_name, connectionString, says) => {
+    const plugin = configError(() => resolveConnection({ plugin: { connectionString } }));
+    expect(plugin.message).toContain(`plugins.entries.agent_config_sync.config.connectionString ${says}`);
+    expect(plugin.message).toContain('allowed: postgres://');
+    expect(plugin.message).not.toContain(PASSWORD);
+    const env = configError(() => resolveConnection({ env: { DATABASE_URL: connectionString } }));
+    expect(env.message).toContain(`DATABASE_URL ${says}`);
+    const cli = configError(() => resolveConnection({ plugin: { connectionString }, pluginKey: '--database-url' }));
+    expect(cli.message).toContain(`--database-url ${says}`);
+  });
+
+  it('can take a Unix socket directory and a socket: URL as they are', () => {
+    expect(resolveConnection({ plugin: { connectionString: '/var/run/postgresql mydb' } }).config.connectionString).toBe('/var/run/postgresql mydb');
+    expect(resolveConnection({ env: { DATABASE_URL: 'socket:/var/run/postgresql?db=mydb' } }).source).toBe('environment');
   });
 
   it.each([
