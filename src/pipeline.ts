@@ -55,6 +55,8 @@ export interface WrittenFile {
   text: string;
   agentCount: number;
   changes: Change[];
+  /** There was no file (or no readable one) before this write. */
+  created: boolean;
 }
 
 /** A running pipeline. */
@@ -147,9 +149,10 @@ export function runPipeline(options: PipelineOptions): RunningPipeline {
     }),
     reload<Rendered>(options.reload, (error) => log.warn(`reload after writing ${file.path} failed: ${describeError(error)}`)),
     map((r): WrittenFile => {
+      const created = previousText === undefined;
       const changes = diffJson(parseJsonOrUndefined(previousText), parseJsonOrUndefined(r.text));
       previousText = r.text;
-      return { text: r.text, agentCount: r.agentCount, changes };
+      return { text: r.text, agentCount: r.agentCount, changes, created };
     }),
   );
 
@@ -157,7 +160,7 @@ export function runPipeline(options: PipelineOptions): RunningPipeline {
   subscription.add(
     written$.subscribe({
       next: (written) => {
-        log.info(`wrote ${file.path} (${written.agentCount} agents): ${summarize(written.changes)}`);
+        log.info(`wrote ${file.path} (${written.agentCount} agents): ${written.created ? 'new file' : summarize(written.changes)}`);
         options.onWritten?.(written);
       },
       error: (error: unknown) => log.error(`pipeline stopped: ${describeError(error)}`),

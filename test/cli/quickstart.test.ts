@@ -49,6 +49,7 @@ describe('npm start (quick start)', () => {
 
     await until(() => fs.existsSync(output) && stdout.includes('Ctrl-C stops'), 90_000, () => stdout);
     expect(Object.keys(agentsOf(output)).sort()).toEqual(['coder', 'main', 'researcher']);
+    await until(() => stdout.includes('(3 agents): new file'), 5_000, () => stdout);
     expect(postgresPidsOf(dataDir).length).toBeGreaterThan(0);
 
     // The exact command it printed, run as printed.
