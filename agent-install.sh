@@ -6,12 +6,14 @@ set -euo pipefail
 
 usage() {
   cat <<'USAGE'
-Usage: agent-install.sh [-d|--database NAME] [--verify-only] [--help]
+Usage: agent-install.sh [-d|--database NAME] [--channel NAME] [--verify-only] [--help]
 
 Applies the agent-config-sync SQL (tables if missing, notify triggers on agents and
 agent_system_config, seed max_spawn_depth = 5) with psql, using PG* environment variables.
 
   -d, --database NAME   database to install into (default: $PGDATABASE, else psql's default)
+      --channel NAME    make the triggers notify NAME instead of agent_config_changed
+                        (ALTER DATABASE … SET agent_config_sync.channel; sessions opened afterwards)
       --verify-only     change nothing; check that the tables, functions and triggers exist
   -h, --help            this text
 
@@ -23,6 +25,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 sql_dir="$here/sql"
 verify_only=false
 database="${PGDATABASE:-}"
+channel=""
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -30,9 +33,13 @@ while [ $# -gt 0 ]; do
       [ $# -ge 2 ] && [ -n "$2" ] || { echo "agent-install.sh: $1 needs a database name" >&2; exit 64; }
       database="$2"; shift 2 ;;
     --database=*) database="${1#*=}"; shift ;;
+    --channel)
+      [ $# -ge 2 ] && [ -n "$2" ] && [ "${#2}" -le 63 ] || { echo "agent-install.sh: $1 needs a channel name of 1 to 63 characters" >&2; exit 64; }
+      channel="$2"; shift 2 ;;
+    --channel=*) channel="${1#*=}"; [ -n "$channel" ] && [ "${#channel}" -le 63 ] || { echo "agent-install.sh: --channel needs a channel name of 1 to 63 characters" >&2; exit 64; }; shift ;;
     --verify-only) verify_only=true; shift ;;
     -h|--help) usage; exit 0 ;;
-    *) echo "agent-install.sh: unknown option '$1' (allowed: -d/--database NAME, --verify-only, --help)" >&2; exit 64 ;;
+    *) echo "agent-install.sh: unknown option '$1' (allowed: -d/--database NAME, --channel NAME, --verify-only, --help)" >&2; exit 64 ;;
   esac
 done
 
@@ -70,4 +77,13 @@ files=("$sql_dir"/*.sql)
 args=()
 for file in "${files[@]}"; do args+=(-f "$file"); done
 psql "${psql_args[@]}" --single-transaction "${args[@]}"
+if [ -n "$channel" ]; then
+  # The default channel is a RESET, so the database carries no setting it does not need.
+  psql "${psql_args[@]}" -v channel="$channel" <<'SQL'
+SELECT CASE WHEN :'channel' = 'agent_config_changed'
+  THEN format('ALTER DATABASE %I RESET agent_config_sync.channel', current_database())
+  ELSE format('ALTER DATABASE %I SET agent_config_sync.channel = %L', current_database(), :'channel') END \gexec
+SQL
+  echo "agent-install.sh: the triggers notify \"$channel\" (sessions opened from now on)"
+fi
 echo "agent-install.sh: applied $(printf '%s ' "${files[@]##*/}")${database:+to $database}"

@@ -13,7 +13,8 @@ BEGIN
         agent_name := NEW.name;
     END IF;
     PERFORM pg_notify(
-        'agent_config_changed',
+        -- 'agent_config_changed' unless agent_config_sync.channel is set (ALTER DATABASE … SET, see README)
+        COALESCE(NULLIF(current_setting('agent_config_sync.channel', true), ''), 'agent_config_changed'),
         json_build_object(
             'source', 'agents',
             'agent_name', left(agent_name, 200),

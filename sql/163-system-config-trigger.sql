@@ -12,7 +12,8 @@ BEGIN
         config_key := NEW.key;
     END IF;
     PERFORM pg_notify(
-        'agent_config_changed',
+        -- 'agent_config_changed' unless agent_config_sync.channel is set (ALTER DATABASE … SET, see README)
+        COALESCE(NULLIF(current_setting('agent_config_sync.channel', true), ''), 'agent_config_changed'),
         json_build_object(
             'source', 'agent_system_config',
             'key', left(config_key, 200),

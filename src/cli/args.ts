@@ -48,6 +48,7 @@ export const QUICKSTART_FLAGS = {
 export const MIGRATE_FLAGS = {
   'database-url': COMMON_FLAGS['database-url'],
   'verify-only': { type: 'boolean' },
+  channel: COMMON_FLAGS.channel,
   json: COMMON_FLAGS.json,
   verbose: COMMON_FLAGS.verbose,
   help: COMMON_FLAGS.help,

@@ -70,6 +70,8 @@ Running it twice changes nothing; existing tables, columns and rows are kept.
 
   --verify-only           check that tables, functions and triggers exist; change nothing;
                           exit 1 and list what is missing when something is
+  --channel NAME          make the triggers notify NAME (ALTER DATABASE … SET agent_config_sync.channel;
+                          sessions opened afterwards); agent_config_changed resets it to the default
   --database-url URL      PostgreSQL connection (default DATABASE_URL, then PG* variables)
   --json                  print the result as JSON
 `,

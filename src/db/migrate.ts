@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import type pg from 'pg';
+import pg from 'pg';
 
 /** Where the SQL files live: `sql/` at the package root, beside both `src/` and `dist/`. */
 export const SQL_DIR = fileURLToPath(new URL('../../sql/', import.meta.url));
@@ -42,6 +42,36 @@ export async function migrate(client: pg.ClientBase, dir?: string): Promise<{ ap
     throw error;
   }
   return { applied: files.map((file) => file.name) };
+}
+
+/** The database setting the shipped triggers read for their channel. */
+export const CHANNEL_SETTING = 'agent_config_sync.channel';
+const DEFAULT_TRIGGER_CHANNEL = 'agent_config_changed';
+
+/**
+ * Makes the triggers of the connected database notify `channel`: an `ALTER DATABASE … SET` of
+ * {@link CHANNEL_SETTING}, or a RESET for the default channel. Sessions opened afterwards see it.
+ */
+export async function setTriggerChannel(client: pg.ClientBase, channel: string): Promise<void> {
+  const { rows } = await client.query<{ db: string }>('SELECT current_database() AS db');
+  const db = pg.escapeIdentifier(rows[0]?.db ?? '');
+  await client.query(
+    channel === DEFAULT_TRIGGER_CHANNEL
+      ? `ALTER DATABASE ${db} RESET ${CHANNEL_SETTING}`
+      : `ALTER DATABASE ${db} SET ${CHANNEL_SETTING} = ${pg.escapeLiteral(channel)}`,
+  );
+}
+
+/** The channel the triggers notify for sessions opened now (the database's setting, else the default). */
+export async function triggerChannel(client: pg.ClientBase): Promise<string> {
+  const { rows } = await client.query<{ channel: string | null }>(
+    `SELECT setting AS channel FROM pg_db_role_setting s, unnest(s.setconfig) AS c(entry),
+            LATERAL (SELECT substr(entry, length($1) + 2) AS setting) x
+      WHERE s.setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())
+        AND s.setrole = 0 AND entry LIKE $1 || '=%'`,
+    [CHANNEL_SETTING],
+  );
+  return rows[0]?.channel || DEFAULT_TRIGGER_CHANNEL;
 }
 
 /** What `migrate` creates, each as a name an operator can look for. */

@@ -111,7 +111,7 @@ export function checkTriggersFiring(probes: readonly TriggerProbe[], channel: st
   if (wrong.length > 0) {
     const other = wrong[0]!.otherChannel ?? '?';
     return fail('triggers-firing', `the triggers notify "${other}", not "${channel}"`,
-      `use --channel ${other} (plugin option channel), or change the trigger functions to notify "${channel}"`);
+      `use --channel ${other} (plugin option channel), or run "agent-config-sync migrate --channel ${channel}" so the triggers notify "${channel}"`);
   }
   if (silent.length > 0) {
     const tables = silent.map((p) => p.table).join(' and ');

@@ -3,11 +3,12 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { migrate, verifySchema } from '../../src/db/migrate.js';
+import { migrate, triggerChannel, verifySchema } from '../../src/db/migrate.js';
 import { readSnapshot } from '../../src/db/snapshot.js';
 import { parseAgentsSource } from '../../src/db/source.js';
 import { renderSnapshot } from '../../src/domain/render.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { expectedText, readText, startPipeline, waitFor } from '../support/pipelineHarness.js';
 
 const run = promisify(execFile);
 const INSTALLER = path.resolve('agent-install.sh');
@@ -125,6 +126,44 @@ describe('migrations on real PostgreSQL', () => {
     expect(heard).toEqual(['agent_config_changed {"source" : "agent_system_config", "key" : "max_concurrent_subagents", "operation" : "INSERT"}']);
   });
 
+  it('can make the triggers notify the channel set with migrate --channel, and go back to the default', async () => {
+    const cli = path.resolve('dist/cli/main.js');
+    const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' };
+    const custom = await run(process.execPath, [cli, 'migrate', '--channel', 'acs_custom', '--database-url', db.url], { env });
+    expect(custom.stderr).toContain('the triggers notify "acs_custom"');
+    // The setting is the database's: a session opened now (not the one that set it) uses it.
+    const heardOn = async (channels: string[]) => {
+      const listener = new pg.Client({ connectionString: db.url });
+      const writer = new pg.Client({ connectionString: db.url });
+      await Promise.all([listener.connect(), writer.connect()]);
+      const heard: string[] = [];
+      listener.on('notification', (n) => heard.push(n.channel));
+      for (const channel of channels) await listener.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+      await writer.query(`INSERT INTO agents (name, model) VALUES ($1, 'm')`, [`a-${Date.now()}`]);
+      await writer.query(`UPDATE agent_system_config SET value = '3'`);
+      await new Promise((r) => setTimeout(r, 200));
+      await Promise.all([listener.end(), writer.end()]);
+      return heard;
+    };
+    expect(await heardOn(['acs_custom', 'agent_config_changed'])).toEqual(['acs_custom', 'acs_custom']);
+
+    const sync = startPipeline(db.url, { channel: 'acs_custom' });
+    try {
+      await waitFor('initial sync', async () => readText(sync.outputPath) === (await expectedText(db.url)));
+      const writer = new pg.Client({ connectionString: db.url });
+      await writer.connect();
+      await writer.query(`UPDATE agents SET model = 'm/custom-channel'`);
+      await writer.end();
+      await waitFor('the change heard on acs_custom', async () => readText(sync.outputPath) === (await expectedText(db.url)), 2_000);
+    } finally {
+      await sync.stop();
+    }
+
+    const back = await run(process.execPath, [cli, 'migrate', '--channel', 'agent_config_changed', '--database-url', db.url], { env });
+    expect(back.stderr).toContain('the triggers notify "agent_config_changed"');
+    expect(await heardOn(['acs_custom', 'agent_config_changed'])).toEqual(['agent_config_changed', 'agent_config_changed']);
+  });
+
   it('can fire a notification for each kind of change on both tables, TRUNCATE included', async () => {
     await migrate(client);
     const listener = new pg.Client({ connectionString: db.url });
@@ -197,5 +236,12 @@ describe('migrations on real PostgreSQL', () => {
     const verified = await run('bash', [INSTALLER, '--verify-only', '-d', db.name], { env });
     expect(verified.stdout).toMatch(/schema complete/);
     expect((await verifySchema(client)).missing).toEqual([]);
+
+    await run('bash', [INSTALLER, '-d', db.name, '--channel', "it's-mine"], { env });
+    expect(await triggerChannel(client)).toBe("it's-mine");
+    await run('bash', [INSTALLER, '-d', db.name, '--channel', 'agent_config_changed'], { env });
+    expect(await triggerChannel(client)).toBe('agent_config_changed');
+    const bad = await run('bash', [INSTALLER, '-d', db.name, '--channel', ''], { env }).catch((error) => error);
+    expect(bad.code).toBe(64);
   });
 });
