@@ -45,6 +45,8 @@ export interface SyncSettings {
   allowEmpty: boolean;
   /** Table, view or set-returning function. Defaults to `agents`. */
   agentsSource: string;
+  /** Full snapshot on this interval, writing only when the file differs. Defaults to 300000 ms; 0 turns it off. */
+  reconcileMs: number;
 }
 
 export const DEFAULTS = {
@@ -57,6 +59,7 @@ export const DEFAULTS = {
   reloadSignal: 'SIGUSR1',
   allowEmpty: false,
   agentsSource: 'agents',
+  reconcileMs: 300_000,
 } as const satisfies Omit<SyncSettings, 'connection' | 'outputPath'>;
 
 /** A setting that is not allowed; the message names the key and what is allowed. */
@@ -67,6 +70,7 @@ export class ConfigError extends Error {
 const KNOWN_KEYS = new Set([
   'connectionString', 'host', 'port', 'database', 'user', 'password', 'ssl',
   'outputPath', 'channel', 'debounceMs', 'maxWaitMs', 'format', 'layout', 'reload', 'reloadSignal', 'allowEmpty', 'agentsSource',
+  'reconcileMs',
 ]);
 
 /**
@@ -110,6 +114,7 @@ export function resolveSettings(raw: unknown, where = 'config'): SyncSettings {
     reloadSignal: oneOf(input, 'reloadSignal', at, RELOAD_SIGNALS) ?? DEFAULTS.reloadSignal,
     allowEmpty: optionalBoolean(input, 'allowEmpty', at) ?? DEFAULTS.allowEmpty,
     agentsSource: optionalAgentsSource(input, at) ?? DEFAULTS.agentsSource,
+    reconcileMs: optionalReconcile(input, at) ?? DEFAULTS.reconcileMs,
   };
 }
 
@@ -131,6 +136,15 @@ function optionalInteger(input: Record<string, unknown>, key: string, at: (k: st
   if (value === undefined) return undefined;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     throw new ConfigError(`${at(key)} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}.`);
+  }
+  return value;
+}
+
+/** 0 (off) or at least a second: a shorter period would read the database all the time. */
+function optionalReconcile(input: Record<string, unknown>, at: (k: string) => string): number | undefined {
+  const value = optionalInteger(input, 'reconcileMs', at, 0, 86_400_000);
+  if (value !== undefined && value > 0 && value < 1_000) {
+    throw new ConfigError(`${at('reconcileMs')} must be 0 (off) or from 1000 to 86400000 ms, got ${value}.`);
   }
   return value;
 }

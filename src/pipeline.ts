@@ -1,23 +1,31 @@
+import { createHash } from 'node:crypto';
 import type pg from 'pg';
-import { filter, from, map, merge, share, Subscription, tap, type SchedulerLike } from 'rxjs';
-import { diffJson, formatChange, parseJsonOrUndefined, type Change } from './domain/diff.js';
-import { checkForHost } from './domain/hostRules.js';
+import { defer, filter, map, merge, retry, share, Subscription, tap, timer, type SchedulerLike } from 'rxjs';
+import { summarizeChanges } from './domain/changeSummary.js';
+import { reconnectDelay } from './domain/backoff.js';
+import { diffJson, parseJsonOrUndefined, type Change } from './domain/diff.js';
 import { makeProblemFilter } from './domain/problems.js';
-import { countAgentsInText, type RenderOptions } from './domain/render.js';
+import { refusals } from './domain/refusals.js';
+import type { RenderOptions } from './domain/render.js';
 import type { Rendered } from './domain/types.js';
-import { makeSnapshotPool, readSnapshotFrom } from './db/snapshot.js';
+import { makeSnapshotReader } from './db/snapshot.js';
+import { settleWithin } from './db/sockets.js';
 import type { AgentsSource } from './db/source.js';
+import { makeOnceLogger } from './logOnce.js';
 import { describeError, type Logger } from './logger.js';
 import { coalesce } from './operators/coalesce.js';
-import { distinct } from './operators/distinct.js';
 import { guard } from './operators/guard.js';
 import { reload } from './operators/reload.js';
 import { render } from './operators/render.js';
 import { snapshot } from './operators/snapshot.js';
-import { writeAtomic } from './operators/writeAtomic.js';
-import { makeFileSink } from './sinks/file.js';
+import { writeLatest } from './operators/writeLatest.js';
+import { makeFileSink, type FileSink } from './sinks/file.js';
+import { makeFileChangeSource } from './streams/fileChanges.js';
 import { makeNotificationSource } from './streams/notifications.js';
+import { makeReconcileTick } from './streams/reconcileTick.js';
 import { makeStartupTick } from './streams/startupTick.js';
+
+export { refusals } from './domain/refusals.js';
 
 /** Everything the running pipeline needs; defaults are applied by the caller's config resolution. */
 export interface PipelineOptions {
@@ -32,23 +40,38 @@ export interface PipelineOptions {
   maxWaitMs: number;
   /** Roster format and layout, or a function asked at every render. */
   render: RenderOptions | (() => RenderOptions);
-  /** The reload side effect, run once after each write. */
+  /** The reload side effect, run once after each write that changed the file. */
   reload: () => Promise<void>;
   /** Allow a snapshot with zero agents to replace a file that has some. */
   allowEmpty: boolean;
   logger: Required<Logger>;
-  /** Keep-alive interval of the listening connection, in ms. Defaults to 30000. */
+  /** A full snapshot on this interval writes only when the render differs from the disk. Defaults to 300000 ms; 0 turns it off. */
+  reconcileMs?: number;
+  /** The output file. Defaults to makeFileSink(outputPath). */
+  file?: FileSink;
+  /** Keep-alive interval of the listening connection, in ms. Defaults to 30000 ms. */
   keepAliveMs?: number;
-  /** Reconnect and query-retry schedule. Defaults to 5 s doubling to 60 s. */
+  /** A keep-alive with no answer within this bound replaces the listening connection. Defaults to 10000 ms. */
+  keepAliveTimeoutMs?: number;
+  /** Bound of opening a connection, in ms. Defaults to 10000 ms. */
+  connectTimeoutMs?: number;
+  /** Server-side statement and lock timeout of a snapshot; the client gives up 2 s later. Defaults to 15000 ms. */
+  snapshotTimeoutMs?: number;
+  /** Reconnect and snapshot-retry schedule. Defaults to 5 s doubling to 60 s. */
   reconnectDelay?: (attempt: number) => number;
   /** Write-retry schedule. Defaults to 1 s doubling to 60 s. */
   writeRetryDelay?: (attempt: number) => number;
+  /** Delay before the pipeline restarts itself after an unexpected error. Defaults to 5 s doubling to 60 s. */
+  restartDelay?: (attempt: number) => number;
   /** Told after each write (and its reload), with what changed. */
   onWritten?: (written: WrittenFile) => void;
   /** Told after each successful snapshot is rendered, written or not (for tests and metrics). */
   onRendered?: (rendered: Rendered) => void;
   scheduler?: SchedulerLike;
 }
+
+/** What started a read of the database. */
+export type Trigger = 'startup' | 'connected' | 'notification' | 'drift' | 'reconcile';
 
 /** A completed write. */
 export interface WrittenFile {
@@ -57,113 +80,220 @@ export interface WrittenFile {
   changes: Change[];
   /** There was no file (or no readable one) before this write. */
   created: boolean;
+  /** What started the read that led to this write. */
+  trigger: Trigger;
+}
+
+/** Counters and last events of a running pipeline (for status and tests). */
+export interface PipelineStatus {
+  connected: boolean;
+  snapshots: number;
+  writes: number;
+  reconnects: number;
+  driftRepairs: number;
+  reconciles: number;
+  restarts: number;
+  lastWrite?: { at: string; sha256: string; agents: number; changes: number; trigger: Trigger };
+  lastError?: { at: string; message: string };
 }
 
 /** A running pipeline. */
 export interface RunningPipeline {
-  /** Ends the pipeline and closes every connection; safe to call twice. */
+  /** Ends the pipeline and closes every connection, within 5 s whatever the database does; safe to call twice. */
   dispose(): Promise<void>;
+  status(): PipelineStatus;
 }
 
 /**
- * The whole flow, sources → operators → sinks (DESIGN §1):
+ * The whole flow, sources → operators → sinks (DESIGN §1, §8):
  *
- *   startup tick ─┐
- *   (re)connected ┼─ coalesce ─ snapshot ─ render ─ guard ─ distinct ─ writeAtomic ─ reload ─ log
- *   notification ─┘
+ *   startup tick ───┐
+ *   (re)connected ──┤
+ *   notification ───┼─ coalesce ─ snapshot ─ render ─ guard ─ writeLatest ─ reload ─ log
+ *   file drift ─────┤   (one read in flight,            (one write in flight, newest wins,
+ *   reconcile tick ─┘    one more when dirty)             "equal to disk" decided there)
  *
- * Effects live in the sources (LISTEN connection), the snapshot pool and the sinks (file, reload).
+ * Effects live in the sources (LISTEN connection, file watch), the snapshot reader and the sinks
+ * (file, reload). An unexpected error anywhere restarts the whole flow with backoff.
  */
 export function runPipeline(options: PipelineOptions): RunningPipeline {
   const log = options.logger;
-  const closing = new Set<Promise<unknown>>();
-  const file = makeFileSink(options.outputPath);
+  const scheduler = options.scheduler;
+  const file = options.file ?? makeFileSink(options.outputPath);
   const stale = file.removeStaleTemps();
   if (stale.length > 0) log.info(`removed ${stale.length} stale temp file(s) beside ${file.path}: ${stale.join(', ')}`);
 
+  const status: PipelineStatus = { connected: false, snapshots: 0, writes: 0, reconnects: 0, driftRepairs: 0, reconciles: 0, restarts: 0 };
+  const failed = (message: string) => (status.lastError = { at: new Date().toISOString(), message });
   const once = makeOnceLogger(log);
   const fresh = makeProblemFilter();
   const renderOptions = () => (typeof options.render === 'function' ? options.render() : options.render);
+  const closing = new Set<Promise<unknown>>();
+  const reader = makeSnapshotReader(options.connection, {
+    timeoutMs: options.snapshotTimeoutMs,
+    connectTimeoutMs: options.connectTimeoutMs,
+    onIdleError: (error) => log.debug(`idle snapshot connection failed: ${describeError(error)}`),
+  });
+  /** The text this process last wrote (or found equal on disk) and the one it is writing: not drift. */
+  const own: { written: string | undefined; writing: string | undefined } = { written: file.readCurrent(), writing: undefined };
+  const triggerOf = new WeakMap<Rendered, Trigger>();
+  /** The text a write replaced, for the change summary. */
+  const replaced = new WeakMap<Rendered, string | undefined>();
+  let reading: Trigger = 'startup';
   let columns = '';
-  let previousText = file.readCurrent();
 
-  const pool = makeSnapshotPool(options.connection, (error) => log.debug(`idle snapshot connection failed: ${describeError(error)}`));
-
-  const listen$ = makeNotificationSource({
-    connection: options.connection,
-    channel: options.channel,
-    keepAliveMs: options.keepAliveMs,
-    reconnectDelay: options.reconnectDelay,
-    scheduler: options.scheduler,
-    track: (p) => {
-      closing.add(p);
-      void p.finally(() => closing.delete(p));
-    },
-    onDisconnected: (error, attempt, ms) =>
-      (attempt === 1 ? log.warn : log.debug)(
-        `listening connection to PostgreSQL unavailable (${describeListenError(error)}); retry ${attempt} in ${Math.round(ms / 1000)} s`,
-      ),
-  }).pipe(share());
-
-  const connected$ = listen$.pipe(
-    filter((event) => event.type === 'connected'),
-    tap((event) => log.info(event.first ? `listening on channel "${options.channel}"` : 'reconnected to PostgreSQL; resyncing')),
-  );
-  const notification$ = listen$.pipe(
-    filter((event) => event.type === 'notification'),
-    tap((event) => log.debug(`notification: ${event.payload ?? '(no payload)'}`)),
-  );
-
-  const rendered$ = merge(makeStartupTick(options.scheduler), connected$, notification$).pipe(
-    coalesce(options.debounceMs, options.maxWaitMs, options.scheduler),
-    snapshot(() => from(readSnapshotFrom(pool, options.agentsSource)), {
-      retryDelay: options.reconnectDelay,
-      scheduler: options.scheduler,
-      onError: (error, attempt) => once.warn('snapshot', `reading the database failed (retry ${attempt}): ${describeError(error)}`),
-    }),
-    tap((s) => {
-      once.clear('snapshot');
-      const used = ['name', 'model', ...s.columns].join(', ');
-      if (used !== columns) log.info(`agents source ${options.agentsSource.text}: using columns ${used}`);
-      columns = used;
-    }),
-    render(renderOptions, (problems) => fresh(problems).forEach((p) => log.warn(p.message))),
-    tap((r) => options.onRendered?.(r)),
-  );
-
-  const written$ = rendered$.pipe(
-    guard(
-      (r: Rendered) => refusals(r, renderOptions(), file.readCurrent(), options.allowEmpty),
-      (reasons) => once.warn('refused', `not writing ${file.path}: ${reasons.join('; ')}`),
-    ),
-    tap(() => once.clear('refused')),
-    distinct<Rendered>((r) => r.text, file.readCurrent),
-    writeAtomic<Rendered>((r) => file.write(r.text), {
-      retryDelay: options.writeRetryDelay,
-      scheduler: options.scheduler,
-      onError: (error) => once.warn('write', `writing ${file.path} failed; the old file stays (will retry): ${describeError(error)}`),
-      onRecovered: () => {
-        once.clear('write');
-        log.info(`writing ${file.path} works again`);
+  const flow$ = defer(() => {
+    const listen$ = makeNotificationSource({
+      connection: options.connection,
+      channel: options.channel,
+      keepAliveMs: options.keepAliveMs,
+      keepAliveTimeoutMs: options.keepAliveTimeoutMs,
+      connectTimeoutMs: options.connectTimeoutMs,
+      reconnectDelay: options.reconnectDelay,
+      scheduler,
+      track: (p) => {
+        closing.add(p);
+        void p.finally(() => closing.delete(p));
       },
-    }),
-    reload<Rendered>(options.reload, (error) => log.warn(`reload after writing ${file.path} failed: ${describeError(error)}`)),
-    map((r): WrittenFile => {
-      const created = previousText === undefined;
-      const changes = diffJson(parseJsonOrUndefined(previousText), parseJsonOrUndefined(r.text));
-      previousText = r.text;
-      return { text: r.text, agentCount: r.agentCount, changes, created };
+      onDisconnected: (error, attempt, ms) => {
+        status.connected = false;
+        failed(`listening connection: ${describeListenError(error)}`);
+        (attempt === 1 ? log.warn : log.debug)(
+          `listening connection to PostgreSQL unavailable (${describeListenError(error)}); retry ${attempt} in ${Math.round(ms / 1000)} s`,
+        );
+      },
+    }).pipe(share());
+
+    const connected$ = listen$.pipe(
+      filter((event) => event.type === 'connected'),
+      tap((event) => {
+        status.connected = true;
+        if (!event.first) status.reconnects += 1;
+        log.info(event.first ? `listening on channel "${options.channel}"` : 'reconnected to PostgreSQL; resyncing');
+      }),
+      map((): Trigger => 'connected'),
+    );
+    const notification$ = listen$.pipe(
+      filter((event) => event.type === 'notification'),
+      tap((event) => log.debug(`notification: ${event.payload === undefined ? '(no payload)' : JSON.stringify(event.payload.slice(0, 300))}`)),
+      map((): Trigger => 'notification'),
+    );
+    const drift$ = makeFileChangeSource(file.path, {
+      isOwn: (text) => text === own.written || (own.writing !== undefined && text === own.writing),
+      onWatchError: (error) => log.debug(`watching ${file.path} failed (polling instead): ${describeError(error)}`),
+    }).pipe(
+      tap((change) => {
+        status.driftRepairs += 1;
+        const what = change.text === undefined ? 'deleted it' : summarizeChanges(diffJson(parseJsonOrUndefined(own.written), parseJsonOrUndefined(change.text)));
+        log.warn(`${file.path} was changed by another writer (${what}); restoring what the database renders`);
+      }),
+      map((): Trigger => 'drift'),
+    );
+    const reconcile$ = makeReconcileTick(options.reconcileMs ?? 300_000, scheduler);
+
+    const rendered$ = merge(makeStartupTick(scheduler).pipe(map((): Trigger => 'startup')), connected$, notification$, drift$, reconcile$).pipe(
+      coalesce(options.debounceMs, options.maxWaitMs, scheduler),
+      snapshot((trigger: Trigger) => reader.read$(options.agentsSource).pipe(map((s) => ({ trigger, s }))), {
+        retryDelay: options.reconnectDelay,
+        scheduler,
+        onError: (error, attempt) => {
+          failed(`snapshot: ${describeError(error)}`);
+          once.warn('snapshot', `reading the database failed (retry ${attempt}): ${describeError(error)}`);
+        },
+      }),
+      map(({ trigger, s }) => {
+        status.snapshots += 1;
+        if (trigger === 'reconcile') status.reconciles += 1;
+        once.clear('snapshot');
+        const used = ['name', 'model', ...s.columns].join(', ');
+        if (used !== columns) log.info(`agents source ${options.agentsSource.text}: using columns ${used}`);
+        columns = used;
+        reading = trigger;
+        return s;
+      }),
+      render(renderOptions, (problems) => fresh(problems).forEach((p) => log.warn(p.message))),
+      // render is synchronous: the trigger of the snapshot just read is still `reading`.
+      tap((r) => triggerOf.set(r, reading)),
+      tap((r) => options.onRendered?.(r)),
+    );
+
+    return rendered$.pipe(
+      guard(
+        (r: Rendered) => refusals(r, renderOptions(), file.readCurrent(), options.allowEmpty),
+        (reasons) => once.warn('refused', `not writing ${file.path}: ${reasons.join('; ')}`),
+      ),
+      tap(() => once.clear('refused')),
+      writeLatest(
+        (r: Rendered) =>
+          defer(async () => {
+            own.writing = r.text;
+            const before = file.readCurrent();
+            try {
+              const outcome = await file.write(r.text);
+              own.written = r.text;
+              if (outcome === 'written') replaced.set(r, before);
+              return outcome;
+            } finally {
+              own.writing = undefined;
+            }
+          }),
+        {
+          retryDelay: options.writeRetryDelay,
+          scheduler,
+          onError: (error) => {
+            failed(`write: ${describeError(error)}`);
+            once.warn('write', `writing ${file.path} failed; the old file stays (will retry): ${describeError(error)}`);
+          },
+          onRecovered: () => {
+            if (once.clear('write')) log.info(`writing ${file.path} works again`);
+          },
+        },
+      ),
+      reload<Rendered>(options.reload, (error) => log.warn(`reload after writing ${file.path} failed: ${describeError(error)}`)),
+      map((r): WrittenFile => {
+        const before = replaced.get(r);
+        const trigger = triggerOf.get(r) ?? 'notification';
+        return {
+          text: r.text,
+          agentCount: r.agentCount,
+          changes: diffJson(parseJsonOrUndefined(before), parseJsonOrUndefined(r.text)),
+          created: before === undefined,
+          trigger,
+        };
+      }),
+    );
+  }).pipe(
+    retry({
+      delay: (error: unknown, attempt: number) => {
+        status.restarts += 1;
+        const ms = (options.restartDelay ?? reconnectDelay)(attempt);
+        failed(`pipeline: ${describeError(error)}`);
+        log.error(`pipeline failed: ${describeError(error)}; restarting in ${Math.round(ms / 100) / 10} s`);
+        return timer(ms, scheduler);
+      },
     }),
   );
 
   const subscription = new Subscription();
   subscription.add(
-    written$.subscribe({
+    flow$.subscribe({
       next: (written) => {
-        log.info(`wrote ${file.path} (${written.agentCount} agents): ${written.created ? 'new file' : summarize(written.changes)}`);
-        options.onWritten?.(written);
+        status.writes += 1;
+        status.lastWrite = {
+          at: new Date().toISOString(),
+          sha256: createHash('sha256').update(written.text).digest('hex'),
+          agents: written.agentCount,
+          changes: written.changes.length,
+          trigger: written.trigger,
+        };
+        const why = written.trigger === 'drift' ? ' (undoing another writer)' : written.trigger === 'reconcile' ? ' (reconcile: the file differed from the database)' : '';
+        log.info(`wrote ${file.path} (${written.agentCount} agents)${why}: ${written.created ? 'new file' : summarizeChanges(written.changes)}`);
+        try {
+          options.onWritten?.(written);
+        } catch (error) {
+          log.error(`after writing ${file.path}: ${describeError(error)}`);
+        }
       },
-      error: (error: unknown) => log.error(`pipeline stopped: ${describeError(error)}`),
     }),
   );
 
@@ -172,49 +302,16 @@ export function runPipeline(options: PipelineOptions): RunningPipeline {
     dispose() {
       disposed ??= (async () => {
         subscription.unsubscribe();
-        await Promise.all([...closing]);
-        await pool.end().catch(() => undefined);
+        await settleWithin(Promise.all([...closing]), 2_500);
+        await reader.end();
       })();
       return disposed;
     },
+    status: () => ({ ...status }),
   };
-}
-
-/** Reasons not to replace the file: the host would reject it, or it would empty a non-empty roster. */
-export function refusals(r: Rendered, render: RenderOptions, current: string | undefined, allowEmpty: boolean): string[] {
-  const reasons = checkForHost(r.text, render.format, render.layout);
-  const had = countAgentsInText(current);
-  if (!allowEmpty && r.agentCount === 0 && had > 0) {
-    reasons.push(`the database exports no agents while the file has ${had} (set allowEmpty to allow an empty roster)`);
-  }
-  return reasons;
-}
-
-/** At most this many changes are spelled out in the one info line of a write. */
-const SHOWN_CHANGES = 8;
-
-function summarize(changes: Change[]): string {
-  if (changes.length === 0) return 'no semantic change';
-  const shown = changes.slice(0, SHOWN_CHANGES).map(formatChange).join('; ');
-  return changes.length > SHOWN_CHANGES ? `${shown}; … (+${changes.length - SHOWN_CHANGES} more)` : shown;
 }
 
 function describeListenError(error: unknown): string {
   const text = describeError(error);
   return text.startsWith('Re-initializing') ? 'connection lost' : text;
-}
-
-/** Warns once per episode of a kind of failure; `clear` ends the episode. */
-function makeOnceLogger(log: Required<Logger>) {
-  const open = new Set<string>();
-  return {
-    warn(kind: string, message: string) {
-      if (open.has(kind)) log.debug(message);
-      else log.warn(message);
-      open.add(kind);
-    },
-    clear(kind: string) {
-      open.delete(kind);
-    },
-  };
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { ConfigError, resolveSettings } from './config.js';
 import { resolveConnection } from './connection.js';
 import { parseHostVersion } from './domain/hostProfile.js';
@@ -13,22 +14,33 @@ import { makeReloader } from './sinks/reload.js';
 /** Plugin id = service id = log prefix. */
 export const PLUGIN_ID = 'agent_config_sync';
 
-/** The one pipeline of this process, shared by every registration (register() may run many times). */
+/**
+ * The one pipeline of this process, shared by every started registration (register() may run many
+ * times, and the host may stop registrations in any order): it runs while at least one holds it.
+ * `key` is a hash of every resolved setting, the connection's password and TLS included, so a rotated
+ * password restarts the pipeline; no secret is kept in this process-global slot.
+ */
 interface Running {
   key: string;
-  owner: object;
+  holders: Set<object>;
   pipeline: RunningPipeline;
 }
 const SLOT = Symbol.for('agent_config_sync.running');
 const slots = globalThis as typeof globalThis & { [SLOT]?: Running };
+
+/** The pipeline this process runs, if any (for status). */
+export function runningPipeline(): RunningPipeline | undefined {
+  return slots[SLOT]?.pipeline;
+}
 /** Shadowed keys already warned about in this process. */
 const warnedShadows = new Set<string>();
 
 /**
  * The plugin's service. `start` resolves settings, connection and host facts, then starts the
  * pipeline without waiting for the database; if this process already runs a pipeline with the same
- * settings (the gateway re-registers plugins on hot reload), it adopts it instead of starting a
- * second one. `stop` ends the pipeline it owns; it is safe before `start` and twice.
+ * settings (the gateway re-registers plugins on hot reload), it joins it instead of starting a
+ * second one, and different settings replace it. `stop` leaves it; the last one to leave ends it.
+ * Both are safe in any order, before `start` and twice.
  */
 export function createAgentConfigSyncService(api: PluginApi): PluginService {
   const owner = {};
@@ -66,14 +78,18 @@ export function createAgentConfigSyncService(api: PluginApi): PluginService {
         };
         const plan = planOutput(settings, host);
         const source = parseAgentsSource(settings.agentsSource);
-        const key = JSON.stringify([connection.description, settings, plan.outputPath, plan.render, plan.reload]);
+        const key = createHash('sha256')
+          .update(JSON.stringify([connection.config, settings, plan.outputPath, plan.render, plan.reload]))
+          .digest('hex');
 
         const current = slots[SLOT];
         if (current?.key === key) {
-          current.owner = owner;
-          secureLog.debug(`already running in this process; kept the running pipeline`);
+          current.holders.add(owner);
+          secureLog.debug(`already running in this process; joined the running pipeline`);
           return;
         }
+        const holders = new Set<object>(current?.holders ?? []);
+        holders.add(owner);
         if (current) {
           secureLog.info('settings changed; restarting the pipeline');
           void current.pipeline.dispose();
@@ -94,6 +110,7 @@ export function createAgentConfigSyncService(api: PluginApi): PluginService {
           render: plan.render,
           reload: makeReloader(plan.reload, { touchFile: configPath }, secureLog),
           allowEmpty: settings.allowEmpty,
+          reconcileMs: settings.reconcileMs,
           logger: secureLog,
           onWritten: (written) => {
             const site = readOpenclawConfig(configPath).config;
@@ -105,7 +122,7 @@ export function createAgentConfigSyncService(api: PluginApi): PluginService {
             }
           },
         });
-        slots[SLOT] = { key, owner, pipeline };
+        slots[SLOT] = { key, holders, pipeline };
       } catch (error) {
         const what = error instanceof ConfigError ? 'not started' : 'failed to start';
         log.error(`${what}: ${describeError(error)}`);
@@ -113,7 +130,8 @@ export function createAgentConfigSyncService(api: PluginApi): PluginService {
     },
     async stop() {
       const current = slots[SLOT];
-      if (!current || current.owner !== owner) return;
+      if (!current || !current.holders.delete(owner)) return;
+      if (current.holders.size > 0) return;
       delete slots[SLOT];
       await current.pipeline.dispose();
     },

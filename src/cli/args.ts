@@ -25,6 +25,7 @@ export const SYNC_FLAGS = {
   diff: { type: 'boolean' },
   'debounce-ms': { type: 'string' },
   'max-wait-ms': { type: 'string' },
+  'reconcile-ms': { type: 'string' },
   'reload-pid-file': { type: 'string' },
   'reload-signal': { type: 'string' },
   touch: { type: 'string' },
@@ -40,6 +41,7 @@ export const QUICKSTART_FLAGS = {
   layout: COMMON_FLAGS.layout,
   'debounce-ms': SYNC_FLAGS['debounce-ms'],
   'max-wait-ms': SYNC_FLAGS['max-wait-ms'],
+  'reconcile-ms': SYNC_FLAGS['reconcile-ms'],
   verbose: COMMON_FLAGS.verbose,
   help: COMMON_FLAGS.help,
 } as const;

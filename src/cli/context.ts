@@ -58,6 +58,7 @@ export function contextFromFlags(flags: Flags, env: NodeJS.ProcessEnv = process.
       allowEmpty: flags['allow-empty'] === true ? true : undefined,
       debounceMs: msFlag(flags, 'debounce-ms'),
       maxWaitMs: msFlag(flags, 'max-wait-ms'),
+      reconcileMs: msFlag(flags, 'reconcile-ms'),
       reload: 'none',
     }),
     'flags',

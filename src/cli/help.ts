@@ -49,7 +49,13 @@ tables, writes atomically when the file changes, then reloads. Reconnects foreve
 
   --debounce-ms N         quiet window before a resync (default 250)
   --max-wait-ms N         longest a change waits under constant changes (default 2000)
+  --reconcile-ms N        full re-read every N ms, writing only when the file differs: catches changes
+                          that sent no notification (triggers disabled, replication apply); 0 = off
+                          (default 300000)
   --channel NAME          LISTEN channel (default agent_config_changed)
+
+The file is watched: a change by another writer (a hand edit, "openclaw config set agents…") is
+undone within about 2 s and logged; a deleted file is recreated.
   plus every flag of "sync" except --once, --dry-run, --diff
 `,
   quickstart: `Usage: agent-config-sync quickstart [flags]      (what "npm start" runs)
@@ -61,7 +67,7 @@ With DATABASE_URL / PG* set (or --database-url), uses that database instead. Ctr
   -o, --output FILE       where to write (default ./.openclaw-demo/agents.json)
   --data-dir DIR          data folder of the embedded PostgreSQL (default ./.pgdata; kept between runs)
   --database-url URL      use this database instead of the embedded one
-  --format F, --layout L, --debounce-ms N, --max-wait-ms N, -v/--verbose: as for "watch"
+  --format F, --layout L, --debounce-ms N, --max-wait-ms N, --reconcile-ms N, -v/--verbose: as for "watch"
 `,
   migrate: `Usage: agent-config-sync migrate [flags]
 

@@ -99,6 +99,7 @@ export function runUntilSignal(ctx: CliContext, reloadSpec: { action: ReloadActi
     render: ctx.plan.render,
     reload: makeReloader(reloadSpec.action, reloadSpec.target, ctx.log),
     allowEmpty: ctx.settings.allowEmpty,
+    reconcileMs: ctx.settings.reconcileMs,
     logger: ctx.log,
   });
   return new Promise((resolve) => {

@@ -1,5 +1,7 @@
 import pg from 'pg';
+import { Observable } from 'rxjs';
 import type { Snapshot } from '../domain/types.js';
+import { makeSocketTracker, settleWithin } from './sockets.js';
 import type { AgentsSource } from './source.js';
 
 /** Columns the agents source must have. */
@@ -7,13 +9,33 @@ export const REQUIRED_AGENT_COLUMNS = ['name', 'model'] as const;
 /** Columns read when present. */
 export const OPTIONAL_AGENT_COLUMNS = ['id', 'fallback_models', 'allowed_subagents', 'is_default', 'instance_type'] as const;
 
+/** Default server-side bound of one snapshot (statement_timeout and lock_timeout), in ms. */
+export const DEFAULT_SNAPSHOT_TIMEOUT_MS = 15_000;
+/** Default bound of opening a connection, in ms. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+/** How much longer than the server-side bound the client waits before it gives the connection up. */
+const CLIENT_GRACE_MS = 2_000;
+
+/** Options of {@link readSnapshot}. */
+export interface ReadSnapshotOptions {
+  /** statement_timeout and lock_timeout of the transaction, in ms. Defaults to 15000 ms; 0 leaves the server's. */
+  timeoutMs?: number;
+}
+
 /**
  * Reads both tables in one `REPEATABLE READ READ ONLY` transaction, so the file never mixes two
- * database states. Only the columns the domain knows are kept.
+ * database states. The transaction bounds itself on the server (statement and lock timeouts, set
+ * transaction-locally with bound parameters). Only the columns the domain knows are kept.
  */
-export async function readSnapshot(client: pg.ClientBase, source: AgentsSource): Promise<Snapshot> {
+export async function readSnapshot(client: pg.ClientBase, source: AgentsSource, options: ReadSnapshotOptions = {}): Promise<Snapshot> {
+  const timeoutMs = Math.max(0, Math.floor(options.timeoutMs ?? DEFAULT_SNAPSHOT_TIMEOUT_MS));
   await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   try {
+    if (timeoutMs > 0) {
+      await client.query("SELECT pg_catalog.set_config('statement_timeout', $1, true), pg_catalog.set_config('lock_timeout', $1, true)", [
+        `${timeoutMs}ms`,
+      ]);
+    }
     const agents = await client.query(`SELECT * FROM ${source.sql}`);
     const present = new Set(agents.fields.map((f) => f.name));
     const missing = REQUIRED_AGENT_COLUMNS.filter((c) => !present.has(c));
@@ -32,28 +54,88 @@ export async function readSnapshot(client: pg.ClientBase, source: AgentsSource):
   }
 }
 
-/**
- * The snapshot connection: a pool of at most one client that closes when idle, so the steady
- * state is the listening connection alone.
- */
-export function makeSnapshotPool(connection: pg.ClientConfig, onError: (error: Error) => void): pg.Pool {
-  const pool = new pg.Pool({ ...connection, max: 1, idleTimeoutMillis: 2_000, allowExitOnIdle: true });
-  // An idle client that dies (server restart, pg_terminate_backend) is reported here, not thrown.
-  pool.on('error', onError);
-  return pool;
+/** Options of {@link makeSnapshotReader}. */
+export interface SnapshotReaderOptions {
+  /** Server-side bound of one snapshot, in ms; the client gives the connection up 2 s later. Defaults to 15000 ms. */
+  timeoutMs?: number;
+  /** Bound of opening the connection, in ms. Defaults to 10000 ms. */
+  connectTimeoutMs?: number;
+  /** Told when an idle snapshot connection fails (server restart, pg_terminate_backend). */
+  onIdleError?: (error: Error) => void;
 }
 
-/** Checks out the pool's client for one snapshot. */
-export async function readSnapshotFrom(pool: pg.Pool, source: AgentsSource): Promise<Snapshot> {
-  const client = await pool.connect();
-  let broken: Error | undefined;
-  try {
-    return await readSnapshot(client, source);
-  } catch (error) {
-    broken = error instanceof Error ? error : new Error(String(error));
-    throw error;
-  } finally {
-    // A client whose query failed may be in a bad state: drop it instead of reusing it.
-    client.release(broken);
-  }
+/** Reads snapshots over one connection of its own. */
+export interface SnapshotReader {
+  /** One snapshot; unsubscribing (or the client-side bound) destroys the connection it was using. */
+  read$(source: AgentsSource): Observable<Snapshot>;
+  /** Closes the connection; resolves within about a second whatever the server does. */
+  end(): Promise<void>;
+}
+
+/**
+ * The snapshot connection: a pool of at most one client that closes when idle, so the steady state
+ * is the listening connection alone. A read that does not finish within the bound — a frozen path
+ * the server's own timeouts cannot help with — is abandoned and its connection destroyed, so the
+ * next read gets a new one instead of queueing behind it.
+ */
+export function makeSnapshotReader(connection: pg.ClientConfig, options: SnapshotReaderOptions = {}): SnapshotReader {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_SNAPSHOT_TIMEOUT_MS;
+  const sockets = makeSocketTracker();
+  const pool = new pg.Pool({
+    ...connection,
+    max: 1,
+    idleTimeoutMillis: 2_000,
+    allowExitOnIdle: true,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    keepAlive: true,
+    stream: sockets.stream,
+  } as pg.PoolConfig);
+  // An idle client that dies is reported here, not thrown.
+  pool.on('error', (error) => options.onIdleError?.(error));
+
+  return {
+    read$(source) {
+      return new Observable<Snapshot>((subscriber) => {
+        let client: pg.PoolClient | undefined;
+        let released = false;
+        const release = (broken?: Error) => {
+          if (released || client === undefined) return;
+          released = true;
+          // A client whose query failed, timed out or was abandoned may be mid-query: release(error)
+          // removes it from the pool, and node-postgres destroys the socket of a client with a query in flight.
+          const socket = (client as unknown as { connection?: { stream?: { destroy?: () => void } } }).connection?.stream;
+          client.release(broken);
+          // A graceful end over a frozen path never finishes: give it a second, then cut the socket.
+          if (broken) setTimeout(() => socket?.destroy?.(), 1_000).unref();
+        };
+        const bound = timeoutMs > 0 ? setTimeout(() => {
+          const error = new Error(`snapshot got no answer within ${timeoutMs + CLIENT_GRACE_MS} ms; connection given up`);
+          release(error);
+          subscriber.error(error);
+        }, timeoutMs + CLIENT_GRACE_MS) : undefined;
+        pool
+          .connect()
+          .then(async (c) => {
+            client = c;
+            if (subscriber.closed) return release(new Error('snapshot abandoned'));
+            const snapshot = await readSnapshot(c, source, { timeoutMs });
+            release();
+            subscriber.next(snapshot);
+            subscriber.complete();
+          })
+          .catch((error: unknown) => {
+            release(error instanceof Error ? error : new Error(String(error)));
+            subscriber.error(error);
+          });
+        return () => {
+          if (bound) clearTimeout(bound);
+          release(new Error('snapshot abandoned'));
+        };
+      });
+    },
+    async end() {
+      await settleWithin(pool.end(), 1_000);
+      sockets.destroyAll();
+    },
+  };
 }

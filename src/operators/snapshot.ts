@@ -1,9 +1,9 @@
-import { defer, retry, switchMap, timer, type Observable, type OperatorFunction, type SchedulerLike, asyncScheduler } from 'rxjs';
+import { asyncScheduler, defer, Observable, Subscription, timer, type OperatorFunction, type SchedulerLike } from 'rxjs';
 import { reconnectDelay } from '../domain/backoff.js';
 
 /** Options of {@link snapshot}. */
 export interface SnapshotOptions {
-  /** Delay before retry number `attempt` (1-based) of a failed query. Defaults to 5 s doubling to 60 s. */
+  /** Delay before retry number `attempt` (1-based) of a failed read. Defaults to 5 s doubling to 60 s. */
   retryDelay?: (attempt: number) => number;
   /** Called on each failure, before the retry is scheduled. */
   onError?: (error: unknown, attempt: number) => void;
@@ -12,40 +12,103 @@ export interface SnapshotOptions {
 }
 
 /**
- * Maps each trigger to a fresh read of the database, dropping a read still running when a newer
- * trigger arrives, and retrying a failed read until it succeeds or is superseded.
+ * Maps triggers to reads of the database with at most one read in flight: a trigger that arrives
+ * during a read marks the state dirty, and exactly one more read starts when that read ends.
  *
- * It's like switchMap(query), but a failed query is retried with backoff instead of ending the stream.
+ * It's like exhaustMap(query), but a trigger it would drop is remembered: the last one starts a
+ * fresh read as soon as the running read ends, so the newest state is always read and reads never queue.
  *
  * ```
- * trigger: --a-------b-c------|
- * query:     ---(s|)   ---(s|)
+ * trigger: --a-bc-------d----|
+ * query:     ----(s|)
+ *                ---(s|)          (b and c arrived during a's read: one more read, for c)
+ *                       ---(s|)
  *          > snapshot(query)
- * output:  -----s---------s---|
+ * output:  ------s--s------s-|
  * ```
- * (Each read takes 3 frames: `b`'s, started at 10, is cancelled by `c` at 12, so the newer state wins.)
  *
- * When the source completes, the running read finishes and is emitted, then the completion.
- * Source errors pass through untouched; query errors never reach the output.
+ * A failed read is retried after `retryDelay(attempt)`; a trigger that arrives while a retry waits
+ * starts the read at once (a reconnect means the database is back). A read that started after the
+ * last trigger is fresh, so a trigger never cancels a running read: it is neither left queued nor
+ * abandoned on the server, and the query's own teardown runs only on unsubscribe.
+ *
+ * When the source completes, the running read (and a dirty one after it) finishes and is emitted,
+ * then the completion. Source errors pass through untouched; query errors never reach the output.
  *
  * ## Example
- * `trigger$.pipe(snapshot(() => from(readSnapshot(pool))))`
+ * `trigger$.pipe(snapshot((why) => readSnapshot$(pool, source)))`
  *
- * @see switchMap, retry
- * @param query Starts one read; subscribed once per trigger (and per retry).
+ * @see exhaustMap, switchMap, retry
+ * @param query Starts one read for a trigger; subscribed once per read (and per retry).
  * @param options Retry delay, error callback and scheduler.
  */
-export function snapshot<T, S>(query: () => Observable<S>, options: SnapshotOptions = {}): OperatorFunction<T, S> {
+export function snapshot<T, S>(query: (trigger: T) => Observable<S>, options: SnapshotOptions = {}): OperatorFunction<T, S> {
   const retryDelay = options.retryDelay ?? reconnectDelay;
   const scheduler = options.scheduler ?? asyncScheduler;
-  return switchMap(() =>
-    defer(query).pipe(
-      retry({
-        delay: (error: unknown, attempt: number) => {
-          options.onError?.(error, attempt);
-          return timer(retryDelay(attempt), scheduler);
+  return (source) =>
+    new Observable<S>((subscriber) => {
+      let reading: Subscription | null = null;
+      let waiting: Subscription | null = null;
+      let dirty: { trigger: T } | null = null;
+      let attempt = 0;
+      let sourceDone = false;
+
+      const idle = () => reading === null && waiting === null;
+      const start = (trigger: T) => {
+        waiting?.unsubscribe();
+        waiting = null;
+        dirty = null;
+        const read = new Subscription();
+        reading = read;
+        const settle = (next: () => void) => {
+          if (reading !== read) return;
+          reading = null;
+          next();
+        };
+        read.add(
+          defer(() => query(trigger)).subscribe({
+            next: (value) => {
+              attempt = 0;
+              subscriber.next(value);
+            },
+            error: (error: unknown) =>
+              settle(() => {
+                attempt += 1;
+                options.onError?.(error, attempt);
+                const retryWith = dirty?.trigger ?? trigger;
+                dirty = null;
+                waiting = timer(retryDelay(attempt), scheduler).subscribe(() => {
+                  waiting = null;
+                  start(retryWith);
+                });
+              }),
+            complete: () =>
+              settle(() => {
+                if (dirty) start(dirty.trigger);
+                else if (sourceDone) subscriber.complete();
+              }),
+          }),
+        );
+      };
+
+      const subscription = source.subscribe({
+        next: (trigger) => {
+          if (reading) dirty = { trigger };
+          else start(trigger);
         },
-      }),
-    ),
-  );
+        // Errors pass through untouched; the teardown below ends a running read.
+        error: (error: unknown) => subscriber.error(error),
+        complete: () => {
+          sourceDone = true;
+          if (idle()) subscriber.complete();
+        },
+      });
+
+      return () => {
+        subscription.unsubscribe();
+        reading?.unsubscribe();
+        waiting?.unsubscribe();
+        reading = waiting = dirty = null;
+      };
+    });
 }

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
-import type { WriteOutcome } from '../operators/writeAtomic.js';
+import type { WriteOutcome } from '../operators/writeLatest.js';
 
 /** Mode of a file this sink creates; an existing file keeps its own. */
 export const NEW_FILE_MODE = 0o644;

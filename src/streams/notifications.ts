@@ -1,6 +1,7 @@
 import pgListen from 'pg-listen';
 import type pg from 'pg';
 import { asyncScheduler, Observable, retry, timer, type SchedulerLike } from 'rxjs';
+import { makeSocketTracker, settleWithin } from '../db/sockets.js';
 import { reconnectDelay } from '../domain/backoff.js';
 
 // pg-listen is CommonJS with `exports.default`; Node's ESM loader hands us the exports object.
@@ -21,6 +22,10 @@ export interface NotificationSourceOptions {
   channel: string;
   /** Keep-alive query interval on the listening connection. Defaults to 30000 ms. */
   keepAliveMs?: number;
+  /** A keep-alive (or any) query with no answer within this bound replaces the connection. Defaults to 10000 ms. */
+  keepAliveTimeoutMs?: number;
+  /** Bound of opening the connection. Defaults to 10000 ms. */
+  connectTimeoutMs?: number;
   /** Delay before reconnect attempt `attempt` (1-based). Defaults to 5 s doubling to 60 s. */
   reconnectDelay?: (attempt: number) => number;
   /** Told when the connection is lost or cannot be made, with the delay before the next attempt. */
@@ -49,7 +54,16 @@ export function makeNotificationSource(options: NotificationSourceOptions): Obse
 
   const oneConnection$ = new Observable<ListenEvent>((subscriber) => {
     let closed = false;
-    const listener = createSubscriber(options.connection, {
+    const sockets = makeSocketTracker();
+    const config = {
+      ...options.connection,
+      // pg-listen's keep-alive query has no timeout of its own: node-postgres's query_timeout fails
+      // it on a path that stopped answering, which pg-listen reports as an error → a new connection.
+      query_timeout: options.keepAliveTimeoutMs ?? 10_000,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+      stream: sockets.stream,
+    } as pg.ClientConfig;
+    const listener = createSubscriber(config, {
       // Payloads are informational: keep them as text, never throw on non-JSON.
       parse: (text: string) => text,
       paranoidChecking: options.keepAliveMs ?? 30_000,
@@ -73,7 +87,8 @@ export function makeNotificationSource(options: NotificationSourceOptions): Obse
 
     return () => {
       closed = true;
-      options.track?.(listener.close().catch(() => undefined));
+      // A graceful close waits for the server's answer; on a frozen path that never comes.
+      options.track?.(settleWithin(listener.close(), 1_000).then(() => sockets.destroyAll()));
     };
   });
 

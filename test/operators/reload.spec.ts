@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, it, expect, vi } from 'vitest';
-import { Subject } from 'rxjs';
+import { defer, Subject } from 'rxjs';
 import { reload } from '../../src/operators/reload.js';
-import { writeAtomic, type WriteOutcome } from '../../src/operators/writeAtomic.js';
+import { writeLatest, type WriteOutcome } from '../../src/operators/writeLatest.js';
 
 // reload wraps every action in `defer(async () => …)`, so even a synchronous action completes in a
 // microtask, which TestScheduler cannot virtualise (STYLE §1, §9): plain async tests on fake timers.
@@ -130,11 +130,11 @@ describe('reload', () => {
   });
 
   it('should reload once per completed write and never for a write that changed nothing', async () => {
-    // The pipeline's order: writeAtomic, then reload (DESIGN §5: at most one reload per write).
+    // The pipeline's order: writeLatest, then reload (DESIGN §5: at most one reload per write).
     const reloaded: string[] = [];
     const source = new Subject<string>();
     const write = async (text: string): Promise<WriteOutcome> => (text.startsWith('same') ? 'unchanged' : 'written');
-    source.pipe(writeAtomic(write), reload((text) => void reloaded.push(text))).subscribe();
+    source.pipe(writeLatest((text: string) => defer(() => write(text))), reload((text) => void reloaded.push(text))).subscribe();
     for (const text of ['v1', 'same-1', 'v2', 'same-2', 'v3']) {
       source.next(text);
       await vi.advanceTimersByTimeAsync(0);

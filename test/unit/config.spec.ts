@@ -30,6 +30,7 @@ describe('resolveSettings', () => {
       reloadSignal: 'SIGUSR1',
       allowEmpty: false,
       agentsSource: 'agents',
+      reconcileMs: 300000,
     });
   });
 
@@ -51,6 +52,7 @@ describe('resolveSettings', () => {
         reloadSignal: 'SIGHUP',
         allowEmpty: true,
         agentsSource: 'fleet.get_agent_export_rows()',
+        reconcileMs: 0,
         host: 'db',
         port: 5433,
         database: 'nova',
@@ -72,6 +74,7 @@ describe('resolveSettings', () => {
       reloadSignal: 'SIGHUP',
       allowEmpty: true,
       agentsSource: 'fleet.get_agent_export_rows()',
+      reconcileMs: 0,
     });
   });
 
@@ -97,6 +100,9 @@ describe('resolveSettings', () => {
     ['allowEmpty as a string', { allowEmpty: 'yes' }, `${WHERE}.allowEmpty`, 'must be true or false'],
     ['an empty outputPath', { outputPath: '  ' }, `${WHERE}.outputPath`, 'must be a non-empty string'],
     ['a channel longer than 63 characters', { channel: 'c'.repeat(64) }, `${WHERE}.channel`, 'must be 1 to 63 characters'],
+    ['a reconcileMs under a second', { reconcileMs: 10 }, `${WHERE}.reconcileMs`, 'must be 0 (off) or from 1000 to 86400000 ms, got 10'],
+    ['a negative reconcileMs', { reconcileMs: -1 }, `${WHERE}.reconcileMs`, 'integer from 0 to 86400000'],
+    ['a string reconcileMs', { reconcileMs: '5m' }, `${WHERE}.reconcileMs`, 'integer from 0 to 86400000, got "5m"'],
     ['a port out of range', { port: 70000 }, `${WHERE}.port`, 'integer from 1 to 65535'],
     ['a non-string password', { password: 1234 }, `${WHERE}.password`, 'must be a string'],
     ['ssl as a string', { ssl: 'require' }, `${WHERE}.ssl`, 'must be true, false or an object'],

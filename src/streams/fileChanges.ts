@@ -1,0 +1,95 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Observable } from 'rxjs';
+
+/** A change to the output file that this process did not make. */
+export interface FileChange {
+  /** The file's text now, or undefined when it was deleted (or cannot be read). */
+  text: string | undefined;
+}
+
+/** Options of {@link makeFileChangeSource}. */
+export interface FileChangeSourceOptions {
+  /** True for a text this process wrote or is writing: its own writes are not drift. */
+  isOwn: (text: string | undefined) => boolean;
+  /** Told when the directory cannot be watched (the source then falls back to polling). */
+  onWatchError?: (error: unknown) => void;
+  /** Poll interval used in addition to fs.watch, in ms. Defaults to 1000 ms. */
+  pollMs?: number;
+}
+
+/**
+ * Watches the output file for other writers: a hand edit, `openclaw config set agents.…` writing
+ * through into the include, a deletion, a rename over it. Emits when the file's text is neither what
+ * this process wrote nor what it last reported, so one change by another writer is reported once.
+ *
+ * The directory is watched (a rename replaces the file's inode, so watching the file would go deaf
+ * after the first atomic write), plus a cheap poll of the file's stat for file systems where
+ * inotify says nothing (network mounts, some containers). Unsubscribing closes the watcher.
+ */
+export function makeFileChangeSource(file: string, options: FileChangeSourceOptions): Observable<FileChange> {
+  return new Observable<FileChange>((subscriber) => {
+    let reported: string | undefined | null = null;
+    let lastStat = '';
+    const check = () => {
+      const text = readText(file);
+      if (options.isOwn(text)) {
+        reported = null;
+        return;
+      }
+      if (reported !== null && reported === text) return;
+      reported = text;
+      subscriber.next({ text });
+    };
+    const real = realPathOf(file);
+    const dir = path.dirname(real);
+    const base = path.basename(real);
+    let watcher: fs.FSWatcher | undefined;
+    try {
+      watcher = fs.watch(dir, { persistent: false }, (_event, name) => {
+        if (name === null || name === base || name.toString() === base) check();
+      });
+      watcher.on('error', (error) => options.onWatchError?.(error));
+    } catch (error) {
+      options.onWatchError?.(error);
+    }
+    const poll = setInterval(() => {
+      const stat = statKey(file);
+      if (stat === lastStat) return;
+      lastStat = stat;
+      check();
+    }, options.pollMs ?? 1_000);
+    poll.unref?.();
+    lastStat = statKey(file);
+    return () => {
+      watcher?.close();
+      clearInterval(poll);
+    };
+  });
+}
+
+/** The file whose directory entry changes when it is replaced: the link's target when it is a link. */
+function realPathOf(file: string): string {
+  try {
+    return fs.realpathSync(file);
+  } catch {
+    return path.resolve(file);
+  }
+}
+
+function readText(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+function statKey(file: string): string {
+  try {
+    const s = fs.statSync(file);
+    return `${s.ino}:${s.size}:${s.mtimeMs}`;
+  } catch {
+    return 'missing';
+  }
+}
