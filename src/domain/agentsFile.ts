@@ -32,8 +32,9 @@ export function classifyAgentsFile(text: string): AgentsFileVerdict {
     if (typeof agents === 'object' && agents !== null && !Array.isArray(agents)) return { agentsFile: true, layout: 'root' };
     return { agentsFile: false, why: '"agents" is not an object' };
   }
-  const foreign = keys.filter((k) => !AGENT_SECTION_KEYS.has(k));
-  if (foreign.length === 0) return { agentsFile: true, layout: 'section' };
+  const foreign = keys.filter((k) => !AGENT_SECTION_KEYS.has(k) && k !== 'agents');
+  if (foreign.length === 0 && !keys.includes('agents')) return { agentsFile: true, layout: 'section' };
+  if (foreign.length === 0) return { agentsFile: false, why: 'it mixes "agents" with agent-section keys at its root' };
   const shown = foreign.slice(0, 3).map((k) => JSON.stringify(k)).join(', ');
   return { agentsFile: false, why: `it has keys an agents file never has (${shown}${foreign.length > 3 ? ', …' : ''})` };
 }
