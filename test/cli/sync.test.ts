@@ -101,6 +101,7 @@ describe('CLI sync --once and the files around the output (real binary, real Pos
 
     const first = await syncTo(output);
     expect(first.code, first.stderr).toBe(0);
+    expect(first.stderr).toContain(`removed 1 stale temp file(s) beside ${output}: .agents.json.acs-staging-99999-3.12345`);
     expect(fs.readdirSync(dir).sort()).toEqual(['agents.json', ...backups].sort());
     for (const name of backups) expect(fs.readFileSync(path.join(dir, name), 'utf8')).toBe(`{"agents": {"list": []}} // ${name}\n`);
 
