@@ -6,6 +6,7 @@ import { planOutput, type HostFacts, type OutputPlan } from '../domain/plan.js';
 import { defaultConfigPath, includeRootsFromEnv, lastTouchedVersion, readOpenclawConfig } from '../host.js';
 import { consoleLogger, makeLogger, type Logger } from '../logger.js';
 import { parseAgentsSource, type AgentsSource } from '../db/source.js';
+import { checkOutputPath, realPathOf } from '../sinks/outputGuard.js';
 import { choiceFlag, msFlag, textFlag, UsageError, type Flags } from './args.js';
 
 /** Everything a sync-like command needs, resolved from flags and environment. */
@@ -36,10 +37,13 @@ export function hostFromFlags(flags: Flags, env: NodeJS.ProcessEnv = process.env
   if (versionText && !parseHostVersion(versionText)) {
     throw new UsageError(`--host-version must look like 2026.8.2, got ${JSON.stringify(versionText)}.`);
   }
-  return { version, configPath, config: read.config, includeRoots: includeRootsFromEnv(env) };
+  return { version, configPath, config: read.config, includeRoots: includeRootsFromEnv(env), realPath: realPathOf };
 }
 
-/** Builds the context of `sync` and `watch`. Throws UsageError for bad flags, ConfigError for no connection. */
+/**
+ * Builds the context of `sync` and `watch`. Throws UsageError for bad flags, ConfigError for no
+ * connection, OutputPathError (a ConfigError) for an output path that must not be written.
+ */
 export function contextFromFlags(flags: Flags, env: NodeJS.ProcessEnv = process.env, useDefaultOpenclawConfig = true): CliContext {
   const sourceText = textFlag(flags, 'agents-source');
   let source: AgentsSource;
@@ -70,6 +74,7 @@ export function contextFromFlags(flags: Flags, env: NodeJS.ProcessEnv = process.
   const connection = connectionFromFlags(flags, env);
   const log = makeLogger(consoleLogger(flags.verbose === true), connection.secrets);
   const plan = planOutput({ ...settings, reloadSignal: settings.reloadSignal }, host);
+  checkOutputPath(plan.outputPath, { configPath: host.configPath, label: settings.outputPath ? '--output' : 'output path' });
   return { settings, connection, source, plan, host, log };
 }
 

@@ -29,11 +29,13 @@ import {
   type TriggerProbe,
 } from '../domain/doctorChecks.js';
 import { parseHostVersion, type HostVersion } from '../domain/hostProfile.js';
+import { includeRoots as includeRootsOf, type RealPaths } from '../domain/include.js';
 import { planOutput, type OutputPlan } from '../domain/plan.js';
 import { renderSnapshot } from '../domain/render.js';
 import { defaultConfigPath, includeRootsFromEnv, lastTouchedVersion, readOpenclawConfig } from '../host.js';
 import { describeError } from '../logger.js';
 import { listStaleTemps } from '../sinks/file.js';
+import { checkOutputPath, realPathOf } from '../sinks/outputGuard.js';
 import { choiceFlag, msFlag, textFlag, UsageError, type Flags } from './args.js';
 import { connectionFromFlags } from './context.js';
 
@@ -89,7 +91,7 @@ function setupFromFlags(flags: Flags, env: NodeJS.ProcessEnv = process.env): Doc
   const includeRoots = includeRootsFromEnv(env);
   const plan = planOutput(
     { outputPath, format, layout, reload: 'none', reloadSignal: DEFAULTS.reloadSignal },
-    { version, configPath, config: read.config, includeRoots },
+    { version, configPath, config: read.config, includeRoots, realPath: realPathOf },
   );
 
   let connection: DoctorSetup['connection'];
@@ -116,12 +118,15 @@ export async function doctorCommand(flags: Flags): Promise<number> {
   const db = await databaseChecks(setup);
   checks.push(...db.checks);
 
-  const output = outputFacts(plan.outputPath);
+  const output = outputFacts(plan.outputPath, setup.openclaw.path);
   const fileText = readText(plan.outputPath);
   const include = plan.include;
   checks.push(checkOutputWritable(output));
   checks.push(checkOutputExists(output, include.found));
-  checks.push(checkIncludeRoots(plan.outputPath, setup.openclaw, setup.includeRoots));
+  const real: RealPaths | undefined = setup.openclaw.path
+    ? { file: realPathOf(plan.outputPath), roots: includeRootsOf(setup.openclaw.path, setup.includeRoots).map(realPathOf) }
+    : undefined;
+  checks.push(checkIncludeRoots(plan.outputPath, setup.openclaw, setup.includeRoots, real));
   checks.push(checkIncluded(plan.outputPath, setup.openclaw, include));
   // What the database sets: its rendering now, else the file it last wrote.
   const content = parseJsonOrUndefined(db.rendered ?? fileText);
@@ -129,7 +134,7 @@ export async function doctorCommand(flags: Flags): Promise<number> {
   checks.push(checkRosterShape(fileText, setup.version, setup.versionFrom, include.found ? include.layout : plan.render.layout));
   checks.push(inSyncCheck(fileText, db.rendered, db.renderError));
   const temps = listStaleTemps(plan.outputPath);
-  checks.push(checkTempFiles(temps.names, temps.dir));
+  checks.push(checkTempFiles(temps.names, temps.dir, temps.fresh));
 
   const where = 'description' in setup.connection ? setup.connection.description : '(no connection)';
   const hide = (text: string) => secrets.reduce((t, s) => t.split(s).join('***'), text);
@@ -310,7 +315,7 @@ function payloadMayComeFrom(payload: string | undefined, table: string): boolean
   }
 }
 
-function outputFacts(file: string): OutputFacts {
+function outputFacts(file: string, configPath: string | undefined): OutputFacts {
   let target = file;
   try {
     target = fs.realpathSync(file);
@@ -320,7 +325,13 @@ function outputFacts(file: string): OutputFacts {
   const dir = path.dirname(target);
   const dirExists = isDirectory(dir);
   const fileExists = fs.existsSync(target);
-  return { path: file, dirExists, dirWritable: dirExists && canWrite(dir), fileExists, fileWritable: fileExists && canWrite(target) };
+  let refused: string | undefined;
+  try {
+    checkOutputPath(file, { configPath, label: 'the output' });
+  } catch (error) {
+    refused = (error as Error).message;
+  }
+  return { path: file, dirExists, dirWritable: dirExists && canWrite(dir), fileExists, fileWritable: fileExists && canWrite(target), refused };
 }
 
 function isDirectory(dir: string): boolean {

@@ -67,7 +67,8 @@ export async function syncOnce(flags: Flags): Promise<number> {
     return same ? 0 : EXIT_DIFFERENT;
   }
   if (reasons.length > 0) throw new Error(`not writing ${file.path}: ${reasons.join('; ')}`);
-  file.removeStaleTemps();
+  const stale = file.removeStaleTemps();
+  if (stale.length > 0) ctx.log.info(`removed ${stale.length} stale temp file(s) beside ${file.path}: ${stale.join(', ')}`);
   const outcome = await file.write(rendered.text);
   if (outcome === 'written') {
     await makeReloader(reloadSpec.action, reloadSpec.target, ctx.log)();

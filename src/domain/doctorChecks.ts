@@ -5,7 +5,7 @@
  */
 import { formatVersion, rosterFormatFor, type HostVersion } from './hostProfile.js';
 import { checkForHost } from './hostRules.js';
-import { findShadowedKeys, isInsideIncludeRoots, type IncludeSite } from './include.js';
+import { findShadowedKeys, includeRootVerdict, type IncludeSite, type RealPaths } from './include.js';
 import type { Layout } from './types.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
@@ -130,9 +130,14 @@ export interface OutputFacts {
   fileExists: boolean;
   /** Only meaningful when the file exists. */
   fileWritable: boolean;
+  /** Why the sync refuses to write this path (openclaw.json, not an agents file, a dangling symlink), if it does. */
+  refused?: string;
 }
 
 export function checkOutputWritable(facts: OutputFacts): CheckResult {
+  if (facts.refused !== undefined) {
+    return fail('output-writable', facts.refused, 'point --output (plugin option outputPath) at the agents file that openclaw.json includes, e.g. agents.json beside it');
+  }
   if (!facts.dirExists) return fail('output-writable', `the directory of ${facts.path} does not exist`, 'create it, or point --output at an existing directory');
   if (!facts.dirWritable) {
     return fail('output-writable', `cannot create files in the directory of ${facts.path}`,
@@ -157,10 +162,21 @@ export type OpenclawConfigFacts =
   | { found: true; path: string; config: unknown }
   | { found: false; path?: string; error?: string };
 
-export function checkIncludeRoots(outputPath: string, host: OpenclawConfigFacts, extraRoots: readonly string[]): CheckResult {
+/**
+ * The output lies inside the directories `$include` may read, by its path and by its real path
+ * (OpenClaw resolves symlinks and refuses an include whose real path leaves them).
+ * @param real the real paths of the output and of the roots, as the CLI found them; without them only the path is checked.
+ */
+export function checkIncludeRoots(outputPath: string, host: OpenclawConfigFacts, extraRoots: readonly string[], real?: RealPaths): CheckResult {
   if (!host.path) return warn('include-roots', 'not checked: no openclaw.json given or found', 'pass --openclaw-config FILE (the gateway\'s openclaw.json)');
-  if (isInsideIncludeRoots(outputPath, host.path, extraRoots)) return ok('include-roots', `${outputPath} is inside the directories $include may read`);
-  return fail('include-roots', `${outputPath} is outside the directory of ${host.path}${extraRoots.length ? ' and OPENCLAW_INCLUDE_ROOTS' : ''}`,
+  const roots = `the directory of ${host.path}${extraRoots.length ? ' and OPENCLAW_INCLUDE_ROOTS' : ''}`;
+  const verdict = includeRootVerdict(outputPath, host.path, extraRoots, real);
+  if (verdict.inside) return ok('include-roots', `${outputPath} is inside the directories $include may read${real && real.file !== outputPath ? ` (real path ${real.file})` : ''}`);
+  if (verdict.cause === 'symlink') {
+    return fail('include-roots', `${outputPath} resolves through a symlink to ${verdict.realFile}, outside ${roots}: OpenClaw resolves symlinks and refuses this $include, so the gateway cannot load its config`,
+      `replace the symlink with a regular file (the sync writes it: remove the link, then run "agent-config-sync sync --once"), or add ${pathDir(verdict.realFile)} to OPENCLAW_INCLUDE_ROOTS`);
+  }
+  return fail('include-roots', `${outputPath} is outside ${roots}`,
     'OpenClaw refuses such an $include: move the output beside openclaw.json or add its directory to OPENCLAW_INCLUDE_ROOTS');
 }
 
@@ -214,13 +230,22 @@ export function checkRosterShape(text: string | undefined, version: HostVersion 
   return ok('roster-shape', `the file fits ${host}: agents.${format}, layout ${layout}`);
 }
 
-/** Temp files a killed writer left beside the output. */
-export function checkTempFiles(names: readonly string[], dir: string): CheckResult {
-  if (names.length === 0) return ok('temp-files', 'no leftover temp files beside the output');
-  return warn('temp-files', `leftover temp files in ${dir}: ${names.join(', ')}`,
+/**
+ * Temp files of ours a killed writer left beside the output (older than a minute). Younger ones
+ * (`fresh`) may belong to a writer still running and are only mentioned.
+ */
+export function checkTempFiles(names: readonly string[], dir: string, fresh: readonly string[] = []): CheckResult {
+  const running = fresh.length ? ` (${fresh.length} younger than a minute, of a writer that may still be running: ${fresh.join(', ')})` : '';
+  if (names.length === 0) return ok('temp-files', `no leftover temp files beside the output${running}`);
+  return warn('temp-files', `leftover temp files in ${dir}: ${names.join(', ')}${running}`,
     'a writer was killed mid-write; the next sync removes them (or delete them by hand)');
 }
 
 function pathBase(file: string): string {
   return file.split(/[\\/]/).pop() ?? file;
+}
+
+function pathDir(file: string): string {
+  const cut = Math.max(file.lastIndexOf('/'), file.lastIndexOf('\\'));
+  return cut > 0 ? file.slice(0, cut) : file;
 }

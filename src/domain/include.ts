@@ -23,12 +23,46 @@ export function findInclude(config: unknown, configPath: string, outputPath: str
   return { found: false };
 }
 
-/** True when `file` is inside the directory of openclaw.json or one of the extra include roots. */
+/** True when `file` is inside the directory of openclaw.json or one of the extra include roots (by its path as written). */
 export function isInsideIncludeRoots(file: string, configPath: string, extraRoots: readonly string[] = []): boolean {
-  const roots = [path.dirname(path.resolve(configPath)), ...extraRoots.map((r) => path.resolve(r))];
+  return isInsideAny(file, includeRoots(configPath, extraRoots));
+}
+
+/** The directories `$include` may read: the directory of openclaw.json, then the extra roots (OPENCLAW_INCLUDE_ROOTS). */
+export function includeRoots(configPath: string, extraRoots: readonly string[] = []): string[] {
+  return [path.dirname(path.resolve(configPath)), ...extraRoots.map((r) => path.resolve(r))];
+}
+
+/** Symlink-free paths, found by the caller (this module does no I/O). */
+export interface RealPaths {
+  /** The real path of the output (for a file not there yet: its directory's real path and its name). */
+  file: string;
+  /** The real paths of includeRoots(configPath, extraRoots), in the same order. */
+  roots: readonly string[];
+}
+
+/** Whether OpenClaw would read the output through `$include`, and if not, why. */
+export type IncludeRootVerdict =
+  | { inside: true }
+  /** The path as written is outside every root. */
+  | { inside: false; cause: 'path' }
+  /** The path is inside, but a symlink takes its real path outside every root (OpenClaw resolves symlinks and refuses it). */
+  | { inside: false; cause: 'symlink'; realFile: string };
+
+/**
+ * OpenClaw's include-root rule (src/config/includes.ts): the path as written must lie inside a root,
+ * and its real path inside a root's real path. Without `real` only the first half is checked.
+ */
+export function includeRootVerdict(file: string, configPath: string, extraRoots: readonly string[] = [], real?: RealPaths): IncludeRootVerdict {
+  if (!isInsideIncludeRoots(file, configPath, extraRoots)) return { inside: false, cause: 'path' };
+  if (real && !isInsideAny(real.file, real.roots)) return { inside: false, cause: 'symlink', realFile: real.file };
+  return { inside: true };
+}
+
+function isInsideAny(file: string, roots: readonly string[]): boolean {
   const target = path.resolve(file);
   return roots.some((root) => {
-    const rel = path.relative(root, target);
+    const rel = path.relative(path.resolve(root), target);
     // A name such as `..agents.json` is inside; only a leading `..` path segment leaves the root.
     return rel !== '' && rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel);
   });

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { FormatOption, LayoutOption } from '../config.js';
 import { decideReload, formatVersion, isModernHost, rosterFormatFor, type HostVersion, type ReloadAction, type ReloadOption } from './hostProfile.js';
-import { findInclude, isInsideIncludeRoots, type IncludeSite } from './include.js';
+import { findInclude, includeRootVerdict, includeRoots, type IncludeSite } from './include.js';
 import type { RenderOptions } from './render.js';
 
 /** What is known about the host: its version and its openclaw.json (path and parsed content). */
@@ -12,6 +12,11 @@ export interface HostFacts {
   config?: unknown;
   /** Extra directories `$include` may read (OPENCLAW_INCLUDE_ROOTS). */
   includeRoots?: readonly string[];
+  /**
+   * Resolves symlinks (the caller's I/O, e.g. realPathOf from sinks/outputGuard.ts), so the
+   * include-root check sees real paths as OpenClaw does. Without it the check is by path as written.
+   */
+  realPath?: (file: string) => string;
 }
 
 /** The options that shape the output, as configured. */
@@ -57,8 +62,15 @@ export function planOutput(options: OutputOptions, host: HostFacts): OutputPlan 
   if (host.configPath && host.config !== undefined && !include.found) {
     warnings.push(`${host.configPath} does not $include ${outputPath}: the gateway ignores this file until it does`);
   }
-  if (host.configPath && !isInsideIncludeRoots(outputPath, host.configPath, host.includeRoots)) {
-    warnings.push(`${outputPath} is outside the directories $include may read (the directory of ${host.configPath} and OPENCLAW_INCLUDE_ROOTS)`);
+  if (host.configPath) {
+    const roots = includeRoots(host.configPath, host.includeRoots);
+    const real = host.realPath ? { file: host.realPath(outputPath), roots: roots.map(host.realPath) } : undefined;
+    const verdict = includeRootVerdict(outputPath, host.configPath, host.includeRoots, real);
+    const where = `the directories $include may read (the directory of ${host.configPath} and OPENCLAW_INCLUDE_ROOTS)`;
+    if (!verdict.inside && verdict.cause === 'path') warnings.push(`${outputPath} is outside ${where}`);
+    if (!verdict.inside && verdict.cause === 'symlink') {
+      warnings.push(`${outputPath} resolves through a symlink to ${verdict.realFile}, which is outside ${where}: OpenClaw resolves symlinks and refuses this $include`);
+    }
   }
 
   const format = options.format === 'auto' ? rosterFormatFor(host.version) : options.format;

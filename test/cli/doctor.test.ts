@@ -130,14 +130,52 @@ describe('CLI doctor (real binary, real PostgreSQL)', () => {
     expect(check('roster-shape').detail).toContain('agents.entries is not accepted');
   });
 
-  it('can name leftover temp files beside the output without removing them', async () => {
+  it('can name leftover temp files of its own beside the output without removing them, and no backups', async () => {
     const flags = await setUp(INCLUDING);
-    fs.writeFileSync(`${output}.1234567`, 'half a file');
+    const stale = path.join(dir, '.agents.json.acs-staging-4242-1.1234567');
+    const old = new Date(Date.now() - 120_000);
+    for (const name of [stale, `${output}.1234567`, `${output}.20261124`]) {
+      fs.writeFileSync(name, 'half a file');
+      fs.utimesSync(name, old, old);
+    }
     const { code, check } = await doctor(flags);
     expect(check('temp-files')).toMatchObject({ status: 'warn' });
-    expect(check('temp-files').detail).toContain('agents.json.1234567');
-    expect(fs.existsSync(`${output}.1234567`)).toBe(true);
+    expect(check('temp-files').detail).toBe(`leftover temp files in ${dir}: .agents.json.acs-staging-4242-1.1234567`);
+    for (const name of [stale, `${output}.1234567`, `${output}.20261124`]) expect(fs.existsSync(name)).toBe(true);
     expect(code).toBe(0);
+  });
+
+  it('can report a symlink whose real path leaves the config directory as a failure, with advice', async () => {
+    const flags = await setUp(INCLUDING);
+    const managed = makeTempDir('doctor-managed');
+    try {
+      const target = path.join(managed, 'agents.json');
+      fs.renameSync(output, target);
+      fs.symlinkSync(target, output);
+      const { code, check } = await doctor(flags);
+      expect(code).toBe(1);
+      expect(check('include-roots')).toMatchObject({ status: 'fail' });
+      expect(check('include-roots').detail).toContain(`${output} resolves through a symlink to ${target}, outside the directory of ${path.join(dir, 'openclaw.json')}`);
+      expect(check('include-roots').advice).toContain(`replace the symlink with a regular file`);
+      expect(check('include-roots').advice).toContain(`add ${managed} to OPENCLAW_INCLUDE_ROOTS`);
+
+      // With the target's directory among the include roots, OpenClaw reads it, and doctor says so.
+      const allowed = await runCli(['doctor', '--json', ...flags], dir, { OPENCLAW_INCLUDE_ROOTS: managed });
+      const report = JSON.parse(allowed.stdout) as DoctorReport;
+      expect(report.checks.find((c) => c.id === 'include-roots')).toMatchObject({ status: 'ok' });
+    } finally {
+      fs.rmSync(managed, { recursive: true, force: true });
+    }
+  });
+
+  it('can report openclaw.json given as the output as a failure and leave it intact', async () => {
+    const config = writeOpenclawJson(dir, INCLUDING);
+    const before = fs.readFileSync(config);
+    const { code, check } = await doctor(['--database-url', db.url, '--openclaw-config', config, '--output', config]);
+    expect(code).toBe(1);
+    expect(check('output-writable')).toMatchObject({ status: 'fail' });
+    expect(check('output-writable').detail).toContain("it is the gateway's own config");
+    expect(fs.readFileSync(config).equals(before)).toBe(true);
   });
 
   it('can report an unreachable database and still check the files', async () => {

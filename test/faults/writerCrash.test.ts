@@ -43,7 +43,7 @@ describe('a writer killed with SIGKILL mid-write', () => {
     await db.drop();
   });
 
-  it(`can be killed ${KILLS} times while a reader never sees a partial file, and the next start removes the leftovers`, async () => {
+  it(`can be killed ${KILLS} times while a reader never sees a partial file, and the next start removes the leftovers (not the backups)`, async () => {
     fs.writeFileSync(file, '{"agents":{}}\n');
     const reader = start('reader.mjs', [file]);
     await reader.ready;
@@ -67,10 +67,22 @@ describe('a writer killed with SIGKILL mid-write', () => {
     // The kills did land mid-write: temp files were left behind for the next start to clean.
     expect(leftovers.length).toBeGreaterThan(0);
 
+    // Only temp names of ours were left: an operator's backups cannot be told from them by anything else.
+    expect(fs.readdirSync(dir).filter((name) => name !== 'agents.json' && !isTempNameOf(file, name))).toEqual([]);
+    // The crash was "a while ago": the leftovers are older than a minute, so the next start may remove them.
+    const old = new Date(Date.now() - 120_000);
+    for (const name of leftovers) fs.utimesSync(path.join(dir, name), old, old);
+    const backups = ['agents.json.20261124', 'agents.json.bak', 'agents.json.1'];
+    for (const name of backups) {
+      fs.writeFileSync(path.join(dir, name), '{"agents":{}}\n');
+      fs.utimesSync(path.join(dir, name), old, old);
+    }
+
     const sync = startPipeline(db.url, { outputPath: file });
     try {
       await waitFor('the first sync', async () => readText(file) === (await expectedText(db.url)), 10_000);
       expect(fs.readdirSync(dir).filter((name) => isTempNameOf(file, name))).toEqual([]);
+      expect(fs.readdirSync(dir).sort()).toEqual(['agents.json', ...backups].sort());
       expect(sync.log.lines.some((l) => l.message.includes(`removed ${leftovers.length} stale temp file(s)`))).toBe(true);
     } finally {
       await sync.stop();

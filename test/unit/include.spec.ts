@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { includeRootsFromEnv } from '../../src/host.js';
-import { findInclude, findShadowedKeys, isInsideIncludeRoots, type IncludeSite } from '../../src/domain/include.js';
+import { findInclude, findShadowedKeys, includeRootVerdict, includeRoots, isInsideIncludeRoots, type IncludeSite, type RealPaths } from '../../src/domain/include.js';
 
 const CONFIG = '/cfg/openclaw.json';
 const OUT = '/cfg/agents.json';
@@ -68,6 +68,50 @@ describe('isInsideIncludeRoots', () => {
     expect(includeRootsFromEnv({})).toEqual([]);
     expect(isInsideIncludeRoots('/opt/x/agents.json', CONFIG, roots)).toBe(true);
     expect(isInsideIncludeRoots('/opt/agents.json', CONFIG, roots)).toBe(false);
+  });
+});
+
+describe('includeRootVerdict (real paths, as OpenClaw checks them)', () => {
+  /** A fake file system of symlinks: path prefix → where it really is. */
+  const realOf = (links: Record<string, string>) => (p: string) => {
+    for (const [from, to] of Object.entries(links)) if (p === from || p.startsWith(`${from}/`)) return to + p.slice(from.length);
+    return p;
+  };
+  const real = (file: string, extra: string[], links: Record<string, string>): RealPaths => {
+    const of = realOf(links);
+    return { file: of(file), roots: includeRoots(CONFIG, extra).map(of) };
+  };
+
+  it('can tell a symlink whose real path leaves the config directory is refused', () => {
+    const links = { '/cfg/agents.json': '/srv/managed/agents.json' };
+    expect(isInsideIncludeRoots(OUT, CONFIG)).toBe(true);
+    expect(includeRootVerdict(OUT, CONFIG, [], real(OUT, [], links))).toEqual({ inside: false, cause: 'symlink', realFile: '/srv/managed/agents.json' });
+  });
+
+  it('can tell a symlinked sub-directory that leaves the config directory is refused', () => {
+    const file = '/cfg/conf.d/agents.json';
+    expect(includeRootVerdict(file, CONFIG, [], real(file, [], { '/cfg/conf.d': '/etc/fleet' }))).toEqual({ inside: false, cause: 'symlink', realFile: '/etc/fleet/agents.json' });
+  });
+
+  it('can accept a symlink whose real path is inside OPENCLAW_INCLUDE_ROOTS', () => {
+    expect(includeRootVerdict(OUT, CONFIG, ['/srv/managed'], real(OUT, ['/srv/managed'], { '/cfg/agents.json': '/srv/managed/agents.json' }))).toEqual({ inside: true });
+  });
+
+  it('can accept a symlink that stays inside the config directory', () => {
+    expect(includeRootVerdict(OUT, CONFIG, [], real(OUT, [], { '/cfg/agents.json': '/cfg/generated/agents.json' }))).toEqual({ inside: true });
+  });
+
+  it('can accept a config directory that is itself a symlink (its real path is the root)', () => {
+    expect(includeRootVerdict(OUT, CONFIG, [], real(OUT, [], { '/cfg': '/data/openclaw' }))).toEqual({ inside: true });
+  });
+
+  it('can still refuse a path outside every root, whatever its real path', () => {
+    expect(includeRootVerdict('/srv/agents.json', CONFIG, [], real('/srv/agents.json', [], { '/srv': '/cfg' }))).toEqual({ inside: false, cause: 'path' });
+  });
+
+  it('can check the path alone when no real paths are given', () => {
+    expect(includeRootVerdict(OUT, CONFIG)).toEqual({ inside: true });
+    expect(includeRootVerdict('/etc/agents.json', CONFIG)).toEqual({ inside: false, cause: 'path' });
   });
 });
 

@@ -120,6 +120,17 @@ describe('planOutput', () => {
     expect(plan.include).toEqual({ found: true, layout: 'section', siblings: { ownership: 'x' } });
   });
 
+  it('can warn when a symlink takes the output outside the directories $include may read', () => {
+    const realPath = (p: string) => (p === '/cfg/agents.json' ? '/srv/managed/agents.json' : p);
+    const plan = planOutput(auto, { version: v('2026.9.6'), configPath: CONFIG, config: { $include: './agents.json' }, realPath });
+    expect(plan.warnings).toEqual([
+      '/cfg/agents.json resolves through a symlink to /srv/managed/agents.json, which is outside the directories $include may read ' +
+        '(the directory of /cfg/openclaw.json and OPENCLAW_INCLUDE_ROOTS): OpenClaw resolves symlinks and refuses this $include',
+    ]);
+    const allowed = planOutput(auto, { version: v('2026.9.6'), configPath: CONFIG, config: { $include: './agents.json' }, includeRoots: ['/srv/managed'], realPath });
+    expect(allowed.warnings).toEqual([]);
+  });
+
   it('can refuse to plan without an outputPath and without openclaw.json', () => {
     expect(() => planOutput(auto, {})).toThrow('outputPath is not set and the location of openclaw.json is unknown; set outputPath.');
   });
