@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { rowsToAgents, normalizeAgentId } from '../../src/domain/agents.js';
+import { performance } from 'node:perf_hooks';
+import { MAX_ELEMENT_PROBLEMS, MAX_LIST_ELEMENTS, normalizeAgentId, rowsToAgents } from '../../src/domain/agents.js';
+import { LISTED_PROBLEMS, makeProblemFilter } from '../../src/domain/problems.js';
 import { checkForHost } from '../../src/domain/hostRules.js';
 import { renderSnapshot } from '../../src/domain/render.js';
 import { SYSTEM_CONFIG_RULES, systemConfigToDefaults } from '../../src/domain/systemConfig.js';
@@ -511,5 +513,65 @@ describe('hostile values from a view', () => {
   it('can accept Unicode names only when they are ASCII before lower-casing (the Kelvin sign is not a "k")', () => {
     expect(normalizeAgentId('\u212Aelvin')).toBeUndefined();
     expect(normalizeAgentId('KELVIN')).toBe('kelvin');
+  });
+});
+
+// ── Bad data at scale (issue 11, item 5): linear work, lists cut to the cap, each problem warned once ──
+describe('bad data at scale', () => {
+  it('can render one row with an 80 000-element text[] and 20 000 rows with a NULL model, cut to the cap and warned once', () => {
+    const huge = Array.from({ length: 80_000 }, (_, i) => `f/${i}`);
+    const hugeIds = Array.from({ length: 80_000 }, (_, i) => `sub-${i}`);
+    const nulls: (string | null)[] = Array.from({ length: 80_000 }, () => null);
+    const rows: AgentRow[] = [
+      CONTROL,
+      agent(2, 'wide', 'w/primary', { fallback_models: huge, allowed_subagents: hugeIds }),
+      agent(3, 'holes', 'h/primary', { fallback_models: nulls }),
+      ...Array.from({ length: 20_000 }, (_, i) => agent(10 + i, `nomodel-${i}`, null)),
+    ];
+    const filter = makeProblemFilter();
+    const started = performance.now();
+    const rendered = renderSnapshot({ agents: rows, systemConfig: [], columns: COLUMNS }, { format: 'entries', layout: 'root' });
+    const renderedMs = performance.now() - started;
+    const warned = filter(rendered.problems);
+    const firstMs = performance.now() - started;
+    const again = filter(renderSnapshot({ agents: rows, systemConfig: [], columns: COLUMNS }, { format: 'entries', layout: 'root' }).problems);
+    const totalMs = performance.now() - started;
+    console.log(
+      `bad data at scale: render ${renderedMs.toFixed(0)} ms, render + problem filter ${firstMs.toFixed(0)} ms, ` +
+        `second resync ${(totalMs - firstMs).toFixed(0)} ms; ${rendered.problems.length} problems, ${warned.length} warned`,
+    );
+
+    const entries = JSON.parse(rendered.text).agents.entries as Record<string, { model: unknown; subagents?: { allowAgents: string[] } }>;
+    expect(Object.keys(entries)).toEqual(['holes', 'main', 'wide']);
+    expect(entries.wide!.model).toEqual({ primary: 'w/primary', fallbacks: huge.slice(0, MAX_LIST_ELEMENTS) });
+    expect(entries.wide!.subagents!.allowAgents).toEqual(hugeIds.slice(0, MAX_LIST_ELEMENTS).sort());
+    expect(entries.holes!.model).toBe('h/primary');
+    expect(checkForHost(rendered.text, 'entries', 'root')).toEqual([]);
+
+    // One problem per NULL model, one per cut list, ten NULL elements by name plus one count.
+    const messages = rendered.problems.map((p) => p.message);
+    expect(messages.filter((m) => m.includes('model is NULL'))).toHaveLength(20_000);
+    expect(messages.filter((m) => m.includes('has 80000 elements; only the first 1000 are read'))).toEqual([
+      'agents row id=2 (name "wide"): fallback_models has 80000 elements; only the first 1000 are read',
+      'agents row id=2 (name "wide"): allowed_subagents has 80000 elements; only the first 1000 are read',
+      'agents row id=3 (name "holes"): fallback_models has 80000 elements; only the first 1000 are read',
+    ]);
+    expect(messages.filter((m) => m.includes('(name "holes"): fallback_models['))).toHaveLength(MAX_ELEMENT_PROBLEMS);
+    expect(messages).toContain(`agents row id=3 (name "holes"): fallback_models: ${MAX_LIST_ELEMENTS - MAX_ELEMENT_PROBLEMS} more invalid elements dropped (${MAX_LIST_ELEMENTS} in all)`);
+    expect(rendered.problems).toHaveLength(20_000 + 3 + MAX_ELEMENT_PROBLEMS + 1);
+
+    // Warned once: the first resync lists the first LISTED_PROBLEMS and counts the rest; the next one is silent.
+    expect(warned).toHaveLength(LISTED_PROBLEMS + 1);
+    expect(warned[LISTED_PROBLEMS]!.message).toMatch(new RegExp(`^${rendered.problems.length - LISTED_PROBLEMS} more new problems`));
+    expect(again).toEqual([]);
+  });
+
+  it('can mark one default among 20 000 is_default rows and name a bounded few', () => {
+    const rows = Array.from({ length: 20_000 }, (_, i) => agent(i + 1, `d-${String(i).padStart(5, '0')}`, 'm', { is_default: true }));
+    const { agents, problems } = rowsToAgents(rows);
+    expect(agents.filter((a) => a.isDefault).map((a) => a.id)).toEqual(['d-00000']);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]!.message).toMatch(/^agents: 20000 rows have is_default = true \(d-00000, d-00001, .*d-00009, … \(\+19990 more\)\); only "d-00000" is marked default$/);
+    expect(problems[0]!.key.length).toBeLessThan(300);
   });
 });
