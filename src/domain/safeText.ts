@@ -34,7 +34,12 @@ export function hasControlCharacters(text: string): boolean {
  */
 export function quote(text: string, max = SHOWN_CHARS): string {
   const cut = text.length > max ? `${text.slice(0, max)}…` : text;
-  return JSON.stringify(cut).replace(LOG_UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return escapeForLog(JSON.stringify(cut));
+}
+
+/** Escapes, in text that is already JSON, the characters JSON leaves raw but a log reader acts on. */
+export function escapeForLog(json: string): string {
+  return json.replace(LOG_UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** What kind of value this is, in words: `string`, `number`, `NULL`, `array`, `bytea`, `date`, `object` … */
