@@ -17,6 +17,7 @@ import { parseAgentsSource } from '../dist/db/source.js';
 import { renderSnapshot } from '../dist/domain/render.js';
 import { makeLogger } from '../dist/logger.js';
 import { runPipeline } from '../dist/pipeline.js';
+import { badData } from './bad-data.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 500);
@@ -57,6 +58,8 @@ try {
   step('scale');
   results.scale = [];
   for (const n of SCALES) results.scale.push(await scale(n));
+  step('bad data');
+  results.badData = badData();
   step(`idle (${IDLE_SECONDS} s)`);
   results.idle = await idle();
   results.totalSeconds = Math.round((performance.now() - started) / 1000);
@@ -261,6 +264,7 @@ function printTable(r) {
     [`COMMIT → renamed file, coalescing 0, ms`, pct(r.latency.commitToRename)],
     [`burst: ${r.burst.transactions} single-row txns (${r.burst.transactionsPerSecond}/s from one client)`, `${r.burst.writes} writes, ${r.burst.reloads} reloads, file = DB ${r.burst.msFromLastCommitToFileEqualDb} ms after the last COMMIT`],
     ...r.scale.map((s) => [`full sync, ${s.agents} agents (${s.fileKb} KiB)`, `${s.ms} ms, peak RSS ${s.peakRssMb} MiB (${s.nodeBaselineRssMb} MiB before the sync)`]),
+    [`bad data: ${r.badData.rows} rows (80 000-element lists, 20 000 NULL models)`, `render ${r.badData.renderMs} ms, problem filter ${r.badData.filterMs} ms, next resync ${r.badData.secondResyncMs} ms; ${r.badData.problems} problems, ${r.badData.warned} warned`],
     [`idle ${r.idle.seconds} s`, `${r.idle.statementsPerMinute} statements/min, ${r.idle.writes} writes, ${r.idle.connectionsHeld} connection(s) held`],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));

@@ -1,7 +1,23 @@
+import { hasControlCharacters, kindOf, showThrown, showValue, valueKey } from './safeText.js';
 import type { Agent, AgentRow, ModelSpec, Problem } from './types.js';
 
 /** Agent ids the host accepts: lower case, starts with a letter or digit, at most 64 characters. */
 export const AGENT_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+/** Names accepted before lower-casing: ASCII only, so no Unicode case mapping (the Kelvin sign "K" → "k") makes an id. */
+const AGENT_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
+/**
+ * At most this many elements of one list (`fallback_models`, `allowed_subagents`) are read; a longer
+ * list is warned once and cut, so one row cannot make a resync slow (issue 11, item 5).
+ */
+export const MAX_LIST_ELEMENTS = 1_000;
+
+/** At most this many dropped elements of one list are warned one by one; the rest are counted in one more problem. */
+export const MAX_ELEMENT_PROBLEMS = 10;
+
+/** Longest model reference accepted, in characters; a longer text is bad data, not a model. */
+export const MAX_MODEL_CHARS = 1_024;
 
 /** `instance_type` values that are exported; rows of any other type (e.g. 'peer') are not. */
 export const EXPORTED_INSTANCE_TYPES: ReadonlySet<string> = new Set(['primary', 'subagent']);
@@ -14,27 +30,41 @@ const ANY_AGENT = '*';
  * Returns undefined when the result is not a valid id (the row is then skipped, not renamed).
  */
 export function normalizeAgentId(raw: unknown): string | undefined {
-  if (typeof raw !== 'string') return undefined;
-  const id = raw.trim().toLowerCase();
-  return AGENT_ID_PATTERN.test(id) ? id : undefined;
+  // Cheap bound first: a 1 MiB "name" is not trimmed, lower-cased or matched.
+  if (typeof raw !== 'string' || raw.length > MAX_MODEL_CHARS) return undefined;
+  const name = raw.trim();
+  return AGENT_NAME_PATTERN.test(name) ? name.toLowerCase() : undefined;
 }
 
-/** How a row is named in messages: its serial id when the source has one, and its raw name. */
+/**
+ * How a row is named in messages: its serial id when the source has one, and its raw name, both
+ * escaped and bounded (a name with a newline or an ANSI escape cannot split or forge a log line).
+ */
 export function describeRow(row: AgentRow): string {
-  const name = typeof row.name === 'string' ? JSON.stringify(truncate(row.name, 80)) : String(row.name);
-  return row.id === undefined || row.id === null ? `agents row name=${name}` : `agents row id=${String(row.id)} (name ${name})`;
+  const name = showValue(row.name);
+  return row.id === undefined || row.id === null ? `agents row name=${name}` : `agents row id=${showId(row.id)} (name ${name})`;
 }
 
 /**
  * Maps the rows of the agents source to validated agents, sorted by id.
  * Rows with a bad id, a missing or non-text model, or an id already taken are skipped with a problem;
  * rows whose `instance_type` is not exported (e.g. 'peer') are left out silently.
+ * Total: whatever the rows hold, nothing throws; the work is linear in the size of the rows
+ * (plus the sort), with each list read up to {@link MAX_LIST_ELEMENTS}.
  */
 export function rowsToAgents(rows: readonly AgentRow[]): { agents: Agent[]; problems: Problem[] } {
   const problems: Problem[] = [];
   const byId = new Map<string, { agent: Agent; row: AgentRow }>();
-  for (const row of [...rows].sort(compareRows)) {
-    const agent = rowToAgent(row, problems);
+  for (const row of orderRows(rows)) {
+    let agent: Agent | undefined;
+    try {
+      agent = rowToAgent(row, problems);
+    } catch (error) {
+      // Defence in depth: every coercion below is total, but a row that still manages to throw
+      // costs only itself.
+      problems.push({ key: `agents:unreadable:${rowKey(row)}`, message: `${describeRow(row)}: could not be read (${showThrown(error)}); row skipped` });
+      continue;
+    }
     if (!agent) continue;
     const taken = byId.get(agent.id);
     if (taken) {
@@ -54,7 +84,13 @@ function rowToAgent(row: AgentRow, problems: Problem[]): Agent | undefined {
   const where = describeRow(row);
   const rk = rowKey(row);
   const instanceType = row.instance_type;
-  if (typeof instanceType === 'string' && !EXPORTED_INSTANCE_TYPES.has(instanceType.trim().toLowerCase())) {
+  if (typeof instanceType === 'string') {
+    if (!EXPORTED_INSTANCE_TYPES.has(instanceType.trim().toLowerCase())) return undefined;
+  } else if (instanceType !== null && instanceType !== undefined) {
+    problems.push({
+      key: `agents:instance_type:${rk}:${kindOf(instanceType)}`,
+      message: `${where}: instance_type is not text (${kindOf(instanceType)}); row not exported`,
+    });
     return undefined;
   }
   const id = normalizeAgentId(row.name);
@@ -65,27 +101,70 @@ function rowToAgent(row: AgentRow, problems: Problem[]): Agent | undefined {
     });
     return undefined;
   }
-  if (typeof row.model !== 'string') {
-    const what = row.model === null || row.model === undefined ? 'model is NULL' : `model is not text (${typeof row.model})`;
+  const primary = readModel(row.model, where, rk, problems);
+  if (primary === undefined) return undefined;
+  if (!isUsableId(row.id)) {
+    problems.push({
+      key: `agents:serial-id:${rk}`,
+      message: `${where}: id is not a number or text (${kindOf(row.id)}); ignored (the row is ordered by its name)`,
+    });
+  }
+  const fallbacks = textList(row.fallback_models, `${where}: fallback_models`, `agents:fallbacks:${rk}`, problems, readModelText);
+  const allowAgents = textList(row.allowed_subagents, `${where}: allowed_subagents`, `agents:allow:${rk}`, problems, (s) =>
+    s === ANY_AGENT ? ANY_AGENT : normalizeAgentId(s),
+  ).sort(compareText);
+  const model: ModelSpec = fallbacks.length > 0 ? { primary, fallbacks } : primary;
+  return { id, model, isDefault: readDefault(row.is_default, where, rk, problems), allowAgents };
+}
+
+/** The primary model: non-empty text of at most {@link MAX_MODEL_CHARS} without control characters. */
+function readModel(value: unknown, where: string, rk: string, problems: Problem[]): string | undefined {
+  if (typeof value !== 'string') {
+    const what = value === null || value === undefined ? 'model is NULL' : `model is not text (${kindOf(value)})`;
     problems.push({ key: `agents:model:${rk}:${what}`, message: `${where}: ${what}; row not exported` });
     return undefined;
   }
-  const primary = row.model.trim();
+  if (value.length > MAX_MODEL_CHARS) {
+    problems.push({ key: `agents:model:${rk}:long`, message: `${where}: model is longer than ${MAX_MODEL_CHARS} characters; row not exported` });
+    return undefined;
+  }
+  const primary = value.trim();
   if (primary === '') {
     problems.push({ key: `agents:model:${rk}:empty`, message: `${where}: model is empty; row not exported` });
     return undefined;
   }
-  const fallbacks = textList(row.fallback_models, `${where}: fallback_models`, `agents:fallbacks:${rk}`, problems, (s) => s);
-  const allowAgents = textList(row.allowed_subagents, `${where}: allowed_subagents`, `agents:allow:${rk}`, problems, (s) =>
-    s.trim() === ANY_AGENT ? ANY_AGENT : normalizeAgentId(s),
-  ).sort(compareText);
-  const model: ModelSpec = fallbacks.length > 0 ? { primary, fallbacks } : primary;
-  return { id, model, isDefault: row.is_default === true, allowAgents };
+  if (hasControlCharacters(primary)) {
+    problems.push({
+      key: `agents:model:${rk}:control:${valueKey(primary)}`,
+      message: `${where}: model ${showValue(primary)} contains control characters; row not exported`,
+    });
+    return undefined;
+  }
+  return primary;
+}
+
+/** A fallback model reference (already trimmed and non-empty): bounded, no control characters. */
+function readModelText(text: string): string | undefined {
+  return text.length <= MAX_MODEL_CHARS && !hasControlCharacters(text) ? text : undefined;
+}
+
+/** `is_default`: true only for boolean true; NULL or missing is false; anything else is warned and false. */
+function readDefault(value: unknown, where: string, rk: string, problems: Problem[]): boolean {
+  if (typeof value === 'boolean') return value;
+  if (value !== null && value !== undefined) {
+    problems.push({
+      key: `agents:is_default:${rk}:${valueKey(value)}`,
+      message: `${where}: is_default is not boolean (${showValue(value)}); treated as false`,
+    });
+  }
+  return false;
 }
 
 /**
  * Reads a text[] column: NULL means empty; NULL, empty or invalid elements are dropped with a problem;
- * duplicates are dropped silently; order is kept (fallbacks are a priority list).
+ * duplicates are dropped silently; order is kept (fallbacks are a priority list). Linear: at most
+ * {@link MAX_LIST_ELEMENTS} elements are read (a longer list is warned once and cut), duplicates are
+ * found with a Set, and at most {@link MAX_ELEMENT_PROBLEMS} dropped elements are warned one by one.
  */
 function textList(
   value: unknown,
@@ -96,61 +175,103 @@ function textList(
 ): string[] {
   if (value === null || value === undefined) return [];
   if (!Array.isArray(value)) {
-    problems.push({ key: `${key}:not-array`, message: `${where} is not an array; ignored` });
+    problems.push({ key: `${key}:not-array`, message: `${where} is not an array (${showValue(value)}); ignored` });
     return [];
   }
+  const total = value.length;
+  const read = Math.min(total, MAX_LIST_ELEMENTS);
+  if (total > read) {
+    problems.push({ key: `${key}:cut`, message: `${where} has ${total} elements; only the first ${MAX_LIST_ELEMENTS} are read` });
+  }
   const out: string[] = [];
-  value.forEach((element: unknown, index) => {
-    const accepted = typeof element === 'string' && element.trim() !== '' ? accept(element.trim()) : undefined;
+  const seen = new Set<string>();
+  let dropped = 0;
+  for (let index = 0; index < read; index += 1) {
+    const element: unknown = value[index];
+    const text = typeof element === 'string' ? element.trim() : '';
+    const accepted = text !== '' ? accept(text) : undefined;
     if (accepted === undefined) {
+      dropped += 1;
+      if (dropped > MAX_ELEMENT_PROBLEMS) continue;
       problems.push({
-        key: `${key}:${index}:${String(element)}`,
-        message: `${where}[${index + 1}] ${element === null ? 'is NULL' : `${JSON.stringify(element)} is not valid`}; element dropped`,
+        key: `${key}:${index}:${valueKey(element)}`,
+        message: `${where}[${index + 1}] ${element === null ? 'is NULL' : `${showValue(element)} is not valid`}; element dropped`,
       });
-    } else if (!out.includes(accepted)) {
+    } else if (!seen.has(accepted)) {
+      seen.add(accepted);
       out.push(accepted);
     }
-  });
+  }
+  if (dropped > MAX_ELEMENT_PROBLEMS) {
+    problems.push({
+      key: `${key}:more-dropped`,
+      message: `${where}: ${dropped - MAX_ELEMENT_PROBLEMS} more invalid elements dropped (${dropped} in all)`,
+    });
+  }
   return out;
 }
 
-/** At most one default: the first by id wins, the others lose the flag with a problem. */
+/** At most one default: the first by id wins, the others lose the flag with a problem. Linear. */
 function keepOneDefault(agents: Agent[], problems: Problem[]): Agent[] {
   const defaults = agents.filter((a) => a.isDefault);
   if (defaults.length <= 1) return agents;
-  const [kept, ...dropped] = defaults;
+  const kept = defaults[0]!;
+  const ids = defaults.map((a) => a.id);
+  const shown = ids.length > SHOWN_IDS ? `${ids.slice(0, SHOWN_IDS).join(', ')}, … (+${ids.length - SHOWN_IDS} more)` : ids.join(', ');
   problems.push({
-    key: `agents:defaults:${defaults.map((a) => a.id).join(',')}`,
-    message: `agents: ${defaults.length} rows have is_default = true (${defaults.map((a) => a.id).join(', ')}); only "${kept!.id}" is marked default`,
+    key: `agents:defaults:${valueKey(ids.join(','))}`,
+    message: `agents: ${defaults.length} rows have is_default = true (${shown}); only "${kept.id}" is marked default`,
   });
-  return agents.map((a) => (dropped.includes(a) ? { ...a, isDefault: false } : a));
+  return agents.map((a) => (a.isDefault && a !== kept ? { ...a, isDefault: false } : a));
 }
 
-/** Deterministic row order: by serial id when present, then by raw name. */
-function compareRows(a: AgentRow, b: AgentRow): number {
-  const ia = numericId(a.id);
-  const ib = numericId(b.id);
-  if (ia !== ib) return ia < ib ? -1 : 1;
-  return compareText(String(a.name), String(b.name));
+/** Ids spelled out in one message before the rest are counted. */
+const SHOWN_IDS = 10;
+
+/**
+ * Deterministic row order: by serial id when present, then by raw name, then by the values' keys.
+ * Each row's sort keys are computed once (not per comparison), without calling into the values.
+ */
+function orderRows(rows: readonly AgentRow[]): AgentRow[] {
+  const keyed = rows.map((row) => ({ row, id: numericId(row.id), name: sortName(row.name), tie: rowKey(row) }));
+  keyed.sort((a, b) => (a.id !== b.id ? (a.id < b.id ? -1 : 1) : compareText(a.name, b.name) || compareText(a.tie, b.tie)));
+  return keyed.map((k) => k.row);
 }
 
 /** Serial ids arrive as numbers (int4) or digit strings (int8 / bigserial from a view). */
 function numericId(id: unknown): number {
   if (typeof id === 'number' && Number.isFinite(id)) return id;
   if (typeof id === 'bigint') return Number(id);
-  if (typeof id === 'string' && /^-?\d+$/.test(id)) return Number(id);
+  if (typeof id === 'string' && id.length <= 40 && /^-?\d+$/.test(id)) return Number(id);
   return Number.POSITIVE_INFINITY;
 }
 
+/** A serial id the row can be ordered and named by: a finite number, a bigint, or text (uuid, int8). */
+function isUsableId(id: unknown): boolean {
+  return id === null || id === undefined || typeof id === 'string' || typeof id === 'bigint' || (typeof id === 'number' && Number.isFinite(id));
+}
+
+/** Digits are shown as they are; anything else quoted and escaped. */
+function showId(id: unknown): string {
+  if (typeof id === 'number' || typeof id === 'bigint') return showValue(id);
+  if (typeof id === 'string' && id.length <= 40 && /^-?\d+$/.test(id)) return id;
+  return showValue(id, 40);
+}
+
+function sortName(name: unknown): string {
+  return typeof name === 'string' ? name : `\uffff${valueKey(name)}`;
+}
+
+/** Identifies a row in problem keys, bounded and total: `<id>/<name>` as the values read. */
 function rowKey(row: AgentRow): string {
-  return `${String(row.id)}/${String(row.name)}`;
+  return `${keyPart(row.id)}/${keyPart(row.name)}`;
+}
+
+function keyPart(value: unknown): string {
+  return typeof value === 'number' || typeof value === 'bigint' ? showValue(value) : valueKey(value);
 }
 
 /** Code-unit order, independent of locale, so the output is the same on every machine. */
 export function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function truncate(s: string, n: number): string {
-  return s.length > n ? `${s.slice(0, n)}…` : s;
 }

@@ -1,4 +1,5 @@
 import { AGENT_ID_PATTERN } from './agents.js';
+import { quote } from './safeText.js';
 import type { Layout, RosterFormat } from './types.js';
 
 /** OpenClaw refuses an `$include`d file larger than this (src/config/includes.ts). */
@@ -33,7 +34,7 @@ export function checkForHost(text: string, format: RosterFormat, layout: Layout)
   }
   if (!isObject(agents)) return [...reasons, 'agents is not an object'];
   for (const key of Object.keys(agents)) {
-    if (!AGENTS_KEYS[format].has(key)) reasons.push(`agents.${key} is not accepted by a host that reads the ${format} roster`);
+    if (!AGENTS_KEYS[format].has(key)) reasons.push(`${member('agents', key)} is not accepted by a host that reads the ${format} roster`);
   }
   if (agents.defaults !== undefined) reasons.push(...checkDefaults(agents.defaults));
   const roster = format === 'entries' ? checkEntries(agents) : checkList(agents.list);
@@ -49,7 +50,7 @@ function checkEntries(agents: Record<string, unknown>): string[] {
     reasons.push('a roster of more than one agent needs agents.ownership = "explicit"');
   }
   for (const id of ids) {
-    reasons.push(...checkAgent(`agents.entries.${id}`, id, entries[id], ENTRY_KEYS));
+    reasons.push(...checkAgent(member('agents.entries', id), id, entries[id], ENTRY_KEYS));
   }
   return reasons;
 }
@@ -67,7 +68,7 @@ function checkList(list: unknown): string[] {
       return;
     }
     const id = typeof item.id === 'string' ? item.id : '';
-    if (seen.has(id)) reasons.push(`${where}: id "${id}" appears twice`);
+    if (seen.has(id)) reasons.push(`${where}: id ${quote(id)} appears twice`);
     seen.add(id);
     if (item.default !== undefined && item.default !== true) reasons.push(`${where}.default must be true when present`);
     if (item.default === true) defaults += 1;
@@ -80,8 +81,8 @@ function checkList(list: unknown): string[] {
 function checkAgent(where: string, id: string, agent: unknown, allowed: ReadonlySet<string>): string[] {
   if (!isObject(agent)) return [`${where} is not an object`];
   const reasons: string[] = [];
-  if (!AGENT_ID_PATTERN.test(id)) reasons.push(`${where}: id ${JSON.stringify(id)} is not a valid agent id`);
-  for (const key of Object.keys(agent)) if (!allowed.has(key)) reasons.push(`${where}.${key} is not an accepted key`);
+  if (!AGENT_ID_PATTERN.test(id)) reasons.push(`${where}: id ${quote(id)} is not a valid agent id`);
+  for (const key of Object.keys(agent)) if (!allowed.has(key)) reasons.push(`${member(where, key)} is not an accepted key`);
   const model = agent.model;
   const modelOk =
     (typeof model === 'string' && model.trim() !== '') ||
@@ -102,7 +103,12 @@ function checkDefaults(defaults: unknown): string[] {
   if (!isObject(sub)) return ['agents.defaults.subagents is not an object'];
   return Object.entries(sub)
     .filter(([, value]) => !(typeof value === 'number' && Number.isInteger(value) && value >= 1))
-    .map(([key]) => `agents.defaults.subagents.${key} must be a positive integer`);
+    .map(([key]) => `${member('agents.defaults.subagents', key)} must be a positive integer`);
+}
+
+/** `path.key`, or `path["…"]` quoted and escaped when the key (read from the text) is not a plain name. */
+function member(path: string, key: string): string {
+  return /^[A-Za-z0-9_$-]+$/.test(key) ? `${path}.${key}` : `${path}[${quote(key)}]`;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

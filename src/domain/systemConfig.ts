@@ -1,4 +1,5 @@
 import { compareText } from './agents.js';
+import { quote, showValue, valueKey } from './safeText.js';
 import type { Defaults, Problem, SystemConfigRow } from './types.js';
 
 /** One whitelisted system-config key: where it goes and what it accepts. */
@@ -28,43 +29,56 @@ const INTEGER_TEXT = /^\s*[+-]?\d+\s*$/;
 
 /**
  * Turns the rows of `agent_system_config` into `agents.defaults`, skipping or clamping bad values.
- * Pure: returns the problems instead of logging them.
+ * Pure: returns the problems instead of logging them. Total: whatever a row holds (a jsonb object,
+ * a bytea, a 1 MiB text), nothing throws and every message shows the value bounded and escaped.
+ * A whitelisted key that appears in more than one row (possible from a view) is ambiguous: warned, skipped.
  */
 export function systemConfigToDefaults(rows: readonly SystemConfigRow[]): { defaults: Defaults; problems: Problem[] } {
   const problems: Problem[] = [];
   const subagents: NonNullable<Defaults['subagents']> = {};
-  const sorted = [...rows].sort((a, b) => compareText(String(a.key), String(b.key)));
-  for (const row of sorted) {
-    if (typeof row.key !== 'string') continue;
-    const rule = Object.hasOwn(SYSTEM_CONFIG_RULES, row.key) ? SYSTEM_CONFIG_RULES[row.key] : undefined;
-    if (!rule) continue;
-    const value = parseSetting(row, rule, problems);
+  const byKey = new Map<string, SystemConfigRow[]>();
+  for (const row of rows) {
+    const key: unknown = row.key;
+    // Unknown keys, and keys that are not text at all, are ignored silently (DESIGN §3).
+    if (typeof key !== 'string' || !Object.hasOwn(SYSTEM_CONFIG_RULES, key)) continue;
+    const same = byKey.get(key);
+    if (same) same.push(row);
+    else byKey.set(key, [row]);
+  }
+  for (const key of [...byKey.keys()].sort(compareText)) {
+    const keyed = byKey.get(key)!;
+    const rule = SYSTEM_CONFIG_RULES[key]!;
+    if (keyed.length > 1) {
+      problems.push({ key: `system:${key}:duplicate`, message: `agent_system_config key ${quote(key)}: ${keyed.length} rows have this key; skipped` });
+      continue;
+    }
+    const value = parseSetting(key, keyed[0]!, rule, problems);
     if (value !== undefined) subagents[rule.property] = value;
   }
   const defaults: Defaults = Object.keys(subagents).length > 0 ? { subagents } : {};
   return { defaults, problems };
 }
 
-function parseSetting(row: SystemConfigRow, rule: SettingRule, problems: Problem[]): number | undefined {
-  const key = String(row.key);
-  const where = `agent_system_config key "${key}"`;
-  const valueType = row.value_type ?? 'text';
-  const shown = JSON.stringify(row.value);
+function parseSetting(key: string, row: SystemConfigRow, rule: SettingRule, problems: Problem[]): number | undefined {
+  const where = `agent_system_config key ${quote(key)}`;
+  const valueType: unknown = row.value_type ?? 'text';
+  const value: unknown = row.value;
+  const shown = showValue(value);
   if (typeof valueType !== 'string' || !INTEGER_TYPES.has(valueType.trim().toLowerCase())) {
     problems.push({
-      key: `system:${key}:value_type:${String(valueType)}`,
-      message: `${where}: value_type ${JSON.stringify(valueType)} does not match the key's type (integer); skipped`,
+      key: `system:${key}:value_type:${valueKey(valueType)}`,
+      message: `${where}: value_type ${showValue(valueType)} does not match the key's type (integer); skipped`,
     });
     return undefined;
   }
-  if (typeof row.value !== 'string' || !INTEGER_TEXT.test(row.value)) {
+  if (typeof value !== 'string' || !INTEGER_TEXT.test(value)) {
     problems.push({
-      key: `system:${key}:not-integer:${shown}`,
+      key: `system:${key}:not-integer:${valueKey(value)}`,
       message: `${where}: value ${shown} is not an integer; skipped`,
     });
     return undefined;
   }
-  const parsed = Number(row.value.trim());
+  const parsed = Number(value.trim());
   const tooLow = parsed < rule.min;
   const tooHigh = rule.max !== undefined && parsed > rule.max;
   const range = rule.max === undefined ? `>= ${rule.min}` : `${rule.min}-${rule.max}`;

@@ -80,6 +80,39 @@ describe('render', () => {
     expect(seen).toEqual([[], [badNameProblem], []]);
   });
 
+  it('should render a snapshot with hostile values instead of erroring, and go on', () => {
+    // A view returned jsonb where text was expected: String() on it would throw (issue 10).
+    const hostile: Snapshot = {
+      agents: [
+        { id: 1, name: 'alpha', model: 'openai/gpt-5' },
+        { id: 2, name: JSON.parse('{"toString": 0}') as unknown, model: 'x' },
+        { id: Object.create(null) as unknown, name: 'beta', model: 'y', fallback_models: [JSON.parse('{"valueOf": 0}') as unknown] },
+      ],
+      systemConfig: [{ key: 'max_spawn_depth', value: JSON.parse('{"toString": 0}') as unknown, value_type: JSON.parse('{"toString": 0}') as unknown }],
+      columns: [],
+    };
+    const seen: Problem[][] = [];
+    newScheduler().run(({ hot, expectObservable }) => {
+      const e1 = hot('  -a-h-a-|', { a: s1, h: hostile });
+      const expected = '-x-y-x-|';
+
+      expectObservable(e1.pipe(render({ format: 'entries', layout: 'root' }, (p) => seen.push(p)))).toBe(expected, {
+        x: r1,
+        y: {
+          text: canonical({ agents: { ownership: 'explicit', entries: { alpha: { model: 'openai/gpt-5' }, beta: { model: 'y' } } } }),
+          agentCount: 2,
+          problems: expect.any(Array),
+        },
+      });
+    });
+    expect(seen[1]!.map((p) => p.message)).toEqual([
+      'agent_system_config key "max_spawn_depth": value_type an object with key "toString" does not match the key\'s type (integer); skipped',
+      'agents row id=2 (name an object with key "toString"): name is not a valid agent id (lower case letters, digits, "-" and "_", 1-64 characters, starting with a letter or digit); row skipped',
+      'agents row id=an empty object (name "beta"): id is not a number or text (object); ignored (the row is ordered by its name)',
+      'agents row id=an empty object (name "beta"): fallback_models[1] an object with key "valueOf" is not valid; element dropped',
+    ]);
+  });
+
   it('should complete without rendering when the source is empty', () => {
     const seen: Problem[][] = [];
     newScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { rowsToAgents, normalizeAgentId } from '../../src/domain/agents.js';
+import { performance } from 'node:perf_hooks';
+import { MAX_ELEMENT_PROBLEMS, MAX_LIST_ELEMENTS, normalizeAgentId, rowsToAgents } from '../../src/domain/agents.js';
+import { LISTED_PROBLEMS, makeProblemFilter } from '../../src/domain/problems.js';
 import { checkForHost } from '../../src/domain/hostRules.js';
 import { renderSnapshot } from '../../src/domain/render.js';
 import { SYSTEM_CONFIG_RULES, systemConfigToDefaults } from '../../src/domain/systemConfig.js';
@@ -136,7 +138,8 @@ const CASES: Case[] = [
     defaults: ['alpha'],
     problems: [['3 rows have is_default', 'alpha, beta, zeta', 'only "alpha"']],
   },
-  { name: "is_default that is not boolean true (e.g. 't')", agents: [agent(7, 'writer', 'm', { is_default: 't' })], ids: ['main', 'writer'], defaults: [], problems: 'none' },
+  { name: "is_default that is not boolean (e.g. 't' from a text view) is warned and false", agents: [agent(7, 'writer', 'm', { is_default: 't' })], ids: ['main', 'writer'], defaults: [], problems: [['id=7', 'is_default is not boolean ("t")', 'treated as false']] },
+  { name: 'is_default NULL is false without a problem', agents: [agent(7, 'writer', 'm', { is_default: null })], ids: ['main', 'writer'], defaults: [], problems: 'none' },
   { name: "instance_type 'peer' is left out silently", agents: [agent(7, 'peer1', 'm', { instance_type: 'peer' })], ids: ['main'], problems: 'none' },
   { name: "instance_type 'observer' (any other) is left out silently", agents: [agent(7, 'obs', 'm', { instance_type: 'observer' })], ids: ['main'], problems: 'none' },
   { name: "instance_type ' Subagent ' is exported", agents: [agent(7, 'sub', 'm', { instance_type: ' Subagent ' })], ids: ['main', 'sub'], problems: 'none' },
@@ -355,5 +358,220 @@ describe('determinism', () => {
 
     const entries = JSON.parse(renderSnapshot({ agents, systemConfig: system, columns: COLUMNS }, { format: 'entries', layout: 'section' }).text) as Record<string, unknown>;
     expect(Object.keys(entries)).toEqual(['defaults', 'ownership', 'entries']);
+  });
+});
+
+// ── Hostile values (issue 10 item 4, issue 11 items 5 and 6) ──────────────────────────────────────
+// Whatever pg returns or a view computes: no coercion may throw, every bad value is warned naming
+// the row and the column, control characters never reach a message raw, and the rest of the
+// roster is written as if the bad row were not there.
+
+/** Parsed as pg parses json/jsonb: own data properties, whatever their names. */
+const jsonb = (text: string): unknown => JSON.parse(text);
+
+const HOSTILE: [string, unknown][] = [
+  ['jsonb {"toString": 0}', jsonb('{"toString": 0}')],
+  ['jsonb {"valueOf": 0, "toString": 0}', jsonb('{"valueOf": 0, "toString": 0}')],
+  ['jsonb {"toJSON": 0, "toString": "x"}', jsonb('{"toJSON": 0, "toString": "x"}')],
+  ['jsonb {"__proto__": {"toString": 0}}', jsonb('{"__proto__": {"toString": 0}}')],
+  ['jsonb {"constructor": 0, "length": 1e9}', jsonb('{"constructor": 0, "length": 1e9}')],
+  ['an object without a prototype', Object.create(null) as unknown],
+  ['a jsonb array of hostile objects', jsonb('[{"toString": 0}, {"valueOf": 0}]')],
+  ['a nested array with NULLs', [['a', null], [null], null]],
+  ['a Date', new Date(0)],
+  ['an invalid Date', new Date(Number.NaN)],
+  ['a Buffer (bytea)', Buffer.from('main')],
+  ['a bigint', 12n],
+  ['NaN', Number.NaN],
+  ['Infinity', Number.POSITIVE_INFINITY],
+  ['-0', -0],
+  ['false', false],
+  ['a 1 MiB string', 'x'.repeat(1 << 20)],
+  ['a string with NUL', 'a\u0000b'],
+  ['a string with a newline and an ANSI escape', 'evil\n\u001b[31mred'],
+  ['a string with C1 CSI, U+2028 and a bidi override', 'a\u009b31mb\u2028c\u202ed'],
+];
+
+/** No raw control character, line separator or bidi override in a log line. */
+const UNSAFE_IN_LOG = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+
+/** A good agent beside the control, so "the rest of the roster" includes lists and subagents. */
+const HELPER: AgentRow = agent(2, 'helper', 'h/primary', { fallback_models: ['h/f1', 'h/f2'], allowed_subagents: ['main'] });
+const HELPER_BODY = { model: { primary: 'h/primary', fallbacks: ['h/f1', 'h/f2'] }, subagents: { allowAgents: ['main'] } };
+
+type Outcome = 'exported' | 'not exported';
+/** What the row `writer` (id 7, model 'p') becomes when one column holds the hostile value. */
+const COLUMN_RULES: { column: string; outcome: (v: unknown) => Outcome; warned: (v: unknown) => boolean }[] = [
+  { column: 'name', outcome: () => 'not exported', warned: () => true },
+  { column: 'model', outcome: () => 'not exported', warned: () => true },
+  { column: 'fallback_models', outcome: () => 'exported', warned: () => true },
+  { column: 'allowed_subagents', outcome: () => 'exported', warned: () => true },
+  // A text id (uuid, bigint as text) is legitimate; a finite number or a bigint too.
+  { column: 'id', outcome: () => 'exported', warned: (v) => !(typeof v === 'string' || typeof v === 'bigint' || (typeof v === 'number' && Number.isFinite(v))) },
+  { column: 'is_default', outcome: () => 'exported', warned: (v) => typeof v !== 'boolean' },
+  // A text instance_type other than primary/subagent is left out silently (DESIGN §3); anything else is bad data.
+  { column: 'instance_type', outcome: () => 'not exported', warned: (v) => typeof v !== 'string' },
+];
+
+describe('hostile values from a view', () => {
+  for (const { column, outcome, warned } of COLUMN_RULES) {
+    describe(`in ${column}`, () => {
+      it.each(HOSTILE)(`can render %s in ${column} without throwing, warn it, and keep the rest of the roster`, (_label, value) => {
+        const row: AgentRow = { ...agent(7, 'writer', 'p'), [column]: value };
+        const snapshot: Snapshot = { agents: [CONTROL, HELPER, row], systemConfig: [setting('max_spawn_depth', '2')], columns: COLUMNS };
+        for (const format of FORMATS) {
+          for (const layout of LAYOUTS) {
+            const rendered = renderSnapshot(snapshot, { format, layout });
+            expect(checkForHost(rendered.text, format, layout)).toEqual([]);
+            const { agents, byId, ids } = readRoster(rendered.text, format, layout);
+            const want = outcome(value) === 'exported' ? ['helper', 'main', 'writer'] : ['helper', 'main'];
+            expect(ids).toEqual(want);
+            expect(byId.get('main')?.model).toBe(CONTROL.model);
+            expect(byId.get('helper')).toMatchObject(HELPER_BODY);
+            if (want.includes('writer')) expect(byId.get('writer')?.model).toBe('p');
+            expect(agents.defaults).toEqual({ subagents: { maxSpawnDepth: 2 } });
+
+            for (const p of rendered.problems) {
+              expect(p.message, 'a message with a raw control character').not.toMatch(UNSAFE_IN_LOG);
+              expect(p.message.length, 'a bounded message').toBeLessThan(600);
+              expect(p.key.length, 'a bounded key').toBeLessThan(600);
+            }
+            const about = rendered.problems.filter((p) => p.message.includes(column));
+            if (warned(value)) {
+              expect(about.length, JSON.stringify(rendered.problems.map((p) => p.message))).toBeGreaterThanOrEqual(1);
+              // Named by its row: the serial id, or (for a bad id) the name.
+              for (const p of about) expect(p.message).toMatch(column === 'id' ? /agents row id=.*\(name "writer"\)/ : /agents row id=7 /);
+            } else {
+              expect(rendered.problems).toEqual([]);
+            }
+          }
+        }
+      });
+    });
+  }
+
+  it.each(HOSTILE)('can warn %s as an agent_system_config value, naming the key, and keep the other keys', (_label, value) => {
+    const rendered = renderSnapshot(
+      { agents: [CONTROL], systemConfig: [setting('max_spawn_depth', value), setting('max_children_per_agent', '4')], columns: COLUMNS },
+      { format: 'entries', layout: 'root' },
+    );
+    expect(rendered.problems).toHaveLength(1);
+    expect(rendered.problems[0]!.message).toContain('agent_system_config key "max_spawn_depth"');
+    expect(rendered.problems[0]!.message).not.toMatch(UNSAFE_IN_LOG);
+    expect(rendered.problems[0]!.message.length).toBeLessThan(600);
+    expect(JSON.parse(rendered.text).agents.defaults).toEqual({ subagents: { maxChildrenPerAgent: 4 } });
+  });
+
+  it.each(HOSTILE)('can warn %s as an agent_system_config value_type, naming the key', (_label, value) => {
+    const rendered = renderSnapshot(
+      { agents: [CONTROL], systemConfig: [setting('max_spawn_depth', '3', value), setting('max_children_per_agent', '4')], columns: COLUMNS },
+      { format: 'entries', layout: 'root' },
+    );
+    expect(rendered.problems).toHaveLength(1);
+    expect(rendered.problems[0]!.message).toContain('agent_system_config key "max_spawn_depth": value_type');
+    expect(rendered.problems[0]!.message).not.toMatch(UNSAFE_IN_LOG);
+    expect(JSON.parse(rendered.text).agents.defaults).toEqual({ subagents: { maxChildrenPerAgent: 4 } });
+  });
+
+  it.each(HOSTILE)('can ignore %s as an agent_system_config key', (_label, value) => {
+    const rendered = renderSnapshot(
+      { agents: [CONTROL], systemConfig: [setting(value, '3'), setting('max_children_per_agent', '4')], columns: COLUMNS },
+      { format: 'entries', layout: 'root' },
+    );
+    expect(rendered.problems).toEqual([]);
+    expect(JSON.parse(rendered.text).agents.defaults).toEqual({ subagents: { maxChildrenPerAgent: 4 } });
+  });
+
+  it('can sort and name rows whose id and name are both hostile, deterministically', () => {
+    const rows = HOSTILE.map(([, value], i) => agent(100 + i, value, 'm', { id: value }));
+    const first = renderSnapshot({ agents: [CONTROL, ...rows], systemConfig: [], columns: COLUMNS }, { format: 'list', layout: 'root' });
+    const again = renderSnapshot({ agents: [...rows].reverse().concat(CONTROL), systemConfig: [], columns: COLUMNS }, { format: 'list', layout: 'root' });
+    expect(again.text).toBe(first.text);
+    expect(readRoster(first.text, 'list', 'root').ids).toEqual(['main']);
+    expect(new Set(again.problems.map((p) => p.key))).toEqual(new Set(first.problems.map((p) => p.key)));
+    for (const p of first.problems) expect(p.message).not.toMatch(UNSAFE_IN_LOG);
+  });
+
+  it('can JSON-escape a name with a newline and an ANSI escape in every message about its row', () => {
+    const { problems } = renderSnapshot({ agents: [CONTROL, agent(7, 'evil\n\u001b[31mname', 'm')], systemConfig: [], columns: COLUMNS }, { format: 'entries', layout: 'root' });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]!.message).toContain('(name "evil\\n\\u001b[31mname")');
+    expect(problems[0]!.message.split('\n')).toHaveLength(1);
+  });
+
+  it('can treat an over-long or control-character model as bad (the row is not exported)', () => {
+    const rows = [agent(7, 'long', 'm'.repeat(5_000)), agent(8, 'ctrl', 'openai/gpt-5\u0000'), agent(9, 'newline', 'a\nb')];
+    const { problems, text } = renderSnapshot({ agents: [CONTROL, ...rows], systemConfig: [], columns: COLUMNS }, { format: 'entries', layout: 'root' });
+    expect(Object.keys(JSON.parse(text).agents.entries)).toEqual(['main']);
+    expect(problems.map((p) => p.message)).toEqual([
+      expect.stringMatching(/^agents row id=7 \(name "long"\): model is longer than 1024 characters; row not exported$/),
+      expect.stringMatching(/^agents row id=8 \(name "ctrl"\): model "openai\/gpt-5\\u0000" contains control characters; row not exported$/),
+      expect.stringMatching(/^agents row id=9 \(name "newline"\): model "a\\nb" contains control characters; row not exported$/),
+    ]);
+  });
+
+  it('can accept Unicode names only when they are ASCII before lower-casing (the Kelvin sign is not a "k")', () => {
+    expect(normalizeAgentId('\u212Aelvin')).toBeUndefined();
+    expect(normalizeAgentId('KELVIN')).toBe('kelvin');
+  });
+});
+
+// ── Bad data at scale (issue 11, item 5): linear work, lists cut to the cap, each problem warned once ──
+describe('bad data at scale', () => {
+  it('can render one row with an 80 000-element text[] and 20 000 rows with a NULL model, cut to the cap and warned once', () => {
+    const huge = Array.from({ length: 80_000 }, (_, i) => `f/${i}`);
+    const hugeIds = Array.from({ length: 80_000 }, (_, i) => `sub-${i}`);
+    const nulls: (string | null)[] = Array.from({ length: 80_000 }, () => null);
+    const rows: AgentRow[] = [
+      CONTROL,
+      agent(2, 'wide', 'w/primary', { fallback_models: huge, allowed_subagents: hugeIds }),
+      agent(3, 'holes', 'h/primary', { fallback_models: nulls }),
+      ...Array.from({ length: 20_000 }, (_, i) => agent(10 + i, `nomodel-${i}`, null)),
+    ];
+    const filter = makeProblemFilter();
+    const started = performance.now();
+    const rendered = renderSnapshot({ agents: rows, systemConfig: [], columns: COLUMNS }, { format: 'entries', layout: 'root' });
+    const renderedMs = performance.now() - started;
+    const warned = filter(rendered.problems);
+    const firstMs = performance.now() - started;
+    const again = filter(renderSnapshot({ agents: rows, systemConfig: [], columns: COLUMNS }, { format: 'entries', layout: 'root' }).problems);
+    const totalMs = performance.now() - started;
+    console.log(
+      `bad data at scale: render ${renderedMs.toFixed(0)} ms, render + problem filter ${firstMs.toFixed(0)} ms, ` +
+        `second resync ${(totalMs - firstMs).toFixed(0)} ms; ${rendered.problems.length} problems, ${warned.length} warned`,
+    );
+
+    const entries = JSON.parse(rendered.text).agents.entries as Record<string, { model: unknown; subagents?: { allowAgents: string[] } }>;
+    expect(Object.keys(entries)).toEqual(['holes', 'main', 'wide']);
+    expect(entries.wide!.model).toEqual({ primary: 'w/primary', fallbacks: huge.slice(0, MAX_LIST_ELEMENTS) });
+    expect(entries.wide!.subagents!.allowAgents).toEqual(hugeIds.slice(0, MAX_LIST_ELEMENTS).sort());
+    expect(entries.holes!.model).toBe('h/primary');
+    expect(checkForHost(rendered.text, 'entries', 'root')).toEqual([]);
+
+    // One problem per NULL model, one per cut list, ten NULL elements by name plus one count.
+    const messages = rendered.problems.map((p) => p.message);
+    expect(messages.filter((m) => m.includes('model is NULL'))).toHaveLength(20_000);
+    expect(messages.filter((m) => m.includes('has 80000 elements; only the first 1000 are read'))).toEqual([
+      'agents row id=2 (name "wide"): fallback_models has 80000 elements; only the first 1000 are read',
+      'agents row id=2 (name "wide"): allowed_subagents has 80000 elements; only the first 1000 are read',
+      'agents row id=3 (name "holes"): fallback_models has 80000 elements; only the first 1000 are read',
+    ]);
+    expect(messages.filter((m) => m.includes('(name "holes"): fallback_models['))).toHaveLength(MAX_ELEMENT_PROBLEMS);
+    expect(messages).toContain(`agents row id=3 (name "holes"): fallback_models: ${MAX_LIST_ELEMENTS - MAX_ELEMENT_PROBLEMS} more invalid elements dropped (${MAX_LIST_ELEMENTS} in all)`);
+    expect(rendered.problems).toHaveLength(20_000 + 3 + MAX_ELEMENT_PROBLEMS + 1);
+
+    // Warned once: the first resync lists the first LISTED_PROBLEMS and counts the rest; the next one is silent.
+    expect(warned).toHaveLength(LISTED_PROBLEMS + 1);
+    expect(warned[LISTED_PROBLEMS]!.message).toMatch(new RegExp(`^${rendered.problems.length - LISTED_PROBLEMS} more new problems`));
+    expect(again).toEqual([]);
+  });
+
+  it('can mark one default among 20 000 is_default rows and name a bounded few', () => {
+    const rows = Array.from({ length: 20_000 }, (_, i) => agent(i + 1, `d-${String(i).padStart(5, '0')}`, 'm', { is_default: true }));
+    const { agents, problems } = rowsToAgents(rows);
+    expect(agents.filter((a) => a.isDefault).map((a) => a.id)).toEqual(['d-00000']);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]!.message).toMatch(/^agents: 20000 rows have is_default = true \(d-00000, d-00001, .*d-00009, … \(\+19990 more\)\); only "d-00000" is marked default$/);
+    expect(problems[0]!.key.length).toBeLessThan(300);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { makeProblemFilter } from '../../src/domain/problems.js';
+import { LISTED_PROBLEMS, makeProblemFilter } from '../../src/domain/problems.js';
 import { renderSnapshot } from '../../src/domain/render.js';
 import type { Problem, Snapshot } from '../../src/domain/types.js';
 
@@ -46,5 +46,29 @@ describe('makeProblemFilter', () => {
     const again = render(bad);
     expect(again).toHaveLength(1);
     expect(again[0]).toContain('../x');
+  });
+
+  it('can list at most LISTED_PROBLEMS new problems of one resync, then count the rest in one line', () => {
+    const filter = makeProblemFilter();
+    const many = Array.from({ length: LISTED_PROBLEMS + 150 }, (_, i) => p(`k${i}`));
+    const first = filter(many);
+    expect(first).toHaveLength(LISTED_PROBLEMS + 1);
+    expect(first.slice(0, LISTED_PROBLEMS)).toEqual(many.slice(0, LISTED_PROBLEMS));
+    expect(first[LISTED_PROBLEMS]!.message).toBe(`150 more new problems in this snapshot are not listed one by one (\`agent-config-sync status\` lists them all)`);
+    // The unlisted ones were counted, so they are not listed later either; a new one is.
+    expect(filter(many)).toEqual([]);
+    expect(filter([...many, p('new')]).map((x) => x.key)).toEqual(['new']);
+  });
+
+  it('can take a smaller or no limit', () => {
+    const many = Array.from({ length: 30 }, (_, i) => p(`k${i}`));
+    expect(makeProblemFilter(5)(many).map((x) => x.key)).toEqual(['k0', 'k1', 'k2', 'k3', 'k4', 'problems:unlisted']);
+    expect(makeProblemFilter(Number.POSITIVE_INFINITY)(many)).toEqual(many);
+  });
+
+  it('can de-duplicate 20 000 problems that share a few keys, keeping the first of each', () => {
+    const filter = makeProblemFilter();
+    const repeated = Array.from({ length: 20_000 }, (_, i) => p(`k${i % 7}`, `m${i}`));
+    expect(filter(repeated)).toEqual(Array.from({ length: 7 }, (_, i) => p(`k${i}`, `m${i}`)));
   });
 });
