@@ -6,6 +6,7 @@ import { reconnectDelay } from './domain/backoff.js';
 import { diffJson, parseJsonOrUndefined, type Change } from './domain/diff.js';
 import { makeProblemFilter } from './domain/problems.js';
 import { refusals } from './domain/refusals.js';
+import { quote } from './domain/safeText.js';
 import type { RenderOptions } from './domain/render.js';
 import type { Rendered } from './domain/types.js';
 import { makeSnapshotReader } from './db/snapshot.js';
@@ -175,7 +176,8 @@ export function runPipeline(options: PipelineOptions): RunningPipeline {
     );
     const notification$ = listen$.pipe(
       filter((event) => event.type === 'notification'),
-      tap((event) => log.debug(`notification: ${event.payload === undefined ? '(no payload)' : JSON.stringify(event.payload.slice(0, 300))}`)),
+      // Payloads are informational and untrusted: quoted, so a newline or an escape cannot forge a log line.
+      tap((event) => log.debug(`notification: ${event.payload === undefined ? '(no payload)' : quote(event.payload, 300)}`)),
       map((): Trigger => 'notification'),
     );
     const drift$ = makeFileChangeSource(file.path, {

@@ -9,6 +9,7 @@ import { defaultConfigPath, includeRootsFromEnv, lastTouchedVersion, readOpencla
 import { describeError, makeLogger } from './logger.js';
 import type { PluginApi, PluginService } from './openclaw.js';
 import { runPipeline, type RunningPipeline } from './pipeline.js';
+import { checkOutputPath, realPathOf } from './sinks/outputGuard.js';
 import { makeReloader } from './sinks/reload.js';
 
 /** Plugin id = service id = log prefix. */
@@ -75,8 +76,10 @@ export function createAgentConfigSyncService(api: PluginApi): PluginService {
           configPath,
           config: read.config,
           includeRoots: includeRootsFromEnv(),
+          realPath: realPathOf,
         };
         const plan = planOutput(settings, host);
+        checkOutputPath(plan.outputPath, { configPath });
         const source = parseAgentsSource(settings.agentsSource);
         const key = createHash('sha256')
           .update(JSON.stringify([connection.config, settings, plan.outputPath, plan.render, plan.reload]))

@@ -32,9 +32,14 @@ export async function readSnapshot(client: pg.ClientBase, source: AgentsSource, 
   await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   try {
     if (timeoutMs > 0) {
-      await client.query("SELECT pg_catalog.set_config('statement_timeout', $1, true), pg_catalog.set_config('lock_timeout', $1, true)", [
-        `${timeoutMs}ms`,
-      ]);
+      // client_connection_check_interval (PostgreSQL 14+) lets the server notice an abandoned read
+      // and stop it instead of running it to the statement timeout; older servers skip it.
+      await client.query(
+        `SELECT pg_catalog.set_config('statement_timeout', $1, true), pg_catalog.set_config('lock_timeout', $1, true),
+                CASE WHEN pg_catalog.current_setting('server_version_num')::int >= 140000
+                     THEN pg_catalog.set_config('client_connection_check_interval', '1000', true) END`,
+        [`${timeoutMs}ms`],
+      );
     }
     const agents = await client.query(`SELECT * FROM ${source.sql}`);
     const present = new Set(agents.fields.map((f) => f.name));
@@ -92,6 +97,7 @@ export function makeSnapshotReader(connection: pg.ClientConfig, options: Snapsho
   } as pg.PoolConfig);
   // An idle client that dies is reported here, not thrown.
   pool.on('error', (error) => options.onIdleError?.(error));
+  const guarded = new WeakSet<pg.PoolClient>();
 
   return {
     read$(source) {
@@ -117,6 +123,12 @@ export function makeSnapshotReader(connection: pg.ClientConfig, options: Snapsho
           .connect()
           .then(async (c) => {
             client = c;
+            // node-postgres emits 'error' on a checked-out client that loses its connection between
+            // queries, and the pool listens only while the client is idle: unheard, it would crash the host.
+            if (!guarded.has(c)) {
+              guarded.add(c);
+              c.on('error', (error) => options.onIdleError?.(error));
+            }
             if (subscriber.closed) return release(new Error('snapshot abandoned'));
             const snapshot = await readSnapshot(c, source, { timeoutMs });
             release();
