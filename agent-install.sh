@@ -13,12 +13,29 @@ agent_system_config, seed max_spawn_depth = 5) with psql, using PG* environment 
 
   -d, --database NAME   database to install into (default: $PGDATABASE, else psql's default)
       --channel NAME    make the triggers notify NAME instead of agent_config_changed
-                        (ALTER DATABASE … SET agent_config_sync.channel; sessions opened afterwards)
+                        (ALTER DATABASE … SET agent_config_sync.channel; sessions opened afterwards);
+                        trimmed, 1 to 63 bytes (PostgreSQL's limit counts bytes, not characters)
       --verify-only     change nothing; check that the tables, functions and triggers exist
   -h, --help            this text
 
 Exit codes: 0 ok, 1 install failed or schema incomplete, 64 bad usage.
 USAGE
+}
+
+# The channel rule of every agent-config-sync entry point (src/domain/channel.ts): the name is trimmed,
+# then it must be 1 to 63 bytes, PostgreSQL's limit, which counts bytes, not characters (40 x "é" is 80).
+# Prints the trimmed name, or explains on stderr and fails.
+checked_channel() {
+  local value="$1" bytes
+  value="${value#"${value%%[![:space:]]*}"}"
+  value="${value%"${value##*[![:space:]]}"}"
+  bytes=$(printf '%s' "$value" | LC_ALL=C wc -c)
+  bytes=$((bytes))
+  if [ "$bytes" -eq 0 ] || [ "$bytes" -gt 63 ]; then
+    echo "agent-install.sh: --channel must be a channel name of 1 to 63 bytes (PostgreSQL's limit; counted in bytes, not characters), got $bytes bytes" >&2
+    return 1
+  fi
+  printf '%s' "$value"
 }
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -34,9 +51,9 @@ while [ $# -gt 0 ]; do
       database="$2"; shift 2 ;;
     --database=*) database="${1#*=}"; shift ;;
     --channel)
-      [ $# -ge 2 ] && [ -n "$2" ] && [ "${#2}" -le 63 ] || { echo "agent-install.sh: $1 needs a channel name of 1 to 63 characters" >&2; exit 64; }
-      channel="$2"; shift 2 ;;
-    --channel=*) channel="${1#*=}"; [ -n "$channel" ] && [ "${#channel}" -le 63 ] || { echo "agent-install.sh: --channel needs a channel name of 1 to 63 characters" >&2; exit 64; }; shift ;;
+      [ $# -ge 2 ] || { echo "agent-install.sh: --channel needs a channel name" >&2; exit 64; }
+      channel="$(checked_channel "$2")" || exit 64; shift 2 ;;
+    --channel=*) channel="$(checked_channel "${1#*=}")" || exit 64; shift ;;
     --verify-only) verify_only=true; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "agent-install.sh: unknown option '$1' (allowed: -d/--database NAME, --channel NAME, --verify-only, --help)" >&2; exit 64 ;;

@@ -6,7 +6,7 @@ import { planOutput, type HostFacts, type OutputPlan } from '../domain/plan.js';
 import { defaultConfigPath, includeRootsFromEnv, lastTouchedVersion, readOpenclawConfig } from '../host.js';
 import { consoleLogger, makeLogger, type Logger } from '../logger.js';
 import { parseAgentsSource, type AgentsSource } from '../db/source.js';
-import { choiceFlag, msFlag, textFlag, UsageError, type Flags } from './args.js';
+import { channelFlag, choiceFlag, msFlag, textFlag, UsageError, type Flags } from './args.js';
 
 /** Everything a sync-like command needs, resolved from flags and environment. */
 export interface CliContext {
@@ -53,7 +53,7 @@ export function contextFromFlags(flags: Flags, env: NodeJS.ProcessEnv = process.
       outputPath: textFlag(flags, 'output'),
       format: choiceFlag(flags, 'format', ['auto', 'entries', 'list'] as const),
       layout: choiceFlag(flags, 'layout', ['auto', 'root', 'section'] as const),
-      channel: textFlag(flags, 'channel'),
+      channel: channelFlag(flags),
       agentsSource: sourceText,
       allowEmpty: flags['allow-empty'] === true ? true : undefined,
       debounceMs: msFlag(flags, 'debounce-ms'),
