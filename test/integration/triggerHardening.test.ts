@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { migrate } from '../../src/db/migrate.js';
+import { migrate, setTriggerChannel, triggerChannel, verifySchema } from '../../src/db/migrate.js';
 import { createTestDatabase, withAdmin, type TestDatabase } from '../helpers/db.js';
 
 /**
@@ -176,6 +176,30 @@ describe('hardened trigger functions on real PostgreSQL', () => {
       await client.query(`DROP OWNED BY ${pg.escapeIdentifier(role)}`);
       await withAdmin((admin) => admin.query(`DROP ROLE IF EXISTS ${pg.escapeIdentifier(role)}`));
     }
+  });
+
+  it('can migrate and verify as a superuser without calling functions planted in public', async () => {
+    // Shadows of what migrate and verifySchema call with untyped parameters (unknown prefers text).
+    const planted = [
+      { name: 'pg_advisory_xact_lock', args: 'text', returns: 'void', real: 'pg_catalog.pg_advisory_xact_lock(1)' },
+      { name: 'to_regclass', args: 'character varying', returns: 'regclass', real: 'pg_catalog.to_regclass($1)' },
+      { name: 'to_regprocedure', args: 'character varying', returns: 'regprocedure', real: 'pg_catalog.to_regprocedure($1)' },
+      { name: 'substr', args: 'text, text', returns: 'text', real: "''" },
+      { name: 'length', args: 'character varying', returns: 'integer', real: 'pg_catalog.length($1)' },
+      { name: 'current_database', args: 'VARIADIC text[] DEFAULT NULL', returns: 'name', real: 'pg_catalog.current_database()' },
+    ];
+    await client.query('CREATE TABLE public.shadow_ran (fn text, ran_as text)');
+    for (const fn of planted) {
+      const body = `BEGIN INSERT INTO public.shadow_ran VALUES (${pg.escapeLiteral(fn.name)}, current_user); ${
+        fn.returns === 'void' ? `PERFORM ${fn.real}; RETURN;` : `RETURN ${fn.real};`
+      } END`;
+      await client.query(`CREATE FUNCTION public.${fn.name}(${fn.args}) RETURNS ${fn.returns} LANGUAGE plpgsql AS ${pg.escapeLiteral(body)}`);
+    }
+    await migrate(client);
+    await setTriggerChannel(client, 'acs_planted');
+    expect(await triggerChannel(client)).toBe('acs_planted');
+    expect((await verifySchema(client)).missing).toEqual([]);
+    expect((await client.query('SELECT fn FROM public.shadow_ran')).rows).toEqual([]);
   });
 
   it('can notify the default channel instead of failing the write when the database channel setting is unusable', async () => {
