@@ -99,6 +99,10 @@ export const EXPECTED_OBJECTS = [
   { kind: 'trigger', name: 'system_config_changed_truncate', table: 'agent_system_config' },
 ] as const;
 
+/** How the shipped trigger functions pin their search_path (sql/162, sql/163), as pg_proc.proconfig shows it. */
+export const PINNED_SEARCH_PATH = 'search_path=pg_catalog, pg_temp';
+const HARDENED = 'hardened (search_path pinned)';
+
 export interface SchemaReport {
   readonly present: string[];
   readonly missing: string[];
@@ -110,7 +114,11 @@ function label(object: (typeof EXPECTED_OBJECTS)[number]): string {
   return object.kind === 'trigger' ? `trigger ${object.name} on ${object.table}` : `${object.kind} ${object.name}`;
 }
 
-/** Checks, read-only, that the tables, functions and triggers exist (in the search_path). */
+/**
+ * Checks, read-only, that the tables, functions and triggers exist (in the search_path), and that the
+ * trigger functions are the hardened ones: one from an older install is reported missing as
+ * `function … hardened (search_path pinned)`, which `migrate` fixes in place.
+ */
 export async function verifySchema(client: pg.ClientBase): Promise<SchemaReport> {
   const present: string[] = [];
   const missing: string[] = [];
@@ -120,11 +128,14 @@ export async function verifySchema(client: pg.ClientBase): Promise<SchemaReport>
       const result = await client.query<{ found: boolean }>('SELECT pg_catalog.to_regclass($1::pg_catalog.text) IS NOT NULL AS found', [object.name]);
       found = result.rows[0]?.found === true;
     } else if (object.kind === 'function') {
-      const result = await client.query<{ found: boolean }>(
-        'SELECT pg_catalog.to_regprocedure($1::pg_catalog.text) IS NOT NULL AS found',
+      const result = await client.query<{ config: string[] | null }>(
+        `SELECT proconfig AS config FROM pg_catalog.pg_proc
+          WHERE oid = pg_catalog.to_regprocedure($1::pg_catalog.text)::pg_catalog.oid`,
         [`${object.name}()`],
       );
-      found = result.rows[0]?.found === true;
+      found = result.rows.length > 0;
+      // An install from before the hardening: the function exists but runs on the writer's search_path.
+      if (found && !(result.rows[0]?.config ?? []).includes(PINNED_SEARCH_PATH)) missing.push(`${label(object)} ${HARDENED}`);
     } else {
       const result = await client.query<{ found: boolean }>(
         `SELECT EXISTS (
