@@ -16,6 +16,7 @@ agent_system_config, seed max_spawn_depth = 5) with psql, using PG* environment 
                         (ALTER DATABASE … SET agent_config_sync.channel; sessions opened afterwards);
                         trimmed, 1 to 63 bytes (PostgreSQL's limit counts bytes, not characters)
       --verify-only     change nothing; check that the tables, functions and triggers exist
+                        and that the trigger functions are hardened (search_path pinned)
   -h, --help            this text
 
 Exit codes: 0 ok, 1 install failed or schema incomplete, 64 bad usage.
@@ -68,14 +69,16 @@ psql_args=(-X -q -v ON_ERROR_STOP=1)
 if $verify_only; then
   missing="$(psql "${psql_args[@]}" -At <<'SQL'
 SELECT label FROM (VALUES
-  ('table agents', to_regclass('agents') IS NOT NULL),
-  ('table agent_system_config', to_regclass('agent_system_config') IS NOT NULL),
-  ('function notify_agent_config_changed', to_regprocedure('notify_agent_config_changed()') IS NOT NULL),
-  ('function notify_system_config_changed', to_regprocedure('notify_system_config_changed()') IS NOT NULL),
-  ('trigger agent_config_changed on agents', EXISTS (SELECT 1 FROM pg_trigger WHERE NOT tgisinternal AND tgname = 'agent_config_changed' AND tgrelid = to_regclass('agents'))),
-  ('trigger agent_config_changed_truncate on agents', EXISTS (SELECT 1 FROM pg_trigger WHERE NOT tgisinternal AND tgname = 'agent_config_changed_truncate' AND tgrelid = to_regclass('agents'))),
-  ('trigger system_config_changed on agent_system_config', EXISTS (SELECT 1 FROM pg_trigger WHERE NOT tgisinternal AND tgname = 'system_config_changed' AND tgrelid = to_regclass('agent_system_config'))),
-  ('trigger system_config_changed_truncate on agent_system_config', EXISTS (SELECT 1 FROM pg_trigger WHERE NOT tgisinternal AND tgname = 'system_config_changed_truncate' AND tgrelid = to_regclass('agent_system_config')))
+  ('table agents', pg_catalog.to_regclass('agents') IS NOT NULL),
+  ('table agent_system_config', pg_catalog.to_regclass('agent_system_config') IS NOT NULL),
+  ('function notify_agent_config_changed', pg_catalog.to_regprocedure('notify_agent_config_changed()') IS NOT NULL),
+  ('function notify_system_config_changed', pg_catalog.to_regprocedure('notify_system_config_changed()') IS NOT NULL),
+  ('trigger agent_config_changed on agents', EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE NOT tgisinternal AND tgname = 'agent_config_changed' AND tgrelid = pg_catalog.to_regclass('agents'))),
+  ('trigger agent_config_changed_truncate on agents', EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE NOT tgisinternal AND tgname = 'agent_config_changed_truncate' AND tgrelid = pg_catalog.to_regclass('agents'))),
+  ('trigger system_config_changed on agent_system_config', EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE NOT tgisinternal AND tgname = 'system_config_changed' AND tgrelid = pg_catalog.to_regclass('agent_system_config'))),
+  ('trigger system_config_changed_truncate on agent_system_config', EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE NOT tgisinternal AND tgname = 'system_config_changed_truncate' AND tgrelid = pg_catalog.to_regclass('agent_system_config'))),
+  ('function notify_agent_config_changed hardened (search_path pinned)', pg_catalog.to_regprocedure('notify_agent_config_changed()') IS NULL OR EXISTS (SELECT 1 FROM pg_catalog.pg_proc WHERE oid OPERATOR(pg_catalog.=) pg_catalog.to_regprocedure('notify_agent_config_changed()')::pg_catalog.oid AND 'search_path=pg_catalog, pg_temp' OPERATOR(pg_catalog.=) ANY (proconfig))),
+  ('function notify_system_config_changed hardened (search_path pinned)', pg_catalog.to_regprocedure('notify_system_config_changed()') IS NULL OR EXISTS (SELECT 1 FROM pg_catalog.pg_proc WHERE oid OPERATOR(pg_catalog.=) pg_catalog.to_regprocedure('notify_system_config_changed()')::pg_catalog.oid AND 'search_path=pg_catalog, pg_temp' OPERATOR(pg_catalog.=) ANY (proconfig)))
 ) AS expected(label, found) WHERE NOT found;
 SQL
 )"
@@ -96,11 +99,17 @@ for file in "${files[@]}"; do args+=(-f "$file"); done
 psql "${psql_args[@]}" --single-transaction "${args[@]}"
 if [ -n "$channel" ]; then
   # The default channel is a RESET, so the database carries no setting it does not need.
-  psql "${psql_args[@]}" -v channel="$channel" <<'SQL'
-SELECT CASE WHEN :'channel' = 'agent_config_changed'
-  THEN format('ALTER DATABASE %I RESET agent_config_sync.channel', current_database())
-  ELSE format('ALTER DATABASE %I SET agent_config_sync.channel = %L', current_database(), :'channel') END \gexec
+  # pg_catalog.format by its full name: an unqualified format(…) with these argument types could be
+  # shadowed by a better-matching function a less privileged role planted in public.
+  if [ "$channel" = agent_config_changed ]; then
+    psql "${psql_args[@]}" <<'SQL'
+SELECT pg_catalog.format('ALTER DATABASE %I RESET agent_config_sync.channel', pg_catalog.current_database()) \gexec
 SQL
+  else
+    psql "${psql_args[@]}" -v channel="$channel" <<'SQL'
+SELECT pg_catalog.format('ALTER DATABASE %I SET agent_config_sync.channel = %L', pg_catalog.current_database(), :'channel'::pg_catalog.text) \gexec
+SQL
+  fi
   echo "agent-install.sh: the triggers notify \"$channel\" (sessions opened from now on)"
 fi
 echo "agent-install.sh: applied $(printf '%s ' "${files[@]##*/}")${database:+to $database}"
