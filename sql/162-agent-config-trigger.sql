@@ -1,26 +1,51 @@
 -- agent-config-sync: notify on every change to agents.
 -- Any notification on the channel means "re-read everything"; the payload is informational.
 -- Trigger names match the ones operators already have, so re-running replaces instead of adding.
+--
+-- Hardened (DESIGN §3): the function runs with its own search_path and calls only pg_catalog
+-- functions by their full names, so a role that can CREATE in a schema on the writer's search_path
+-- (every role, in PostgreSQL <= 14's default `public`) cannot make it run that role's code as the
+-- writer. The database's channel setting can never fail the writer's statement: a blank or too long
+-- (> 63 bytes) one falls back to the default channel. The payload is cut in bytes, far below 8000.
+-- CREATE OR REPLACE: running the migration again upgrades an existing function in place.
 
 CREATE OR REPLACE FUNCTION notify_agent_config_changed() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
 DECLARE
-    agent_name TEXT;
+    agent_name pg_catalog.text;
+    channel pg_catalog.text;
+    payload pg_catalog.text;
 BEGIN
     IF TG_OP = 'DELETE' THEN
         agent_name := OLD.name;
     ELSIF TG_OP IN ('INSERT', 'UPDATE') THEN
         agent_name := NEW.name;
     END IF;
-    PERFORM pg_notify(
-        -- 'agent_config_changed' unless agent_config_sync.channel is set (ALTER DATABASE … SET, see README)
-        COALESCE(NULLIF(current_setting('agent_config_sync.channel', true), ''), 'agent_config_changed'),
-        json_build_object(
-            'source', 'agents',
-            'agent_name', left(agent_name, 200),
-            'operation', TG_OP
-        )::text
-    );
+    -- The payload is informational: at most 200 bytes of the name, cut between characters,
+    -- so the payload stays far below NOTIFY's 8000-byte limit (even if JSON escaping multiplies it by 6).
+    IF pg_catalog.octet_length(agent_name) > 200 THEN
+        agent_name := pg_catalog.left(agent_name, 200);
+        WHILE pg_catalog.octet_length(agent_name) > 200 LOOP
+            agent_name := pg_catalog.left(agent_name, -1);
+        END LOOP;
+    END IF;
+    payload := pg_catalog.json_build_object(
+        'source', 'agents',
+        'agent_name', agent_name,
+        'operation', TG_OP
+    )::pg_catalog.text;
+    -- 'agent_config_changed' unless agent_config_sync.channel is set (ALTER DATABASE … SET, see README),
+    -- trimmed. Checked exactly as pg_notify checks it (not empty, at most max_identifier_length = 63
+    -- bytes), so the setting can never make pg_notify raise and fail the write: an unusable one
+    -- notifies the default channel. (No EXCEPTION block: that would cost a subtransaction per row.)
+    channel := pg_catalog.btrim(pg_catalog.current_setting('agent_config_sync.channel', true), E' \t\n\r\f\x0B');
+    IF channel IS NULL OR channel = ''
+       OR pg_catalog.octet_length(channel) > pg_catalog.current_setting('max_identifier_length')::pg_catalog.int4 THEN
+        channel := 'agent_config_changed';
+    END IF;
+    PERFORM pg_catalog.pg_notify(channel, payload);
     RETURN NULL;
 END;
 $$;

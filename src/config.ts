@@ -1,4 +1,5 @@
 import { parseAgentsSource } from './db/source.js';
+import { checkChannel, DEFAULT_CHANNEL } from './domain/channel.js';
 import type { ReloadOption } from './domain/hostProfile.js';
 import type { Layout, RosterFormat } from './domain/types.js';
 
@@ -27,7 +28,7 @@ export interface SyncSettings {
   connection: ConnectionSettings;
   /** Where agents.json goes; undefined means beside openclaw.json. */
   outputPath?: string;
-  /** LISTEN channel. Defaults to `agent_config_changed`. */
+  /** LISTEN channel, trimmed, at most 63 bytes. Defaults to `agent_config_changed`. */
   channel: string;
   /** Quiet window before a resync. Defaults to 250 ms. */
   debounceMs: number;
@@ -50,7 +51,7 @@ export interface SyncSettings {
 }
 
 export const DEFAULTS = {
-  channel: 'agent_config_changed',
+  channel: DEFAULT_CHANNEL,
   debounceMs: 250,
   maxWaitMs: 2000,
   format: 'auto',
@@ -184,13 +185,13 @@ function optionalAgentsSource(input: Record<string, unknown>, at: (k: string) =>
   return value;
 }
 
-/** Channel names are identifiers: 1-63 characters, no NUL. They are quoted when used. */
+/** A channel name: trimmed, 1 to 63 bytes (PostgreSQL counts bytes, not characters), no NUL. Quoted when used. */
 function optionalChannel(input: Record<string, unknown>, at: (k: string) => string): string | undefined {
-  const value = optionalText(input, 'channel', at);
-  if (value !== undefined && (value.length > 63 || value.includes('\0'))) {
-    throw new ConfigError(`${at('channel')} must be 1 to 63 characters.`);
-  }
-  return value;
+  const value = optionalString(input, 'channel', at);
+  if (value === undefined) return undefined;
+  const checked = checkChannel(value);
+  if (!checked.ok) throw new ConfigError(`${at('channel')} ${checked.reason}.`);
+  return checked.channel;
 }
 
 function stripUndefined<T extends object>(value: T): T {

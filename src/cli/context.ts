@@ -7,7 +7,7 @@ import { defaultConfigPath, includeRootsFromEnv, lastTouchedVersion, readOpencla
 import { consoleLogger, makeLogger, type Logger } from '../logger.js';
 import { parseAgentsSource, type AgentsSource } from '../db/source.js';
 import { checkOutputPath, realPathOf } from '../sinks/outputGuard.js';
-import { choiceFlag, msFlag, textFlag, UsageError, type Flags } from './args.js';
+import { channelFlag, choiceFlag, msFlag, textFlag, UsageError, type Flags } from './args.js';
 
 /** Everything a sync-like command needs, resolved from flags and environment. */
 export interface CliContext {
@@ -57,7 +57,7 @@ export function contextFromFlags(flags: Flags, env: NodeJS.ProcessEnv = process.
       outputPath: textFlag(flags, 'output'),
       format: choiceFlag(flags, 'format', ['auto', 'entries', 'list'] as const),
       layout: choiceFlag(flags, 'layout', ['auto', 'root', 'section'] as const),
-      channel: textFlag(flags, 'channel'),
+      channel: channelFlag(flags),
       agentsSource: sourceText,
       allowEmpty: flags['allow-empty'] === true ? true : undefined,
       debounceMs: msFlag(flags, 'debounce-ms'),

@@ -36,7 +36,7 @@ import { defaultConfigPath, includeRootsFromEnv, lastTouchedVersion, readOpencla
 import { describeError } from '../logger.js';
 import { listStaleTemps } from '../sinks/file.js';
 import { checkOutputPath, realPathOf } from '../sinks/outputGuard.js';
-import { choiceFlag, msFlag, textFlag, UsageError, type Flags } from './args.js';
+import { channelFlag, choiceFlag, msFlag, textFlag, UsageError, type Flags } from './args.js';
 import { connectionFromFlags } from './context.js';
 
 /** How long doctor waits for the test notification. Defaults to 2000 ms (`--timeout-ms`). */
@@ -61,8 +61,7 @@ interface DoctorSetup {
 function setupFromFlags(flags: Flags, env: NodeJS.ProcessEnv = process.env): DoctorSetup {
   const waitMs = msFlag(flags, 'timeout-ms') ?? DEFAULT_DOCTOR_WAIT_MS;
   if (waitMs < 1 || waitMs > 600_000) throw new UsageError(`--timeout-ms must be from 1 to 600000 milliseconds, got ${waitMs}.`);
-  const channel = textFlag(flags, 'channel') ?? DEFAULTS.channel;
-  if (channel.length > 63 || channel.includes('\0')) throw new UsageError(`--channel must be 1 to 63 characters, got ${channel.length}.`);
+  const channel = channelFlag(flags) ?? DEFAULTS.channel;
   const sourceText = textFlag(flags, 'agents-source') ?? DEFAULTS.agentsSource;
   let source: AgentsSource;
   try {

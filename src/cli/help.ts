@@ -74,10 +74,12 @@ With DATABASE_URL / PG* set (or --database-url), uses that database instead. Ctr
 Applies the SQL files (tables if missing, trigger functions, triggers, seed) in one transaction.
 Running it twice changes nothing; existing tables, columns and rows are kept.
 
-  --verify-only           check that tables, functions and triggers exist; change nothing;
+  --verify-only           check that tables, functions and triggers exist and that the trigger
+                          functions are hardened (search_path pinned); change nothing;
                           exit 1 and list what is missing when something is
   --channel NAME          make the triggers notify NAME (ALTER DATABASE … SET agent_config_sync.channel;
-                          sessions opened afterwards); agent_config_changed resets it to the default
+                          sessions opened afterwards); agent_config_changed resets it to the default;
+                          trimmed, 1 to 63 bytes (PostgreSQL counts bytes, not characters)
   --database-url URL      PostgreSQL connection (default DATABASE_URL, then PG* variables)
   --json                  print the result as JSON
 `,

@@ -1,15 +1,14 @@
-import { migrate, setTriggerChannel, triggerChannel, verifySchema } from '../db/migrate.js';
-import { consoleLogger, makeLogger } from '../logger.js';
-import { textFlag, UsageError, type Flags } from './args.js';
+import { CHANNEL_SETTING, migrate, setTriggerChannel, triggerChannelSetting, verifySchema } from '../db/migrate.js';
+import { triggerChannelFor, utf8Bytes } from '../domain/channel.js';
+import type pg from 'pg';
+import { consoleLogger, makeLogger, type Logger } from '../logger.js';
+import { channelFlag, type Flags } from './args.js';
 import { connectionFromFlags } from './context.js';
 import { withClient } from './sync.js';
 
 /** `migrate [--verify-only]`: applies the SQL files, or checks that what they create exists. */
 export async function migrateCommand(flags: Flags): Promise<number> {
-  const channel = textFlag(flags, 'channel');
-  if (channel !== undefined && (channel.length === 0 || channel.length > 63 || channel.includes('\0'))) {
-    throw new UsageError(`--channel must be 1 to 63 characters, got ${channel.length}.`);
-  }
+  const channel = channelFlag(flags);
   const connection = connectionFromFlags(flags);
   const log = makeLogger(consoleLogger(flags.verbose === true), connection.secrets);
   return withClient({ connection }, async (client) => {
@@ -21,14 +20,27 @@ export async function migrateCommand(flags: Flags): Promise<number> {
         log.error(`schema incomplete on ${connection.description}: missing ${missing.join(', ')} (run "agent-config-sync migrate")`);
         return 1;
       }
-      log.info(`schema complete on ${connection.description}; the triggers notify "${await triggerChannel(client)}"`);
+      log.info(`schema complete on ${connection.description}; the triggers notify "${await notifiedChannel(client, log)}"`);
       return 0;
     }
     const result = await migrate(client);
     if (channel !== undefined) await setTriggerChannel(client, channel);
-    const notifies = await triggerChannel(client);
+    const notifies = await notifiedChannel(client, log);
     if (flags.json === true) process.stdout.write(`${JSON.stringify({ ...result, channel: notifies }, null, 2)}\n`);
     log.info(`migrated ${connection.description}: applied ${result.applied.join(', ')}; the triggers notify "${notifies}"`);
     return 0;
   });
+}
+
+/** The channel the triggers notify, with a warning when the database's setting is one they cannot use. */
+async function notifiedChannel(client: pg.ClientBase, log: Logger): Promise<string> {
+  const setting = await triggerChannelSetting(client);
+  const channel = triggerChannelFor(setting);
+  if (setting !== null && setting.trim() !== channel) {
+    log.warn(
+      `the database's ${CHANNEL_SETTING} ${JSON.stringify(setting)} (${utf8Bytes(setting)} bytes) is not a usable channel ` +
+        `(1 to 63 bytes): the triggers notify "${channel}" instead; fix it with "agent-config-sync migrate --channel NAME"`,
+    );
+  }
+  return channel;
 }

@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { checkChannel, DEFAULT_CHANNEL, triggerChannelFor } from '../domain/channel.js';
 
 /** Where the SQL files live: `sql/` at the package root, beside both `src/` and `dist/`. */
 export const SQL_DIR = fileURLToPath(new URL('../../sql/', import.meta.url));
@@ -27,7 +28,9 @@ export async function migrate(client: pg.ClientBase, dir?: string): Promise<{ ap
   const files = await sqlFiles(dir);
   await client.query('BEGIN');
   try {
-    await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    // Typed and qualified: the migration runs as the DBA, and an untyped $1 would let a role that can
+    // CREATE in public plant a better-matching pg_advisory_xact_lock(text) and run as the DBA.
+    await client.query('SELECT pg_catalog.pg_advisory_xact_lock($1::pg_catalog.int8)', [MIGRATION_LOCK]);
     for (const file of files) {
       try {
         await client.query(file.text);
@@ -46,32 +49,42 @@ export async function migrate(client: pg.ClientBase, dir?: string): Promise<{ ap
 
 /** The database setting the shipped triggers read for their channel. */
 export const CHANNEL_SETTING = 'agent_config_sync.channel';
-const DEFAULT_TRIGGER_CHANNEL = 'agent_config_changed';
 
 /**
- * Makes the triggers of the connected database notify `channel`: an `ALTER DATABASE … SET` of
- * {@link CHANNEL_SETTING}, or a RESET for the default channel. Sessions opened afterwards see it.
+ * Makes the triggers of the connected database notify `channel` (trimmed; 1 to 63 bytes, else it
+ * throws): an `ALTER DATABASE … SET` of {@link CHANNEL_SETTING}, or a RESET for the default
+ * channel. Sessions opened afterwards see it.
  */
 export async function setTriggerChannel(client: pg.ClientBase, channel: string): Promise<void> {
-  const { rows } = await client.query<{ db: string }>('SELECT current_database() AS db');
+  const checked = checkChannel(channel);
+  if (!checked.ok) throw new Error(`channel ${checked.reason}`);
+  const { rows } = await client.query<{ db: string }>('SELECT pg_catalog.current_database() AS db');
   const db = pg.escapeIdentifier(rows[0]?.db ?? '');
   await client.query(
-    channel === DEFAULT_TRIGGER_CHANNEL
+    checked.channel === DEFAULT_CHANNEL
       ? `ALTER DATABASE ${db} RESET ${CHANNEL_SETTING}`
-      : `ALTER DATABASE ${db} SET ${CHANNEL_SETTING} = ${pg.escapeLiteral(channel)}`,
+      : `ALTER DATABASE ${db} SET ${CHANNEL_SETTING} = ${pg.escapeLiteral(checked.channel)}`,
   );
 }
 
-/** The channel the triggers notify for sessions opened now (the database's setting, else the default). */
+/**
+ * The channel the triggers notify for sessions opened now: the database's setting as the trigger
+ * functions read it (trimmed; the default when it is unset, blank or longer than 63 bytes).
+ */
 export async function triggerChannel(client: pg.ClientBase): Promise<string> {
+  return triggerChannelFor(await triggerChannelSetting(client));
+}
+
+/** The database's raw {@link CHANNEL_SETTING} (ALTER DATABASE … SET), or null when it has none. */
+export async function triggerChannelSetting(client: pg.ClientBase): Promise<string | null> {
   const { rows } = await client.query<{ channel: string | null }>(
-    `SELECT setting AS channel FROM pg_db_role_setting s, unnest(s.setconfig) AS c(entry),
-            LATERAL (SELECT substr(entry, length($1) + 2) AS setting) x
-      WHERE s.setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())
-        AND s.setrole = 0 AND entry LIKE $1 || '=%'`,
-    [CHANNEL_SETTING],
+    `SELECT pg_catalog.substr(entry, $2::pg_catalog.int4) AS channel
+       FROM pg_catalog.pg_db_role_setting s, pg_catalog.unnest(s.setconfig) AS c(entry)
+      WHERE s.setdatabase = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())
+        AND s.setrole = 0 AND pg_catalog.starts_with(entry, $1::pg_catalog.text)`,
+    [`${CHANNEL_SETTING}=`, CHANNEL_SETTING.length + 2],
   );
-  return rows[0]?.channel || DEFAULT_TRIGGER_CHANNEL;
+  return rows[0]?.channel ?? null;
 }
 
 /** What `migrate` creates, each as a name an operator can look for. */
@@ -86,6 +99,10 @@ export const EXPECTED_OBJECTS = [
   { kind: 'trigger', name: 'system_config_changed_truncate', table: 'agent_system_config' },
 ] as const;
 
+/** How the shipped trigger functions pin their search_path (sql/162, sql/163), as pg_proc.proconfig shows it. */
+export const PINNED_SEARCH_PATH = 'search_path=pg_catalog, pg_temp';
+const HARDENED = 'hardened (search_path pinned)';
+
 export interface SchemaReport {
   readonly present: string[];
   readonly missing: string[];
@@ -97,26 +114,33 @@ function label(object: (typeof EXPECTED_OBJECTS)[number]): string {
   return object.kind === 'trigger' ? `trigger ${object.name} on ${object.table}` : `${object.kind} ${object.name}`;
 }
 
-/** Checks, read-only, that the tables, functions and triggers exist (in the search_path). */
+/**
+ * Checks, read-only, that the tables, functions and triggers exist (in the search_path), and that the
+ * trigger functions are the hardened ones: one from an older install is reported missing as
+ * `function … hardened (search_path pinned)`, which `migrate` fixes in place.
+ */
 export async function verifySchema(client: pg.ClientBase): Promise<SchemaReport> {
   const present: string[] = [];
   const missing: string[] = [];
   for (const object of EXPECTED_OBJECTS) {
     let found: boolean;
     if (object.kind === 'table') {
-      const result = await client.query<{ found: boolean }>('SELECT to_regclass($1) IS NOT NULL AS found', [object.name]);
+      const result = await client.query<{ found: boolean }>('SELECT pg_catalog.to_regclass($1::pg_catalog.text) IS NOT NULL AS found', [object.name]);
       found = result.rows[0]?.found === true;
     } else if (object.kind === 'function') {
-      const result = await client.query<{ found: boolean }>(
-        "SELECT to_regprocedure($1 || '()') IS NOT NULL AS found",
-        [object.name],
+      const result = await client.query<{ config: string[] | null }>(
+        `SELECT proconfig AS config FROM pg_catalog.pg_proc
+          WHERE oid = pg_catalog.to_regprocedure($1::pg_catalog.text)::pg_catalog.oid`,
+        [`${object.name}()`],
       );
-      found = result.rows[0]?.found === true;
+      found = result.rows.length > 0;
+      // An install from before the hardening: the function exists but runs on the writer's search_path.
+      if (found && !(result.rows[0]?.config ?? []).includes(PINNED_SEARCH_PATH)) missing.push(`${label(object)} ${HARDENED}`);
     } else {
       const result = await client.query<{ found: boolean }>(
         `SELECT EXISTS (
-           SELECT 1 FROM pg_trigger
-           WHERE NOT tgisinternal AND tgname = $1 AND tgrelid = to_regclass($2)
+           SELECT 1 FROM pg_catalog.pg_trigger
+           WHERE NOT tgisinternal AND tgname = $1::pg_catalog.name AND tgrelid = pg_catalog.to_regclass($2::pg_catalog.text)
          ) AS found`,
         [object.name, object.table],
       );
@@ -126,7 +150,7 @@ export async function verifySchema(client: pg.ClientBase): Promise<SchemaReport>
   }
   const columns = await client.query<{ column_name: string }>(
     `SELECT column_name FROM information_schema.columns
-     WHERE table_name = 'agents' AND table_schema = ANY (current_schemas(false))
+     WHERE table_name = 'agents' AND table_schema = ANY (pg_catalog.current_schemas(false))
      AND column_name IN ('name', 'model', 'fallback_models', 'allowed_subagents', 'is_default', 'instance_type')
      ORDER BY column_name`,
   );

@@ -99,7 +99,12 @@ describe('resolveSettings', () => {
     ['reloadSignal as a number', { reloadSignal: 10 }, `${WHERE}.reloadSignal`, 'must be one of'],
     ['allowEmpty as a string', { allowEmpty: 'yes' }, `${WHERE}.allowEmpty`, 'must be true or false'],
     ['an empty outputPath', { outputPath: '  ' }, `${WHERE}.outputPath`, 'must be a non-empty string'],
-    ['a channel longer than 63 characters', { channel: 'c'.repeat(64) }, `${WHERE}.channel`, 'must be 1 to 63 characters'],
+    ['a channel longer than 63 bytes', { channel: 'c'.repeat(64) }, `${WHERE}.channel`, 'must be at most 63 bytes'],
+    ['a channel of 40 characters that is 80 bytes', { channel: 'é'.repeat(40) }, `${WHERE}.channel`, 'must be at most 63 bytes in UTF-8 (PostgreSQL\'s limit for a channel name), got 80 bytes (40 characters)'],
+    ['a channel of 64 bytes in 32 characters', { channel: 'é'.repeat(32) }, `${WHERE}.channel`, 'got 64 bytes'],
+    ['a blank channel', { channel: '   ' }, `${WHERE}.channel`, 'of 1 to 63 bytes, got an empty one'],
+    ['a channel that is not a string', { channel: 42 }, `${WHERE}.channel`, 'must be a string'],
+    ['a channel with a NUL', { channel: 'a\0b' }, `${WHERE}.channel`, 'must not contain a NUL'],
     ['a reconcileMs under a second', { reconcileMs: 10 }, `${WHERE}.reconcileMs`, 'must be 0 (off) or from 1000 to 86400000 ms, got 10'],
     ['a negative reconcileMs', { reconcileMs: -1 }, `${WHERE}.reconcileMs`, 'integer from 0 to 86400000'],
     ['a string reconcileMs', { reconcileMs: '5m' }, `${WHERE}.reconcileMs`, 'integer from 0 to 86400000, got "5m"'],
@@ -119,6 +124,12 @@ describe('resolveSettings', () => {
       expect(error.message).toContain(allowed);
     });
   }
+
+  it('can trim the channel and accept exactly 63 bytes', () => {
+    expect(resolveSettings({ channel: ' \tfleet_changed \n' }).channel).toBe('fleet_changed');
+    const sixtyThreeBytes = `${'é'.repeat(31)}x`;
+    expect(resolveSettings({ channel: ` ${sixtyThreeBytes} ` }).channel).toBe(sixtyThreeBytes);
+  });
 
   it('can name the key with the prefix it is given', () => {
     expect(configError(() => resolveSettings({ format: 'x' }, 'flags')).message).toMatch(/^flags\.format must be one of/);
