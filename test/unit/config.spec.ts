@@ -331,7 +331,7 @@ describe('parseAgentsSource', () => {
     ['"a""; DROP TABLE x; --"', '"a""; DROP TABLE x; --"'],
     ['rows$1', '"rows$1"'],
   ])('can quote %j as %s', (text, sql) => {
-    expect(parseAgentsSource(text)).toEqual({ sql, text: text.trim() });
+    expect(parseAgentsSource(text)).toEqual({ sql, text: text.trim(), isFunction: sql.endsWith('()') });
   });
 
   it.each([
