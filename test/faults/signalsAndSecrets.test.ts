@@ -17,6 +17,9 @@ const FIXTURES = path.resolve('test/faults/fixtures');
 const CLI = path.resolve('dist/cli/main.js');
 const SECRET = 'Zq7-s3cret-Pa55w0rd';
 const ROLE = 'acs_secret_role';
+/** A password with every character a URL cares about; it holds SECRET, so "no SECRET" covers its pieces too. */
+const SPECIAL = `/@#?%${SECRET}`;
+const SPECIAL_ROLE = 'acs_special_role';
 
 let db: TestDatabase;
 let client: pg.Client;
@@ -36,6 +39,8 @@ beforeAll(async () => {
   await withAdmin(async (admin) => {
     await admin.query(`DROP ROLE IF EXISTS ${ROLE}`);
     await admin.query(`CREATE ROLE ${ROLE} LOGIN SUPERUSER PASSWORD '${SECRET}'`);
+    await admin.query(`DROP ROLE IF EXISTS ${SPECIAL_ROLE}`);
+    await admin.query(`CREATE ROLE ${SPECIAL_ROLE} LOGIN SUPERUSER PASSWORD ${admin.escapeLiteral(SPECIAL)}`);
   });
 });
 
@@ -43,6 +48,7 @@ afterAll(async () => {
   await client.end();
   await db.drop();
   await withAdmin((admin) => admin.query(`DROP ROLE IF EXISTS ${ROLE}`));
+  await withAdmin((admin) => admin.query(`DROP ROLE IF EXISTS ${SPECIAL_ROLE}`));
   for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -188,6 +194,91 @@ describe('the password', () => {
     }
     expect(lines.join('\n')).toMatch(/password authentication failed/);
     expect(lines.join('\n')).not.toContain(SECRET);
+  });
+});
+
+/**
+ * Every shape a URL with a password can take: %-encoded (good, wrong, unreachable), typed without
+ * encoding (the "/" shape parses as host:port/database and used to be printed as such), in ?password=,
+ * in sslpassword, and a libpq key=value string.
+ */
+async function urlShapes(): Promise<{ name: string; url: string }[]> {
+  const { port, pathname } = new URL(db.url);
+  const unreachable = await freePort();
+  const at = (password: string, p: string | number = port) => `postgres://${SPECIAL_ROLE}:${password}@127.0.0.1:${p}${pathname}`;
+  return [
+    { name: 'encoded', url: at(encodeURIComponent(SPECIAL)) },
+    { name: 'encoded, wrong', url: at(encodeURIComponent(`${SPECIAL}-wrong`)) },
+    { name: 'encoded, unreachable', url: at(encodeURIComponent(SPECIAL), unreachable) },
+    { name: 'raw', url: at(SPECIAL) },
+    { name: 'raw "/" after digits', url: at(`12/${SECRET}`) },
+    { name: 'raw "#" after digits', url: at(`12#${SECRET}`) },
+    { name: 'raw "?" after digits', url: at(`12?${SECRET}`) },
+    { name: 'raw "@" and "%"', url: at(`@%${SECRET}`) },
+    { name: '?password=', url: `postgres://${SPECIAL_ROLE}@127.0.0.1:${port}${pathname}?password=${encodeURIComponent(SPECIAL)}` },
+    { name: '?password= unencoded', url: `postgres://${SPECIAL_ROLE}@127.0.0.1:${port}${pathname}?password=${SECRET}` },
+    { name: 'sslpassword', url: `postgres://${ROLE}:${SECRET}@127.0.0.1:${port}${pathname}?sslpassword=${SECRET}x` },
+    { name: 'key=value', url: `host=127.0.0.1 port=${port} user=${SPECIAL_ROLE} password=${SECRET} dbname=${pathname.slice(1)}` },
+  ];
+}
+
+describe('a password with "/", "@", "#", "?" and "%"', () => {
+  it('can stay out of the CLI output of sync, status, doctor and migrate in every URL shape', async () => {
+    const home = tempDir('special-cli');
+    const output = path.join(home, 'agents.json');
+    const outputs: string[] = [];
+    const connected: string[] = [];
+    for (const { name, url } of await urlShapes()) {
+      const commands = [['sync', '--once', '-v', '-o', output], ['status', '-o', output], ['doctor', '--json', '-o', output, '--timeout-ms', '500'], ['migrate', '--verify-only', '-v']];
+      for (const args of commands) {
+        const result = await run(process.execPath, [CLI, ...args, '--database-url', url], { HOME: home }, true);
+        if (args[0] === 'migrate' && /schema complete/.test(result.stderr)) connected.push(name);
+        outputs.push(`${name}: ${args.join(' ')}\n${result.stdout}\n${result.stderr}`);
+      }
+    }
+    const all = outputs.join('\n');
+    // These reach the server and log in: the checks below cover real runs, not only refusals.
+    expect(connected).toEqual(['encoded', '?password=', 'sslpassword']);
+    expect(all).toMatch(/password authentication failed/);
+    expect(all).toMatch(/ECONNREFUSED|cannot connect/);
+    expect(all).toMatch(/%-encode/);
+    expect(all).not.toContain(SECRET);
+    expect(all).not.toContain(encodeURIComponent(SECRET));
+  });
+
+  it('can stay out of the plugin log in every URL shape and as a password field', async () => {
+    const dir = tempDir('special-plugin');
+    const lines: string[] = [];
+    const logger = { debug: (m: string) => lines.push(m), info: (m: string) => lines.push(m), warn: (m: string) => lines.push(m), error: (m: string) => lines.push(m) };
+    const { port, pathname } = new URL(db.url);
+    const configs: Record<string, unknown>[] = [
+      ...(await urlShapes()).map(({ url }) => ({ connectionString: url })),
+      { host: '127.0.0.1', port: Number(port), database: pathname.slice(1), user: SPECIAL_ROLE, password: SPECIAL },
+      { host: '127.0.0.1', port: Number(port), database: pathname.slice(1), user: SPECIAL_ROLE, password: `${SPECIAL}-wrong` },
+    ];
+    const wrote: number[] = [];
+    for (const [i, connection] of configs.entries()) {
+      let service: { start(ctx: object): void | Promise<void>; stop?(ctx?: object): void | Promise<void> } | undefined;
+      const outputPath = path.join(dir, `agents-${lines.length}.json`);
+      plugin.register({
+        config: {},
+        pluginConfig: { ...connection, outputPath, reload: 'none', format: 'entries' },
+        runtime: { version: '2026.9.6' },
+        logger,
+        registerService: (s) => (service = s),
+      });
+      const before = lines.length;
+      await service!.start({});
+      await waitFor('the plugin to log its outcome', () => lines.slice(before).some((l) => /wrote|unavailable|failed|not started/.test(l)), 10_000);
+      if (lines.slice(before).some((l) => /wrote/.test(l))) wrote.push(i);
+      await service!.stop?.({});
+    }
+    const all = lines.join('\n');
+    expect(wrote).toEqual([0, 8, 10, 12]); // encoded URL, ?password=, sslpassword and the password field connect for real
+    expect(all).toMatch(/password authentication failed/);
+    expect(all).toMatch(/%-encode/);
+    expect(all).not.toContain(SECRET);
+    expect(all).not.toContain(encodeURIComponent(SECRET));
   });
 });
 

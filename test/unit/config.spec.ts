@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, DEFAULTS, resolveSettings } from '../../src/config.js';
 import { APPLICATION_NAME, resolveConnection, type ConnectionInputs } from '../../src/connection.js';
+import { makeLogger, printable } from '../../src/logger.js';
 import { parseAgentsSource } from '../../src/db/source.js';
 
 const WHERE = 'plugins.entries.agent_config_sync.config';
@@ -258,6 +259,79 @@ describe('resolveConnection', () => {
   });
 });
 
+describe('connection strings and secrets', () => {
+  // Each password has a long distinctive tail, so "does not contain a piece of it" is meaningful.
+  const accepted: [string, string, string, string[]][] = [
+    // name, url, description, secrets it must hold (besides the whole URL)
+    ['an unencoded "@"', 'postgres://u:Kv9@Tq4mZpw@h:5433/db', 'u@h:5433/db', ['Kv9@Tq4mZpw', 'Kv9%40Tq4mZpw']],
+    ['a stray "%"', 'postgres://u:50%offTq4mZpw@h/db', 'u@h:5432/db', ['50%offTq4mZpw', '50%25offTq4mZpw']],
+    ['"%41" (decoded by node-postgres)', 'postgres://u:Kv9%41Tq4mZpw@h/db', 'u@h:5432/db', ['Kv9%41Tq4mZpw', 'Kv9ATq4mZpw']],
+    ['%-encoded "/", "?", "#"', 'postgres://u:Kv9%2FTq%3F4m%23Zpw@h/db', 'u@h:5432/db', ['Kv9/Tq?4m#Zpw', 'Kv9%2FTq%3F4m%23Zpw']],
+    ['a space', 'postgres://u:Kv9 Tq4mZpw@h/db', 'u@h:5432/db', ['Kv9 Tq4mZpw', 'Kv9%20Tq4mZpw']],
+    ['?password=', 'postgres://u@h/db?password=Kv9%2FTq4mZpw&sslmode=require', 'u@h:5432/db', ['Kv9/Tq4mZpw', 'Kv9%2FTq4mZpw']],
+    ['?sslpassword= and sslkey=', 'postgres://u@h/db?sslkey=/keys/Kx.pem&sslpassword=Kv9Tq4mZpw', 'u@h:5432/db', ['Kv9Tq4mZpw']],
+    ['?user= and ?host= (they win, as in node-postgres)', 'postgres://u:Kv9Tq4mZpw@h/db?user=qu&host=qh&port=6000', 'qu@qh:6000/db', ['Kv9Tq4mZpw']],
+  ];
+
+  it.each(accepted)('can describe a URL with %s from its parts and hide every form of the password', (_name, url, description, secrets) => {
+    const resolved = resolveConnection({ plugin: { connectionString: url } });
+    expect(resolved.description).toBe(description);
+    expect(resolved.secrets).toEqual(expect.arrayContaining([...secrets, url]));
+    for (const secret of secrets) expect(resolved.description).not.toContain(secret.slice(-8));
+    expect(resolved.description).not.toContain('Kx.pem');
+  });
+
+  it.each([
+    ['an unencoded "/" (the rest would be read as port and database)', 'postgres://u:12/Tq4mZpw@h/db'],
+    ['an unencoded "/" after letters', 'postgres://u:Kv9/Tq4mZpw@h/db'],
+    ['an unencoded "#"', 'postgres://u:12#Tq4mZpw@h/db'],
+    ['an unencoded "?"', 'postgres://u:12?Tq4mZpw@h/db'],
+    ['a "/" in the user name', 'postgres://u/x:Tq4mZpw@h/db'],
+    ['a "/" and an "@" in the password', 'postgres://u:Kv@9/Tq4mZpw@h/db'],
+    ['a libpq key=value string', 'host=h user=u password=Tq4mZpw'],
+  ])('can refuse a URL with %s, without repeating any of it', (_name, connectionString) => {
+    for (const inputs of [{ plugin: { connectionString } }, { env: { DATABASE_URL: connectionString } }, { postgresJson: { url: connectionString } }]) {
+      const error = configError(() => resolveConnection(inputs));
+      expect(error.message).not.toContain('Tq4mZpw');
+      expect(error.message).toMatch(/%-encode|not a valid URL/);
+    }
+  });
+
+  it('can hide PGPASSWORD, which node-postgres uses when the settings carry no password', () => {
+    const resolved = resolveConnection({ plugin: { connectionString: 'postgres://u@h/db' }, env: { PGPASSWORD: 'Kv9/Tq4mZpw' } });
+    expect(resolved.secrets).toEqual(expect.arrayContaining(['Kv9/Tq4mZpw', 'Kv9%2FTq4mZpw']));
+  });
+
+  it('can hide a password given as a field, also %-encoded', () => {
+    const resolved = resolveConnection({ plugin: { host: 'h', database: 'd', user: 'u', password: 'Kv9/Tq4mZpw' } });
+    expect(resolved.secrets).toEqual(expect.arrayContaining(['Kv9/Tq4mZpw', 'Kv9%2FTq4mZpw']));
+  });
+
+  it('can print a description without control characters from the URL', () => {
+    const resolved = resolveConnection({ plugin: { connectionString: 'postgres://u%0Aforged%1B[31m@h/db' } });
+    expect(resolved.description).toBe('u\\nforged\\u001b[31m@h:5432/db');
+  });
+
+  it('can mask every form of the password in a log line, the longest first', () => {
+    const url = 'postgres://u:Kv9%2FTq4mZpw@h/db';
+    const { secrets } = resolveConnection({ plugin: { connectionString: url } });
+    const lines: string[] = [];
+    const log = makeLogger({ info: (m) => lines.push(m), warn: (m) => lines.push(m), error: (m) => lines.push(m) }, secrets);
+    log.info(`url ${url}; as typed Kv9%2FTq4mZpw; decoded Kv9/Tq4mZpw; in JSON ${JSON.stringify({ p: 'Kv9/Tq4mZpw' })}`);
+    expect(lines).toEqual(['agent_config_sync: url ***; as typed ***; decoded ***; in JSON {"p":"***"}']);
+  });
+});
+
+describe('log lines', () => {
+  it('can keep untrusted text on one line without terminal escapes', () => {
+    const lines: string[] = [];
+    const log = makeLogger({ info: (m) => lines.push(m), warn: (m) => lines.push(m), error: (m) => lines.push(m) });
+    log.info('notification: {"agent_name":"x"}\nagent_config_sync: forged line \u001b[2J\r\u2028\u202e');
+    expect(lines).toEqual(['agent_config_sync: notification: {"agent_name":"x"}\\nagent_config_sync: forged line \\u001b[2J\\r\\u2028\\u202e']);
+    expect(printable('plain "quoted" text → ok')).toBe('plain "quoted" text → ok');
+  });
+});
+
 describe('parseAgentsSource', () => {
   it.each([
     ['agents', '"agents"'],
@@ -274,7 +348,7 @@ describe('parseAgentsSource', () => {
     ['"a""; DROP TABLE x; --"', '"a""; DROP TABLE x; --"'],
     ['rows$1', '"rows$1"'],
   ])('can quote %j as %s', (text, sql) => {
-    expect(parseAgentsSource(text)).toEqual({ sql, text: text.trim() });
+    expect(parseAgentsSource(text)).toEqual({ sql, text: text.trim(), isFunction: sql.endsWith('()') });
   });
 
   it.each([
