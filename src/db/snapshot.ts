@@ -2,7 +2,7 @@ import pg from 'pg';
 import { Observable } from 'rxjs';
 import type { Snapshot } from '../domain/types.js';
 import { makeSocketTracker, settleWithin } from './sockets.js';
-import type { AgentsSource } from './source.js';
+import { checkAgentsSource, type AgentsSource } from './source.js';
 
 /** Columns the agents source must have. */
 export const REQUIRED_AGENT_COLUMNS = ['name', 'model'] as const;
@@ -41,6 +41,8 @@ export async function readSnapshot(client: pg.ClientBase, source: AgentsSource, 
         [`${timeoutMs}ms`],
       );
     }
+    // A function source must be set-returning: checked before it is ever called (pg_reload_conf() is not a roster).
+    await checkAgentsSource(client, source);
     const agents = await client.query(`SELECT * FROM ${source.sql}`);
     const present = new Set(agents.fields.map((f) => f.name));
     const missing = REQUIRED_AGENT_COLUMNS.filter((c) => !present.has(c));
