@@ -22,6 +22,7 @@ interface HostResult {
   reload: string;
   updateMs?: number;
   insertMs?: number;
+  driftRepairMs?: number;
   leftoverConnections?: number;
 }
 const results: HostResult[] = [];
@@ -36,7 +37,7 @@ beforeAll(async () => {
 afterAll(() => {
   fs.rmSync(packRoot, { recursive: true, force: true });
   console.log('\nagent_config_sync in real OpenClaw gateways');
-  console.table(results.map((r) => ({ ...r, updateMs: r.updateMs?.toFixed(0), insertMs: r.insertMs?.toFixed(0) })));
+  console.table(results.map((r) => ({ ...r, updateMs: r.updateMs?.toFixed(0), insertMs: r.insertMs?.toFixed(0), driftRepairMs: r.driftRepairMs?.toFixed(0) })));
 });
 
 /** Polls until check() holds; returns how long it took. */
@@ -119,6 +120,18 @@ describe.each(E2E_HOST_VERSIONS)('openclaw %s gateway with the plugin', (version
     await client.query(`INSERT INTO agents (name, model) VALUES ('scout', 'anthropic/claude-haiku-4-5')`);
     result.insertMs = await within('the new agent in agents.list', 15_000, async () => (await liveRoster(gateway!)).has('scout'));
     expect((await liveRoster(gateway!)).get('main')?.primary).toBe('anthropic/claude-sonnet-4-5');
+  });
+
+  it('can undo another writer\'s edit of agents.json in the running gateway', async () => {
+    // A hand edit (or OpenClaw's own `config set` writing through into the include): the helper's model changes.
+    const synced = fs.readFileSync(agentsFile(), 'utf8');
+    const file = JSON.parse(synced);
+    if (result.format === 'entries') file.agents.entries.helper.model = 'tampered/by-hand';
+    else file.agents.list.find((a: { id: string }) => a.id === 'helper').model = 'tampered/by-hand';
+    fs.writeFileSync(agentsFile(), `${JSON.stringify(file, null, 2)}\n`);
+    result.driftRepairMs = await within('the database\'s file restored', 10_000, async () => fs.readFileSync(agentsFile(), 'utf8') === synced);
+    expect(gateway!.log()).toMatch(/agent_config_sync: .*agents\.json was changed by another writer \(.*tampered\/by-hand/);
+    await within('the running roster back on the database\'s model', 15_000, async () => (await liveRoster(gateway!)).get('helper')?.primary === 'anthropic/claude-opus-4-1');
   });
 
   it('never opens a Node inspector', async () => {
