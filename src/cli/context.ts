@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { resolveSettings, type SyncSettings } from '../config.js';
+import { ConfigError, resolveSettings, type SyncSettings } from '../config.js';
 import { parseConnectionString, resolveConnection, type ResolvedConnection } from '../connection.js';
 import { parseHostVersion } from '../domain/hostProfile.js';
 import { planOutput, type HostFacts, type OutputPlan } from '../domain/plan.js';
@@ -86,21 +86,7 @@ export function contextFromFlags(flags: Flags, env: NodeJS.ProcessEnv = process.
   } catch (error) {
     throw new UsageError(`--agents-source: ${(error as Error).message.replace(/^agentsSource: /, '')}`);
   }
-  const settings = resolveSettings(
-    dropUndefined({
-      outputPath: textFlag(flags, 'output'),
-      format: choiceFlag(flags, 'format', ['auto', 'entries', 'list'] as const),
-      layout: choiceFlag(flags, 'layout', ['auto', 'root', 'section'] as const),
-      channel: channelFlag(flags),
-      agentsSource: sourceText,
-      allowEmpty: flags['allow-empty'] === true ? true : undefined,
-      debounceMs: msFlag(flags, 'debounce-ms'),
-      maxWaitMs: msFlag(flags, 'max-wait-ms'),
-      reconcileMs: msFlag(flags, 'reconcile-ms'),
-      reload: 'none',
-    }),
-    'flags',
-  );
+  const settings = settingsFromFlags(flags, sourceText);
   const host = hostFromFlags(flags, env, useDefaultOpenclawConfig);
   if (!settings.outputPath && !host.configPath) {
     throw new UsageError('--output FILE is required (or --openclaw-config FILE, to write agents.json beside it).');
@@ -111,6 +97,43 @@ export function contextFromFlags(flags: Flags, env: NodeJS.ProcessEnv = process.
   checkOutputPath(plan.outputPath, { configPath: host.configPath, label: settings.outputPath ? '--output' : 'output path' });
   return { settings, connection, source, plan, host, log };
 }
+
+/** The settings the flags give; a bad value is reported under its flag's name (`--reconcile-ms`), not the option's. */
+function settingsFromFlags(flags: Flags, sourceText: string | undefined): SyncSettings {
+  try {
+    return resolveSettings(
+      dropUndefined({
+        outputPath: textFlag(flags, 'output'),
+        format: choiceFlag(flags, 'format', ['auto', 'entries', 'list'] as const),
+        layout: choiceFlag(flags, 'layout', ['auto', 'root', 'section'] as const),
+        channel: channelFlag(flags),
+        agentsSource: sourceText,
+        allowEmpty: flags['allow-empty'] === true ? true : undefined,
+        debounceMs: msFlag(flags, 'debounce-ms'),
+        maxWaitMs: msFlag(flags, 'max-wait-ms'),
+        reconcileMs: msFlag(flags, 'reconcile-ms'),
+        reload: 'none',
+      }),
+      'flags',
+    );
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    throw new UsageError(error.message.replace(/flags\.([A-Za-z]+)/g, (_m: string, key: string) => `--${FLAG_OF[key] ?? key}`));
+  }
+}
+
+/** The flag of each option the CLI sets. */
+const FLAG_OF: Record<string, string> = {
+  outputPath: 'output',
+  format: 'format',
+  layout: 'layout',
+  channel: 'channel',
+  agentsSource: 'agents-source',
+  allowEmpty: 'allow-empty',
+  debounceMs: 'debounce-ms',
+  maxWaitMs: 'max-wait-ms',
+  reconcileMs: 'reconcile-ms',
+};
 
 function dropUndefined(value: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined));

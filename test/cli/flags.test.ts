@@ -33,6 +33,9 @@ describe('CLI flags of status and doctor (real binary)', () => {
       [['status', '--output', 'x.json', '--host-version', 'latest'], ['--host-version', '2026.8.2', '"latest"']],
       [['doctor', '--output', 'x.json', '--agents-source', 'agents; DROP TABLE agents'], ['--agents-source', 'allowed']],
       [['status', '--output', 'x.json', 'extra'], ['unexpected argument "extra"']],
+      // Options checked by the settings are still named by their flag, not by the plugin option.
+      [['watch', '--output', 'x.json', '--reconcile-ms', '10'], ['--reconcile-ms must be 0 (off) or from 1000 to 86400000 ms, got 10']],
+      [['watch', '--output', 'x.json', '--debounce-ms', '10', '--max-wait-ms', '5'], ['--max-wait-ms (5) must be >= --debounce-ms (10)']],
     ];
     for (const [args, needles] of cases) {
       const result = await runCli(args, dir);
