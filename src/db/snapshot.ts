@@ -25,22 +25,22 @@ export interface ReadSnapshotOptions {
 /**
  * Reads both tables in one `REPEATABLE READ READ ONLY` transaction, so the file never mixes two
  * database states. The transaction bounds itself on the server (statement and lock timeouts, set
- * transaction-locally with bound parameters). Only the columns the domain knows are kept.
+ * transaction-locally). Only the columns the domain knows are kept.
  */
 export async function readSnapshot(client: pg.ClientBase, source: AgentsSource, options: ReadSnapshotOptions = {}): Promise<Snapshot> {
   const timeoutMs = Math.max(0, Math.floor(options.timeoutMs ?? DEFAULT_SNAPSHOT_TIMEOUT_MS));
-  await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  // One round trip: the transaction, its own bounds on the server (SET LOCAL ends with it), and
+  // client_connection_check_interval (PostgreSQL 14+), which lets the server notice an abandoned read
+  // and stop it instead of running it to the statement timeout; older servers skip it. The only
+  // value spliced in is the whole number computed above.
+  const bounds =
+    timeoutMs > 0
+      ? `; SET LOCAL statement_timeout = ${timeoutMs}; SET LOCAL lock_timeout = ${timeoutMs}` +
+        "; SELECT CASE WHEN pg_catalog.current_setting('server_version_num')::int >= 140000" +
+        " THEN pg_catalog.set_config('client_connection_check_interval', '1000', true) END"
+      : '';
   try {
-    if (timeoutMs > 0) {
-      // client_connection_check_interval (PostgreSQL 14+) lets the server notice an abandoned read
-      // and stop it instead of running it to the statement timeout; older servers skip it.
-      await client.query(
-        `SELECT pg_catalog.set_config('statement_timeout', $1, true), pg_catalog.set_config('lock_timeout', $1, true),
-                CASE WHEN pg_catalog.current_setting('server_version_num')::int >= 140000
-                     THEN pg_catalog.set_config('client_connection_check_interval', '1000', true) END`,
-        [`${timeoutMs}ms`],
-      );
-    }
+    await client.query(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY${bounds}`);
     // A function source must be set-returning: checked before it is ever called (pg_reload_conf() is not a roster).
     await checkAgentsSource(client, source);
     const agents = await client.query(`SELECT * FROM ${source.sql}`);
