@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { liveGroupMembers } from './processInfo.js';
 
 /** Runs reload commands (CLI `--exec`), each bounded in time, and stops them all on dispose. */
 export interface CommandRunner {
@@ -71,15 +72,28 @@ export function makeCommandRunner(options: CommandOptions = {}): CommandRunner {
   };
 }
 
-/** SIGTERM to the group, SIGKILL after the grace if any member is left; resolves when the leader has exited. */
+/** Longest to wait for a killed group to be gone, in ms. */
+const REAP_WAIT_MS = 1_000;
+
+/**
+ * SIGTERM to the group, SIGKILL after the grace if any member still runs; resolves when the leader
+ * has exited and no member runs any more.
+ */
 async function stopGroup(child: ChildProcess, exited: Promise<void>, graceMs: number): Promise<void> {
   const group = child.pid;
   if (group === undefined) return;
   signalGroup(group, 'SIGTERM');
-  const deadline = Date.now() + graceMs;
-  while (groupExists(group) && Date.now() < deadline) await new Promise((r) => setTimeout(r, POLL_MS));
-  if (groupExists(group)) signalGroup(group, 'SIGKILL');
+  await whileGroupRuns(group, graceMs);
+  if (groupRuns(group)) {
+    signalGroup(group, 'SIGKILL');
+    await whileGroupRuns(group, REAP_WAIT_MS);
+  }
   await exited;
+}
+
+async function whileGroupRuns(group: number, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (groupRuns(group) && Date.now() < deadline) await new Promise((r) => setTimeout(r, POLL_MS));
 }
 
 function signalGroup(group: number, signal: NodeJS.Signals): void {
@@ -90,7 +104,13 @@ function signalGroup(group: number, signal: NodeJS.Signals): void {
   }
 }
 
-function groupExists(group: number): boolean {
+/**
+ * Whether any member of the group still runs. /proc tells zombies apart (an init that reaps slowly
+ * keeps them for a second or more); elsewhere any member, zombie or not, counts.
+ */
+function groupRuns(group: number): boolean {
+  const live = liveGroupMembers(group);
+  if (live !== undefined) return live.length > 0;
   try {
     process.kill(-group, 0);
     return true;

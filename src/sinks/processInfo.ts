@@ -68,6 +68,29 @@ export function isNodeExecutable(executable: Executable): boolean {
   return executable.sameAsThisNode || NODE_BASENAME.test(path.basename(executable.path));
 }
 
+/**
+ * Processes of a process group that are still running, from /proc (zombies, which only wait for a
+ * reaper, do not count); undefined where /proc cannot be listed.
+ */
+export function liveGroupMembers(group: number): number[] | undefined {
+  let entries: string[];
+  try {
+    entries = fs.readdirSync('/proc');
+  } catch {
+    return undefined;
+  }
+  const members: number[] = [];
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = readText(`/proc/${entry}/stat`);
+    if (stat === undefined) continue;
+    // After the name: field 3 state, 4 parent, 5 process group.
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 1).trim().split(/\s+/);
+    if (Number(pgrp) === group && state !== 'Z' && state !== 'X') members.push(Number(entry));
+  }
+  return members;
+}
+
 function readText(file: string): string | undefined {
   try {
     return fs.readFileSync(file, 'utf8');

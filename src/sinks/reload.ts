@@ -117,7 +117,7 @@ function makeSignaller(signal: NodeJS.Signals, target: ReloadTarget, log: Log, e
 }
 
 function ownRefusal(signal: NodeJS.Signals, listenerCount: (signal: NodeJS.Signals) => number): string | undefined {
-  return listenerCount(signal) > 0 ? undefined : `nothing in this process listens for ${signal} (signal-exit's re-raising listener does not count)`;
+  return listenerCount(signal) > 0 ? undefined : `nothing in this process listens for ${signal}`;
 }
 
 /** Signal numbers on Linux x86-64/arm64 for the signals a reload may use. */
