@@ -147,13 +147,13 @@ describe('signals to another process', () => {
     const cli = await runCli(['sync', '--once', '-o', path.join(home, 'agents.json'), '--database-url', db.url, '--reload-pid-file', pidFile, '--reload-signal', 'SIGUSR1'], home);
 
     await settle();
-    expect(cli.code).toBe(64);
-    expect(cli.stderr).toMatch(/SIGUSR1 is never sent to another process/);
     expect(withListener.got).toEqual([]);
+    expect(await isListening(9229)).toBe(false);
+    expect(withListener.alive() && withoutListener.alive()).toBe(true);
     expect(warnings).toHaveLength(6);
     expect(warnings.every((w) => w.includes('SIGUSR1 is never sent to another process'))).toBe(true);
-    expect(withListener.alive() && withoutListener.alive()).toBe(true);
-    expect(await isListening(9229)).toBe(false);
+    expect(cli.code).toBe(64);
+    expect(cli.stderr).toMatch(/SIGUSR1 is never sent to another process/);
   });
 
   it('can leave a Node process whose only SIGHUP/SIGUSR2 listener is signal-exit\'s alive, unless told to signal Node', async () => {
