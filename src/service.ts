@@ -25,6 +25,14 @@ interface Running {
   key: string;
   holders: Set<object>;
   pipeline: RunningPipeline;
+  /** Ends what the reload side effect may still run (a command, a pending signal). */
+  disposeReload(): Promise<void>;
+}
+
+/** Ends a pipeline and its reload side effect. */
+async function disposeRunning(running: Running): Promise<void> {
+  await running.pipeline.dispose();
+  await running.disposeReload();
 }
 const SLOT = Symbol.for('agent_config_sync.running');
 const slots = globalThis as typeof globalThis & { [SLOT]?: Running };
@@ -95,7 +103,7 @@ export function createAgentConfigSyncService(api: PluginApi): PluginService {
         holders.add(owner);
         if (current) {
           secureLog.info('settings changed; restarting the pipeline');
-          void current.pipeline.dispose();
+          void disposeRunning(current);
           delete slots[SLOT];
         }
         secureLog.info(`connection from ${connection.source}: ${connection.description}`);
@@ -103,6 +111,7 @@ export function createAgentConfigSyncService(api: PluginApi): PluginService {
         plan.warnings.forEach((w) => secureLog.warn(w));
         secureLog.info(`writing ${plan.outputPath}; ${plan.summary}`);
 
+        const reloader = makeReloader(plan.reload, { touchFile: configPath }, secureLog);
         const pipeline = runPipeline({
           connection: connection.config,
           channel: settings.channel,
@@ -111,7 +120,7 @@ export function createAgentConfigSyncService(api: PluginApi): PluginService {
           debounceMs: settings.debounceMs,
           maxWaitMs: settings.maxWaitMs,
           render: plan.render,
-          reload: makeReloader(plan.reload, { touchFile: configPath }, secureLog),
+          reload: reloader,
           allowEmpty: settings.allowEmpty,
           reconcileMs: settings.reconcileMs,
           logger: secureLog,
@@ -125,7 +134,7 @@ export function createAgentConfigSyncService(api: PluginApi): PluginService {
             }
           },
         });
-        slots[SLOT] = { key, holders, pipeline };
+        slots[SLOT] = { key, holders, pipeline, disposeReload: () => reloader.dispose() };
       } catch (error) {
         const what = error instanceof ConfigError ? 'not started' : 'failed to start';
         log.error(`${what}: ${describeError(error)}`);
@@ -136,7 +145,7 @@ export function createAgentConfigSyncService(api: PluginApi): PluginService {
       if (!current || !current.holders.delete(owner)) return;
       if (current.holders.size > 0) return;
       delete slots[SLOT];
-      await current.pipeline.dispose();
+      await disposeRunning(current);
     },
   };
 }

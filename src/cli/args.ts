@@ -32,6 +32,8 @@ export const SYNC_FLAGS = {
   'reload-signal': { type: 'string' },
   touch: { type: 'string' },
   exec: { type: 'string' },
+  'exec-timeout-ms': { type: 'string' },
+  'signal-node-process': { type: 'boolean' },
 } as const;
 
 /** Flags of `quickstart` (npm start). */

@@ -38,10 +38,18 @@ Reads both tables in one snapshot, renders agents.json and replaces the file ato
   --allow-empty           allow replacing a roster that has agents with an empty one
   --database-url URL      PostgreSQL connection (default DATABASE_URL, then PG* variables)
   --database-url-file FILE  the URL read from FILE (trimmed); keeps the password out of ps
-  --reload-pid-file F     after a write, signal the process whose id is in F ...
-  --reload-signal SIG     ... with SIG: SIGHUP (default), SIGUSR1, SIGUSR2; never sent if the process does not handle it
+  --reload-pid-file F     after a write, signal the process whose id is in F (read again before every
+                          signal: a new pid is followed; the same pid with another start time was reused
+                          by another process and is not signalled) ...
+  --reload-signal SIG     ... with SIG: SIGHUP (default) or SIGUSR2; never sent if the process does not
+                          catch it. SIGUSR1 is never sent to another process (Node opens its inspector)
+  --signal-node-process   allow signalling a Node process (told by its executable, not its name): its
+                          SIGHUP/SIGUSR2 handler cannot be told apart from signal-exit's, which re-raises
+                          the signal and kills it; without this flag such a process is not signalled
   --touch FILE            after a write, set FILE's mtime to now (e.g. openclaw.json on OpenClaw < 2026.8)
-  --exec "CMD"            after a write, run CMD with the shell
+  --exec "CMD"            after a write, run CMD with the shell, in a process group of its own
+  --exec-timeout-ms N     stop CMD's whole process group (SIGTERM, SIGKILL 2 s later) when it runs longer
+                          than N ms (default 30000); it is stopped the same way when the sync stops
   --json                  with --diff: print {path, changed, changes} as JSON
   -v, --verbose           debug lines on stderr
 `,

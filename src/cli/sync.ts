@@ -7,24 +7,36 @@ import { renderSnapshot } from '../domain/render.js';
 import { describeError } from '../logger.js';
 import { refusals, runPipeline } from '../pipeline.js';
 import { makeFileSink } from '../sinks/file.js';
-import { makeReloader, type ReloadTarget } from '../sinks/reload.js';
+import { makeReloader, type Reloader, type ReloadTarget } from '../sinks/reload.js';
 import type { ReloadAction } from '../domain/hostProfile.js';
-import { signalFlag, textFlag, UsageError, type Flags } from './args.js';
+import { msFlag, signalFlag, textFlag, UsageError, type Flags } from './args.js';
 import { contextFromFlags, type CliContext } from './context.js';
 
 /** Exit code of `sync --once --diff` when the file would change (like diff(1)). */
 export const EXIT_DIFFERENT = 2;
 
-/** The CLI's reload: `--reload-pid-file F --reload-signal SIG`, `--touch FILE`, `--exec CMD`, or none. */
+/**
+ * The CLI's reload: `--reload-pid-file F --reload-signal SIG [--signal-node-process]`, `--touch FILE`,
+ * `--exec CMD [--exec-timeout-ms N]`, or none. The pid file is read here only to fail early; the
+ * reloader reads it again before every signal.
+ */
 export function reloadFromFlags(flags: Flags): { action: ReloadAction; target: ReloadTarget } {
   const pidFile = textFlag(flags, 'reload-pid-file');
   const touch = textFlag(flags, 'touch');
   const exec = textFlag(flags, 'exec');
   const signal = signalFlag(flags);
+  const execTimeoutMs = msFlag(flags, 'exec-timeout-ms');
+  const signalNodeProcess = flags['signal-node-process'] === true;
   const chosen = [pidFile && '--reload-pid-file', touch && '--touch', exec && '--exec'].filter(Boolean);
   if (chosen.length > 1) throw new UsageError(`use one of --reload-pid-file, --touch, --exec (got ${chosen.join(' and ')}).`);
   if (signal && !pidFile) throw new UsageError('--reload-signal needs --reload-pid-file.');
+  if (signalNodeProcess && !pidFile) throw new UsageError('--signal-node-process needs --reload-pid-file.');
+  if (execTimeoutMs !== undefined && !exec) throw new UsageError('--exec-timeout-ms needs --exec.');
+  if (execTimeoutMs === 0) throw new UsageError('--exec-timeout-ms must be at least 1 (a command without a time limit could block every later reload).');
   if (pidFile) {
+    if (signal === 'SIGUSR1') {
+      throw new UsageError('--reload-signal SIGUSR1 is never sent to another process (a Node process opens its inspector on it, whatever its name); use SIGHUP or SIGUSR2.');
+    }
     let text: string;
     try {
       text = fs.readFileSync(pidFile, 'utf8').trim();
@@ -33,10 +45,10 @@ export function reloadFromFlags(flags: Flags): { action: ReloadAction; target: R
     }
     if (!/^\d+$/.test(text)) throw new UsageError(`--reload-pid-file: ${pidFile} does not hold a process id.`);
     const sig = signal ?? 'SIGHUP';
-    return { action: { kind: 'signal', signal: sig, why: `--reload-signal ${sig}` }, target: { pid: Number(text) } };
+    return { action: { kind: 'signal', signal: sig, why: `--reload-signal ${sig}` }, target: { pidFile, signalNodeProcess } };
   }
   if (touch) return { action: { kind: 'touch', why: '--touch' }, target: { touchFile: touch } };
-  if (exec) return { action: { kind: 'none', why: '--exec' }, target: { exec } };
+  if (exec) return { action: { kind: 'none', why: '--exec' }, target: { exec, execTimeoutMs } };
   return { action: { kind: 'none', why: 'no reload flag' }, target: {} };
 }
 
@@ -71,7 +83,7 @@ export async function syncOnce(flags: Flags): Promise<number> {
   if (stale.length > 0) ctx.log.info(`removed ${stale.length} stale temp file(s) beside ${file.path}: ${stale.join(', ')}`);
   const outcome = await file.write(rendered.text);
   if (outcome === 'written') {
-    await makeReloader(reloadSpec.action, reloadSpec.target, ctx.log)();
+    await reloadOnce(makeReloader(reloadSpec.action, reloadSpec.target, ctx.log));
     ctx.log.info(`wrote ${file.path} (${rendered.agentCount} agents): ${changes.length} change(s)`);
     changes.forEach((c) => ctx.log.info(`  ${formatChange(c)}`));
   } else {
@@ -90,6 +102,7 @@ export async function watch(flags: Flags): Promise<number> {
 export function runUntilSignal(ctx: CliContext, reloadSpec: { action: ReloadAction; target: ReloadTarget }): Promise<number> {
   ctx.plan.warnings.forEach((w) => ctx.log.warn(w));
   ctx.log.info(`syncing ${ctx.connection.description} → ${ctx.plan.outputPath}; ${ctx.plan.summary}`);
+  const reloader = makeReloader(reloadSpec.action, reloadSpec.target, ctx.log);
   const running = runPipeline({
     connection: ctx.connection.config,
     channel: ctx.settings.channel,
@@ -98,7 +111,7 @@ export function runUntilSignal(ctx: CliContext, reloadSpec: { action: ReloadActi
     debounceMs: ctx.settings.debounceMs,
     maxWaitMs: ctx.settings.maxWaitMs,
     render: ctx.plan.render,
-    reload: makeReloader(reloadSpec.action, reloadSpec.target, ctx.log),
+    reload: reloader,
     allowEmpty: ctx.settings.allowEmpty,
     reconcileMs: ctx.settings.reconcileMs,
     logger: ctx.log,
@@ -108,11 +121,26 @@ export function runUntilSignal(ctx: CliContext, reloadSpec: { action: ReloadActi
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
       ctx.log.info(`${signal}: stopping`);
-      void running.dispose().then(() => resolve(0));
+      // The reloader too: an --exec command runs in a process group of its own, which Ctrl-C does not reach.
+      void Promise.all([running.dispose(), reloader.dispose()]).then(() => resolve(0));
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+}
+
+/** Runs one reload; SIGINT/SIGTERM meanwhile stop it (an --exec command's whole process group). */
+async function reloadOnce(reloader: Reloader): Promise<void> {
+  const stop = () => void reloader.dispose();
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  try {
+    await reloader();
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    await reloader.dispose();
+  }
 }
 
 /** Opens one client for a one-shot command and always closes it. */

@@ -1,17 +1,26 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import type { ReloadAction } from '../domain/hostProfile.js';
+import { makeCommandRunner } from './command.js';
+import { makePidFileTracker } from './pidFile.js';
+import { isNodeExecutable, readExecutable, readProcStatus, readStartTime, type Executable } from './processInfo.js';
+import { realListenerCount } from './signalListeners.js';
 
 /** The edges a reload touches, injectable so tests can watch them. */
 export interface ReloadEdges {
-  /** Defaults to `process.listenerCount`. */
+  /** Listeners of a signal in this process that really handle it. Defaults to `realListenerCount` (not signal-exit's). */
   listenerCount?: (signal: NodeJS.Signals) => number;
   /** Defaults to `process.kill`. */
   kill?: (pid: number, signal: NodeJS.Signals) => void;
   /** Defaults to `process.pid`. */
   ownPid?: number;
-  /** Reads `/proc/<pid>/status` (Linux). Defaults to fs.readFileSync. */
+  /** Reads `/proc/<pid>/status` (Linux). */
   readProcStatus?: (pid: number) => string | undefined;
+  /** Reads the start time of a process (field 22 of `/proc/<pid>/stat`). */
+  readStartTime?: (pid: number) => string | undefined;
+  /** Reads the executable of a process (`/proc/<pid>/exe`). */
+  readExecutable?: (pid: number) => Executable | undefined;
+  /** Time between SIGTERM and SIGKILL when an `exec` command is stopped. Defaults to 2000 ms. */
+  killGraceMs?: number;
 }
 
 /** Where a reload goes. */
@@ -20,56 +29,91 @@ export interface ReloadTarget {
   touchFile?: string;
   /** Process to signal; defaults to this process (the gateway, when running as a plugin). */
   pid?: number;
+  /** A file holding the id of the process to signal (CLI `--reload-pid-file`); read again before every signal. */
+  pidFile?: string;
+  /** Signal another Node process (its executable is node) at all: off by default, see `foreignRefusal`. */
+  signalNodeProcess?: boolean;
   /** Shell command to run after each write (CLI `--exec`). */
   exec?: string;
+  /** Longest the `exec` command may run. Defaults to 30000 ms. */
+  execTimeoutMs?: number;
 }
+
+/**
+ * The reload side effect: call it after each write. Still a plain `() => Promise<void>`; `dispose()`
+ * stops a running `exec` command (its whole process group) and makes later calls do nothing.
+ */
+export type Reloader = (() => Promise<void>) & { dispose(): Promise<void> };
+
+type Log = { info(message: string): void; warn(message: string): void };
 
 /**
  * Builds the reload side effect for one decided action. Never sends a signal that nothing handles:
  * in Node, SIGUSR1 without a listener opens the inspector, SIGUSR2/SIGHUP without one kill the
- * process. For this process that is `process.listenerCount(signal) > 0`; for another process the
- * kernel's caught-signal mask, and SIGUSR1 to another Node process is refused (Node always "catches"
- * it for the inspector, so the mask proves nothing).
+ * process. For this process that is a listener other than signal-exit's. Another process is
+ * identified by its executable and start time, never by its name: SIGUSR1 never goes to another
+ * process, another Node process is signalled only with `signalNodeProcess`, and any other process
+ * only when its caught-signal mask has the signal.
  */
-export function makeReloader(
-  action: ReloadAction,
-  target: ReloadTarget,
-  log: { info(message: string): void; warn(message: string): void },
-  edges: ReloadEdges = {},
-): () => Promise<void> {
-  const listenerCount = edges.listenerCount ?? ((signal: NodeJS.Signals) => process.listenerCount(signal));
-  const kill = edges.kill ?? ((pid: number, signal: NodeJS.Signals) => process.kill(pid, signal));
-  const ownPid = edges.ownPid ?? process.pid;
-  const readStatus = edges.readProcStatus ?? readProcStatus;
-
+export function makeReloader(action: ReloadAction, target: ReloadTarget, log: Log, edges: ReloadEdges = {}): Reloader {
   if (target.exec !== undefined) {
     const command = target.exec;
-    return () => runCommand(command);
+    const runner = makeCommandRunner({ timeoutMs: target.execTimeoutMs, graceMs: edges.killGraceMs });
+    return Object.assign(() => runner.run(command), { dispose: () => runner.dispose() });
   }
+  const done = async () => undefined;
   switch (action.kind) {
     case 'none':
-      return async () => undefined;
+      return Object.assign(async () => undefined, { dispose: done });
     case 'touch': {
       const file = target.touchFile;
       if (file === undefined) throw new Error('reload "touch" needs the path of openclaw.json.');
-      return async () => {
-        touchMtime(file);
-        log.info(`reload: touched ${file} (mtime only) so the host re-reads its includes`);
-      };
+      return Object.assign(
+        async () => {
+          touchMtime(file);
+          log.info(`reload: touched ${file} (mtime only) so the host re-reads its includes`);
+        },
+        { dispose: done },
+      );
     }
-    case 'signal': {
-      const pid = target.pid ?? ownPid;
-      return async () => {
-        const refusal = pid === ownPid ? ownRefusal(action.signal, listenerCount) : foreignRefusal(pid, action.signal, readStatus);
-        if (refusal) {
-          log.warn(`reload signal ${action.signal} not sent to pid ${pid}: ${refusal}`);
-          return;
-        }
-        kill(pid, action.signal);
-        log.info(`reload: sent ${action.signal} to pid ${pid}`);
-      };
-    }
+    case 'signal':
+      return makeSignaller(action.signal, target, log, edges);
   }
+}
+
+function makeSignaller(signal: NodeJS.Signals, target: ReloadTarget, log: Log, edges: ReloadEdges): Reloader {
+  const listenerCount = edges.listenerCount ?? ((s: NodeJS.Signals) => realListenerCount(s));
+  const kill = edges.kill ?? ((pid: number, s: NodeJS.Signals) => process.kill(pid, s));
+  const ownPid = edges.ownPid ?? process.pid;
+  const proc = {
+    status: edges.readProcStatus ?? readProcStatus,
+    startTime: edges.readStartTime ?? readStartTime,
+    executable: edges.readExecutable ?? readExecutable,
+  };
+  const locate = target.pidFile === undefined ? () => ({ pid: target.pid ?? ownPid }) : makePidFileTracker(target.pidFile, proc.startTime, log);
+  let disposed = false;
+
+  const reloader = async () => {
+    if (disposed) return;
+    const located = locate();
+    if ('refusal' in located) {
+      log.warn(`reload signal ${signal} not sent: ${located.refusal}`);
+      return;
+    }
+    const { pid } = located;
+    const refusal = pid === ownPid ? ownRefusal(signal, listenerCount) : foreignRefusal(pid, signal, target.signalNodeProcess === true, proc);
+    if (refusal) {
+      log.warn(`reload signal ${signal} not sent to pid ${pid}: ${refusal}`);
+      return;
+    }
+    kill(pid, signal);
+    log.info(`reload: sent ${signal} to pid ${pid}`);
+  };
+  return Object.assign(reloader, {
+    dispose: async () => {
+      disposed = true;
+    },
+  });
 }
 
 function ownRefusal(signal: NodeJS.Signals, listenerCount: (signal: NodeJS.Signals) => number): string | undefined {
@@ -79,41 +123,39 @@ function ownRefusal(signal: NodeJS.Signals, listenerCount: (signal: NodeJS.Signa
 /** Signal numbers on Linux x86-64/arm64 for the signals a reload may use. */
 const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGUSR1: 10, SIGUSR2: 12 };
 
-function foreignRefusal(pid: number, signal: NodeJS.Signals, readStatus: (pid: number) => string | undefined): string | undefined {
-  const status = readStatus(pid);
-  if (status === undefined) return 'the process does not exist or /proc is not readable';
+/**
+ * Why not to signal another process, or undefined. Its name, title and command line are its own to
+ * rewrite, so only the kernel's view counts: the executable (`/proc/<pid>/exe`) and the caught-signal
+ * mask. In a Node process the mask proves nothing: Node always catches SIGUSR1 (inspector), and
+ * signal-exit's re-raising listener sets the bit of SIGHUP and SIGUSR2 just like a real handler.
+ */
+function foreignRefusal(
+  pid: number,
+  signal: NodeJS.Signals,
+  signalNodeProcess: boolean,
+  proc: { status(pid: number): string | undefined; executable(pid: number): Executable | undefined },
+): string | undefined {
+  if (signal === 'SIGUSR1') return 'SIGUSR1 is never sent to another process (a Node process opens its inspector on it, whatever its name)';
   const number = SIGNAL_NUMBERS[signal];
   if (number === undefined) return `only ${Object.keys(SIGNAL_NUMBERS).join(', ')} are supported`;
+  const status = proc.status(pid);
+  if (status === undefined) return 'the process does not exist or /proc is not readable';
+  const executable = proc.executable(pid);
+  if (executable === undefined) return `cannot read /proc/${pid}/exe to tell whether it is a Node process`;
+  if (isNodeExecutable(executable) && !signalNodeProcess) {
+    return (
+      `it is a Node process (${executable.path}), where a handler cannot be told apart from signal-exit's ` +
+      `listener that re-raises ${signal} and kills it; pass --signal-node-process if it really handles ${signal}`
+    );
+  }
   const caught = /^SigCgt:\s*([0-9a-f]+)$/im.exec(status)?.[1];
   if (caught === undefined) return 'cannot read which signals the process catches';
   if (((BigInt(`0x${caught}`) >> BigInt(number - 1)) & 1n) === 0n) return `the process does not handle ${signal}`;
-  const name = /^Name:\s*(.+)$/im.exec(status)?.[1]?.trim() ?? '';
-  if (signal === 'SIGUSR1' && /^(node|openclaw)/i.test(name)) {
-    return 'a Node process always catches SIGUSR1 for its inspector, so a handler cannot be proven';
-  }
   return undefined;
-}
-
-function readProcStatus(pid: number): string | undefined {
-  try {
-    return fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  } catch {
-    return undefined;
-  }
 }
 
 /** Sets the mtime to now and keeps the atime and the content: the file is never rewritten. */
 export function touchMtime(file: string): void {
   const { atime } = fs.statSync(file);
   fs.utimesSync(file, atime, new Date());
-}
-
-function runCommand(command: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, { shell: true, stdio: 'inherit' });
-    child.on('error', reject);
-    child.on('exit', (code, signal) =>
-      code === 0 ? resolve() : reject(new Error(`reload command exited with ${signal ?? `code ${String(code)}`}`)),
-    );
-  });
 }

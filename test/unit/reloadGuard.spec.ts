@@ -1,8 +1,21 @@
-import { describe, it, expect } from 'vitest';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, it, expect } from 'vitest';
 import { lastValueFrom, of, toArray } from 'rxjs';
 import type { ReloadAction } from '../../src/domain/hostProfile.js';
 import { reload } from '../../src/operators/reload.js';
+import { isNodeExecutable, startTimeOf, type Executable } from '../../src/sinks/processInfo.js';
 import { makeReloader, type ReloadEdges } from '../../src/sinks/reload.js';
+import { looksLikeSignalExit, realListenerCount } from '../../src/sinks/signalListeners.js';
+
+/** The signal-exit that write-file-atomic itself loads (the one that adds listeners during our writes). */
+const requireFromWriteFileAtomic = createRequire(createRequire(import.meta.url).resolve('write-file-atomic'));
+const signalExit = requireFromWriteFileAtomic('signal-exit') as { onExit(cb: () => void): () => void };
+
+const NGINX: Executable = { path: '/usr/sbin/nginx', sameAsThisNode: false };
+const NODE: Executable = { path: '/usr/bin/node', sameAsThisNode: true };
 
 const OWN_PID = 4242;
 const GATEWAY_PID = 777;
@@ -29,6 +42,7 @@ function world(edges: Omit<ReloadEdges, 'kill' | 'ownPid'> = {}) {
       return 0;
     },
     readProcStatus: () => undefined,
+    readExecutable: () => NGINX,
     ...edges,
   };
   return { kills, warnings, log, edges: full, listenerCalls };
@@ -108,19 +122,45 @@ describe('reload guard (makeReloader, signal)', () => {
     expect(w.kills).toEqual([[GATEWAY_PID, 'SIGHUP']]);
   });
 
-  it('refuses SIGUSR1 to a foreign node or openclaw process even though its SigCgt has the bit', async () => {
-    for (const name of ['node', 'openclaw-gateway', 'Node']) {
-      const w = world({ readProcStatus: () => procStatus(name, [10, 12]) });
-      await makeReloader(signal('SIGUSR1'), { pid: GATEWAY_PID }, w.log, w.edges)();
+  it('never sends SIGUSR1 to another process, whatever its name or executable', async () => {
+    const cases: [string, Executable][] = [
+      ['node', NODE],
+      ['nginx', NODE], // a Node process that set process.title = 'nginx'
+      ['nginx', NGINX],
+      ['openclaw-gateway', { path: '/opt/openclaw/bin/openclaw', sameAsThisNode: false }],
+    ];
+    for (const [name, executable] of cases) {
+      const w = world({ readProcStatus: () => procStatus(name, [1, 10, 12]), readExecutable: () => executable });
+      await makeReloader(signal('SIGUSR1'), { pid: GATEWAY_PID, signalNodeProcess: true }, w.log, w.edges)();
       expect(w.kills, name).toEqual([]);
-      expect(w.warnings[0], name).toMatch(/a Node process always catches SIGUSR1 for its inspector/);
+      expect(w.warnings[0], name).toMatch(/SIGUSR1 is never sent to another process/);
     }
   });
 
-  it('allows SIGUSR1 to a foreign process that is not node and handles it', async () => {
-    const w = world({ readProcStatus: () => procStatus('nginx', [10]) });
-    await makeReloader(signal('SIGUSR1'), { pid: GATEWAY_PID }, w.log, w.edges)();
-    expect(w.kills).toEqual([[GATEWAY_PID, 'SIGUSR1']]);
+  it('tells a Node process by its executable, not by its name, and signals it only with signalNodeProcess', async () => {
+    for (const s of ['SIGHUP', 'SIGUSR2'] as const) {
+      const status = () => procStatus('nginx', [1, 12]);
+      const refused = world({ readProcStatus: status, readExecutable: () => ({ path: '/usr/local/bin/node', sameAsThisNode: false }) });
+      await makeReloader(signal(s), { pid: GATEWAY_PID }, refused.log, refused.edges)();
+      expect(refused.kills).toEqual([]);
+      expect(refused.warnings[0]).toMatch(/it is a Node process \(\/usr\/local\/bin\/node\).*pass --signal-node-process/);
+
+      const allowed = world({ readProcStatus: status, readExecutable: () => NODE });
+      await makeReloader(signal(s), { pid: GATEWAY_PID, signalNodeProcess: true }, allowed.log, allowed.edges)();
+      expect(allowed.kills).toEqual([[GATEWAY_PID, s]]);
+    }
+    // The override does not skip the caught-signal check.
+    const unhandled = world({ readProcStatus: () => procStatus('node', [10]), readExecutable: () => NODE });
+    await makeReloader(signal('SIGHUP'), { pid: GATEWAY_PID, signalNodeProcess: true }, unhandled.log, unhandled.edges)();
+    expect(unhandled.kills).toEqual([]);
+    expect(unhandled.warnings[0]).toMatch(/does not handle SIGHUP/);
+  });
+
+  it('refuses a process whose executable cannot be read (it cannot be told from Node)', async () => {
+    const w = world({ readProcStatus: () => procStatus('nginx', [1]), readExecutable: () => undefined });
+    await makeReloader(signal('SIGHUP'), { pid: GATEWAY_PID }, w.log, w.edges)();
+    expect(w.kills).toEqual([]);
+    expect(w.warnings[0]).toMatch(/cannot read \/proc\/777\/exe/);
   });
 
   it('sends nothing when the foreign process is gone, its SigCgt is unreadable, or the signal is unsupported', async () => {
@@ -144,6 +184,185 @@ describe('reload guard (makeReloader, signal)', () => {
       'reload "touch" needs the path of openclaw.json.',
     );
     expect(w.kills).toEqual([]);
+  });
+});
+
+describe('reload guard: signal-exit is not a handler (this process)', () => {
+  const cleanups: (() => void)[] = [];
+  afterEach(() => {
+    cleanups.splice(0).reverse().forEach((undo) => undo());
+  });
+
+  /** Installs signal-exit's listeners exactly as write-file-atomic does during a write. */
+  function duringAWrite(): void {
+    const remove = signalExit.onExit(() => undefined);
+    cleanups.push(remove);
+  }
+
+  it('sends no SIGHUP or SIGUSR2 when signal-exit holds the only listener, and sends it beside a real one', async () => {
+    expect(process.listenerCount('SIGHUP')).toBe(0);
+    expect(process.listenerCount('SIGUSR2')).toBe(0);
+    duringAWrite();
+    // signal-exit's listeners are real listeners to Node: the old check counted them.
+    expect(process.listenerCount('SIGHUP')).toBe(1);
+    expect(process.listenerCount('SIGUSR2')).toBe(1);
+    for (const s of ['SIGHUP', 'SIGUSR2'] as const) {
+      const kills: [number, NodeJS.Signals][] = [];
+      const warnings: string[] = [];
+      const log = { info: () => undefined, warn: (m: string) => void warnings.push(m) };
+      // No listenerCount edge: the default, which reads this process's listeners.
+      await makeReloader(signal(s), {}, log, { ownPid: OWN_PID, kill: (pid, sig) => void kills.push([pid, sig]) })();
+      expect(kills, s).toEqual([]);
+      expect(warnings[0], s).toMatch(new RegExp(`nothing in this process listens for ${s}`));
+    }
+
+    // A real listener beside signal-exit's is a handler: then the signal goes out.
+    const handler = () => undefined;
+    process.on('SIGUSR2', handler);
+    cleanups.push(() => process.off('SIGUSR2', handler));
+    const kills: [number, NodeJS.Signals][] = [];
+    await makeReloader(signal('SIGUSR2'), {}, { info: () => undefined, warn: () => undefined }, { ownPid: OWN_PID, kill: (pid, sig) => void kills.push([pid, sig]) })();
+    expect(kills).toEqual([[OWN_PID, 'SIGUSR2']]);
+    expect(realListenerCount('SIGUSR2')).toBe(1);
+  });
+
+  it("recognises signal-exit's listener by its shape and a plain handler as real", () => {
+    duringAWrite();
+    const [installed] = process.listeners('SIGHUP');
+    expect(installed).toBeDefined();
+    expect(looksLikeSignalExit(installed as Function)).toBe(true);
+    expect(looksLikeSignalExit(() => console.log('reloading'))).toBe(false);
+    expect(looksLikeSignalExit(function onHup() {
+      process.kill(process.pid, 'SIGTERM');
+    })).toBe(false);
+  });
+
+  it("counts signal-exit's listeners from its own bookkeeping when their source is unrecognisable", () => {
+    // A bundled copy whose listener source no longer matches still counts itself in the shared emitter.
+    const disguised = () => undefined;
+    const v3 = process as unknown as { __signal_exit_emitter__?: { count: number } };
+    process.on('SIGHUP', disguised);
+    v3.__signal_exit_emitter__ = { count: 1 };
+    cleanups.push(() => {
+      process.off('SIGHUP', disguised);
+      delete v3.__signal_exit_emitter__;
+    });
+    expect(realListenerCount('SIGHUP')).toBe(0);
+    // SIGUSR1 is not a signal signal-exit hooks, so its count says nothing there.
+    expect(realListenerCount('SIGUSR1', [disguised])).toBe(1);
+  });
+});
+
+describe('reload guard: the pid file', () => {
+  const dirs: string[] = [];
+  afterEach(() => {
+    dirs.splice(0).forEach((d) => fs.rmSync(d, { recursive: true, force: true }));
+  });
+
+  function pidFile(pid: number): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'acs-pidfile-'));
+    dirs.push(dir);
+    const file = path.join(dir, 'gateway.pid');
+    fs.writeFileSync(file, `${pid}\n`);
+    return file;
+  }
+
+  /** Edges for a world of handling, non-Node processes whose start times the test sets. */
+  function processes(startTimes: Map<number, string>) {
+    return world({ readProcStatus: () => procStatus('nginx', [1]), readStartTime: (pid) => startTimes.get(pid) });
+  }
+
+  it('reads the pid file again before every signal and follows a restarted target to its new pid', async () => {
+    const starts = new Map([[GATEWAY_PID, '1000']]);
+    const file = pidFile(GATEWAY_PID);
+    const w = processes(starts);
+    const reloader = makeReloader(signal('SIGHUP'), { pidFile: file }, w.log, w.edges);
+    await reloader();
+    starts.delete(GATEWAY_PID);
+    starts.set(GATEWAY_PID + 1, '2000');
+    fs.writeFileSync(file, `${GATEWAY_PID + 1}\n`);
+    await reloader();
+    await reloader();
+    expect(w.kills).toEqual([
+      [GATEWAY_PID, 'SIGHUP'],
+      [GATEWAY_PID + 1, 'SIGHUP'],
+      [GATEWAY_PID + 1, 'SIGHUP'],
+    ]);
+    expect(w.warnings).toEqual([]);
+  });
+
+  it('refuses a reused pid: the same number with another start time', async () => {
+    const starts = new Map([[GATEWAY_PID, '1000']]);
+    const file = pidFile(GATEWAY_PID);
+    const w = processes(starts);
+    const reloader = makeReloader(signal('SIGHUP'), { pidFile: file }, w.log, w.edges);
+    starts.set(GATEWAY_PID, '5000'); // the gateway died and another process got its pid
+    await reloader();
+    await reloader();
+    expect(w.kills).toEqual([]);
+    expect(w.warnings).toHaveLength(2);
+    expect(w.warnings[0]).toMatch(/pid 777 .* is another process now .*started at tick 5000.*started at tick 1000.*the pid was reused/);
+
+    // The restarted gateway writes its own pid: that one is followed.
+    starts.set(GATEWAY_PID + 5, '6000');
+    fs.writeFileSync(file, `${GATEWAY_PID + 5}\n`);
+    await reloader();
+    expect(w.kills).toEqual([[GATEWAY_PID + 5, 'SIGHUP']]);
+  });
+
+  it('refuses a pid that was not running when the file was read and is taken now', async () => {
+    const starts = new Map<number, string>();
+    const file = pidFile(GATEWAY_PID);
+    const w = processes(starts);
+    const reloader = makeReloader(signal('SIGHUP'), { pidFile: file }, w.log, w.edges);
+    expect(w.warnings[0]).toMatch(/names pid 777, which is not running/);
+    await reloader();
+    starts.set(GATEWAY_PID, '7000');
+    await reloader();
+    expect(w.kills).toEqual([]);
+    expect(w.warnings[1]).toMatch(/pid 777 .* is not running/);
+    expect(w.warnings[2]).toMatch(/the pid was reused/);
+  });
+
+  it('sends nothing when the pid file is gone or holds no pid', async () => {
+    const starts = new Map([[GATEWAY_PID, '1000']]);
+    const file = pidFile(GATEWAY_PID);
+    const w = processes(starts);
+    const reloader = makeReloader(signal('SIGHUP'), { pidFile: file }, w.log, w.edges);
+    fs.writeFileSync(file, 'starting\n');
+    await reloader();
+    fs.rmSync(file);
+    await reloader();
+    expect(w.kills).toEqual([]);
+    expect(w.warnings[0]).toMatch(/does not hold a process id/);
+    expect(w.warnings[1]).toMatch(/cannot read the pid file .*ENOENT/);
+  });
+
+  it('sends nothing after dispose', async () => {
+    const w = processes(new Map([[GATEWAY_PID, '1000']]));
+    const reloader = makeReloader(signal('SIGHUP'), { pidFile: pidFile(GATEWAY_PID) }, w.log, w.edges);
+    await reloader.dispose();
+    await reloader();
+    expect(w.kills).toEqual([]);
+  });
+});
+
+describe('reload guard: reading /proc', () => {
+  it('takes the start time from field 22, after a name that holds spaces and parentheses', () => {
+    const rest = Array.from({ length: 50 }, (_, i) => String(i + 3)).join(' ');
+    expect(startTimeOf(`4242 (nginx) S ${rest.split(' ').slice(1).join(' ')}`)).toBe('22');
+    expect(startTimeOf(`4242 (a (b) c) S ${rest.split(' ').slice(1).join(' ')}`)).toBe('22');
+    expect(startTimeOf('4242 (short) S 1 2')).toBeUndefined();
+  });
+
+  it('calls an executable Node by its path or by being the same file as this Node', () => {
+    for (const p of ['/usr/bin/node', '/usr/bin/nodejs', '/opt/n/bin/node24', '/usr/lib/node-v24.1.0', '/opt/openclaw/openclaw']) {
+      expect(isNodeExecutable({ path: p, sameAsThisNode: false }), p).toBe(true);
+    }
+    for (const p of ['/usr/sbin/nginx', '/usr/bin/nodemon', '/bin/sh']) {
+      expect(isNodeExecutable({ path: p, sameAsThisNode: false }), p).toBe(false);
+    }
+    expect(isNodeExecutable({ path: '/srv/gateway-bin', sameAsThisNode: true })).toBe(true);
   });
 });
 
