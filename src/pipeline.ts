@@ -118,7 +118,7 @@ export interface RunningPipeline {
  * (file, reload). An unexpected error anywhere restarts the whole flow with backoff.
  */
 export function runPipeline(options: PipelineOptions): RunningPipeline {
-  const log = options.logger;
+  const log = totalLogger(options.logger);
   const scheduler = options.scheduler;
   const file = options.file ?? makeFileSink(options.outputPath);
   const stale = file.removeStaleTemps();
@@ -329,6 +329,22 @@ export function runPipeline(options: PipelineOptions): RunningPipeline {
     },
     status: () => ({ ...status }),
   };
+}
+
+/**
+ * The logger with every call made safe: the host's logger is part of the world (a closed transport,
+ * a full disk), and a throw from it inside the flow would kill the pipeline, or reach the host's
+ * event loop as an uncaught exception from the final subscriber.
+ */
+function totalLogger(target: Required<Logger>): Required<Logger> {
+  const safe = (write: (message: string) => void) => (message: string) => {
+    try {
+      write(message);
+    } catch {
+      // Nowhere left to report it; the sync goes on.
+    }
+  };
+  return { debug: safe((m) => target.debug(m)), info: safe((m) => target.info(m)), warn: safe((m) => target.warn(m)), error: safe((m) => target.error(m)) };
 }
 
 function describeListenError(error: unknown): string {
