@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
-import { defer, filter, map, merge, retry, share, Subscription, tap, timer, type SchedulerLike } from 'rxjs';
+import { defer, filter, map, merge, Observable, retry, share, Subscription, tap, timer, type SchedulerLike } from 'rxjs';
 import { summarizeChanges } from './domain/changeSummary.js';
 import { reconnectDelay } from './domain/backoff.js';
 import { diffJson, parseJsonOrUndefined, type Change } from './domain/diff.js';
@@ -19,7 +19,7 @@ import { guard } from './operators/guard.js';
 import { reload } from './operators/reload.js';
 import { render } from './operators/render.js';
 import { snapshot } from './operators/snapshot.js';
-import { writeLatest } from './operators/writeLatest.js';
+import { writeLatest, type WriteOutcome } from './operators/writeLatest.js';
 import { makeFileSink, type FileSink } from './sinks/file.js';
 import { makeFileChangeSource } from './streams/fileChanges.js';
 import { makeNotificationSource } from './streams/notifications.js';
@@ -118,7 +118,7 @@ export interface RunningPipeline {
  * (file, reload). An unexpected error anywhere restarts the whole flow with backoff.
  */
 export function runPipeline(options: PipelineOptions): RunningPipeline {
-  const log = options.logger;
+  const log = totalLogger(options.logger);
   const scheduler = options.scheduler;
   const file = options.file ?? makeFileSink(options.outputPath);
   const stale = file.removeStaleTemps();
@@ -140,6 +140,24 @@ export function runPipeline(options: PipelineOptions): RunningPipeline {
   const triggerOf = new WeakMap<Rendered, Trigger>();
   /** The text a write replaced, for the change summary. */
   const replaced = new WeakMap<Rendered, string | undefined>();
+  /**
+   * Settles when the last write started by this pipeline has. A write in flight cannot be cut short,
+   * so one started before a restart may still be running when the restarted flow writes: waiting for
+   * it keeps the writer serialized across restarts (a stale write never lands after a newer one).
+   */
+  let lastWrite: Promise<unknown> = Promise.resolve();
+  const afterLastWrite = (write: () => Promise<WriteOutcome>) =>
+    new Observable<WriteOutcome>((subscriber) => {
+      const run = lastWrite.then(() => (subscriber.closed ? ('unchanged' as const) : write()));
+      lastWrite = run.catch(() => undefined);
+      run.then(
+        (outcome) => {
+          subscriber.next(outcome);
+          subscriber.complete();
+        },
+        (error: unknown) => subscriber.error(error),
+      );
+    });
   let reading: Trigger = 'startup';
   let columns = '';
 
@@ -227,7 +245,7 @@ export function runPipeline(options: PipelineOptions): RunningPipeline {
       tap(() => once.clear('refused')),
       writeLatest(
         (r: Rendered) =>
-          defer(async () => {
+          afterLastWrite(async () => {
             own.writing = r.text;
             const before = file.readCurrent();
             try {
@@ -311,6 +329,22 @@ export function runPipeline(options: PipelineOptions): RunningPipeline {
     },
     status: () => ({ ...status }),
   };
+}
+
+/**
+ * The logger with every call made safe: the host's logger is part of the world (a closed transport,
+ * a full disk), and a throw from it inside the flow would kill the pipeline, or reach the host's
+ * event loop as an uncaught exception from the final subscriber.
+ */
+function totalLogger(target: Required<Logger>): Required<Logger> {
+  const safe = (write: (message: string) => void) => (message: string) => {
+    try {
+      write(message);
+    } catch {
+      // Nowhere left to report it; the sync goes on.
+    }
+  };
+  return { debug: safe((m) => target.debug(m)), info: safe((m) => target.info(m)), warn: safe((m) => target.warn(m)), error: safe((m) => target.error(m)) };
 }
 
 function describeListenError(error: unknown): string {

@@ -20,8 +20,9 @@ export interface FileChangeSourceOptions {
 
 /**
  * Watches the output file for other writers: a hand edit, `openclaw config set agents.…` writing
- * through into the include, a deletion, a rename over it. Emits when the file's text is neither what
- * this process wrote nor what it last reported, so one change by another writer is reported once.
+ * through into the include, a deletion, a rename over it. Emits when the file's text is not what
+ * this process wrote and the file is not as it was when last reported (text and stat), so one change
+ * by another writer is reported once, and the same edit made again after a repair is reported again.
  *
  * The directory is watched (a rename replaces the file's inode, so watching the file would go deaf
  * after the first atomic write), plus a cheap poll of the file's stat for file systems where
@@ -29,16 +30,19 @@ export interface FileChangeSourceOptions {
  */
 export function makeFileChangeSource(file: string, options: FileChangeSourceOptions): Observable<FileChange> {
   return new Observable<FileChange>((subscriber) => {
-    let reported: string | undefined | null = null;
+    // What was last reported: its text and the file's stat then. The same text with a new stat is a
+    // new change (the other writer wrote it again after a repair this source never got to see).
+    let reported: { text: string | undefined; stat: string } | null = null;
     let lastStat = '';
     const check = () => {
+      const stat = statKey(file);
       const text = readText(file);
       if (options.isOwn(text)) {
         reported = null;
         return;
       }
-      if (reported !== null && reported === text) return;
-      reported = text;
+      if (reported !== null && reported.text === text && reported.stat === stat) return;
+      reported = { text, stat };
       subscriber.next({ text });
     };
     const real = realPathOf(file);
