@@ -17,6 +17,7 @@ import { describeError, type Logger } from './logger.js';
 import { coalesce } from './operators/coalesce.js';
 import { guard } from './operators/guard.js';
 import { reload } from './operators/reload.js';
+import { repairBackoff } from './operators/repairBackoff.js';
 import { render } from './operators/render.js';
 import { snapshot } from './operators/snapshot.js';
 import { writeLatest, type WriteOutcome } from './operators/writeLatest.js';
@@ -160,6 +161,14 @@ export function runPipeline(options: PipelineOptions): RunningPipeline {
     });
   let reading: Trigger = 'startup';
   let columns = '';
+  /** Drift repairs in a row that the other writer undid at once (1: none). */
+  let fight = 1;
+  /** A write replaced bytes this process had not written: another writer's change was undone. */
+  const repaired = (ours: string | undefined, theirs: string | undefined) => {
+    status.driftRepairs += 1;
+    const what = theirs === undefined ? 'deleted it' : summarizeChanges(diffJson(parseJsonOrUndefined(ours), parseJsonOrUndefined(theirs)));
+    (fight > 1 ? log.debug : log.warn)(`${file.path} was changed by another writer (${what}); restored what the database renders`);
+  };
 
   const flow$ = defer(() => {
     const listen$ = makeNotificationSource({
@@ -202,10 +211,22 @@ export function runPipeline(options: PipelineOptions): RunningPipeline {
       isOwn: (text) => text === own.written || (own.writing !== undefined && text === own.writing),
       onWatchError: (error) => log.debug(`watching ${file.path} failed (polling instead): ${describeError(error)}`),
     }).pipe(
-      tap((change) => {
-        status.driftRepairs += 1;
-        const what = change.text === undefined ? 'deleted it' : summarizeChanges(diffJson(parseJsonOrUndefined(own.written), parseJsonOrUndefined(change.text)));
-        log.warn(`${file.path} was changed by another writer (${what}); restoring what the database renders`);
+      // Only a hint: whether anything is undone (and so warned and counted) is decided by the writer,
+      // against the database's render — the other writer may have written exactly that.
+      tap((change) => log.debug(`${file.path} ${change.text === undefined ? 'was deleted' : 'was changed'} by another writer; comparing with the database`)),
+      // A writer that undoes every repair at once (a second sync with other settings) is answered ever
+      // more slowly instead of twice a second forever; said once per episode.
+      repairBackoff({
+        scheduler,
+        onStreak: (streak, delayMs) => {
+          fight = streak;
+          if (streak === 1) once.clear('fight');
+          else
+            once.warn(
+              'fight',
+              `another writer keeps rewriting ${file.path} right after each repair (a second agent-config-sync with other settings?); repairs now wait ${delayMs / 1000} s, doubling up to 60 s`,
+            );
+        },
       }),
       map((): Trigger => 'drift'),
     );
@@ -247,11 +268,15 @@ export function runPipeline(options: PipelineOptions): RunningPipeline {
         (r: Rendered) =>
           afterLastWrite(async () => {
             own.writing = r.text;
+            const ours = own.written;
             const before = file.readCurrent();
             try {
               const outcome = await file.write(r.text);
               own.written = r.text;
-              if (outcome === 'written') replaced.set(r, before);
+              if (outcome === 'written') {
+                replaced.set(r, before);
+                if (before !== ours) repaired(ours, before);
+              }
               return outcome;
             } finally {
               own.writing = undefined;

@@ -62,25 +62,33 @@ describe('other writers and silent changes', () => {
     const linesNaming = (from: number, ...words: string[]) =>
       sync.log.lines.slice(from).filter((l) => (l.level === 'info' || l.level === 'warn') && words.every((w) => l.message.includes(w)));
     const took: string[] = [];
+    // A person, not a program: each change comes more than a second after the repair before it. A
+    // writer that undoes a repair within a second is a fight, and is answered with a growing delay
+    // (test/faults/twoWriters.test.ts).
+    const pause = () => sleep(1_200);
 
     // Written in place, the way `openclaw config set agents.…` writes through into the include;
     // twice, so the watch must survive our own atomic replace of the first repair.
     for (const round of [1, 2]) {
+      await pause();
       const mark = sync.log.lines.length;
       fs.writeFileSync(sync.outputPath, edited(want, 'alpha', `m/hand-edit-${round}`));
       took.push(`edit ${round}: ${await repaired(`hand edit ${round}`)} ms`);
       await waitFor(`a log line naming hand edit ${round}`, () => linesNaming(mark, 'alpha', `m/hand-edit-${round}`).length > 0, 1_000);
     }
 
+    await pause();
     fs.rmSync(sync.outputPath);
     took.push(`delete: ${await repaired('deletion')} ms`);
 
     // Another writer's own atomic replace: a new inode renamed over the file.
+    await pause();
     const theirs = path.join(path.dirname(sync.outputPath), '.agents.json.other-writer');
     fs.writeFileSync(theirs, edited(want, 'beta', 'm/renamed-over'));
     fs.renameSync(theirs, sync.outputPath);
     took.push(`rename-over: ${await repaired('rename-over')} ms`);
 
+    await pause();
     fs.writeFileSync(sync.outputPath, edited(want, 'beta', 'm/hand-edit-3'));
     took.push(`edit after rename: ${await repaired('an edit after the rename-over')} ms`);
 

@@ -61,7 +61,7 @@ describe('a restart while a write is in flight', () => {
       },
     };
     // An unexpected error in a stage (here the onRendered hook) for one render: the pipeline restarts.
-    let throwOn: string | undefined;
+    let throwOnModel: string | undefined;
     const sync = startPipeline(db.url, {
       connection: { connectionString: db.url, application_name: 'acs_restart_write' },
       outputPath,
@@ -71,8 +71,8 @@ describe('a restart while a write is in flight', () => {
       reconcileMs: 0,
       restartDelay: () => 100,
       onRendered: (r) => {
-        if (r.text !== throwOn) return;
-        throwOn = undefined;
+        if (throwOnModel === undefined || !r.text.includes(throwOnModel)) return;
+        throwOnModel = undefined;
         throw new Error('a stage failed');
       },
     });
@@ -85,9 +85,11 @@ describe('a restart while a write is in flight', () => {
     await client.query(`UPDATE agents SET model = 'm/b2' WHERE name = 'alpha'`);
     const b = await expectedText(db.url);
     await waitFor("B's slow write started", () => calls.some((c) => c.text === b), 5_000);
+    // The first render of C fails the pipeline (armed before the commit, so it cannot be missed);
+    // the restarted one renders C again.
+    throwOnModel = '"m/c"';
     await client.query(`UPDATE agents SET model = 'm/c' WHERE name = 'alpha'`);
     const c = await expectedText(db.url);
-    throwOn = c; // the first render of C fails the pipeline; the restarted one renders C again
 
     await waitFor('the pipeline restarted', () => sync.running.status().restarts === 1, 5_000);
     await waitFor('C on disk', () => readText(outputPath) === c, 5_000);
