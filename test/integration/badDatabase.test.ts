@@ -115,6 +115,19 @@ describe('a bad database on real PostgreSQL', () => {
     expect(sync.log.lines.filter((l) => l.level === 'error')).toEqual([]);
   });
 
+  it('can log a payload that carries a newline and terminal escapes as one quoted line', async () => {
+    sync = startPipeline(db.url);
+    await caughtUp('initial sync');
+    const renders = sync.rendered.length;
+    await client.query(`SELECT pg_notify('agent_config_changed', E'{"agent_name":"x"}\nagent_config_sync: forged line \x1b[2J\r')`);
+    await waitFor('a resync after the payload', () => sync!.rendered.length > renders);
+    const lines = sync.log.lines.filter((l) => l.message.includes('notification:'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]!.message).toContain('\\nagent_config_sync: forged line \\u001b[2J\\r');
+    // No captured line holds a raw control character: nothing can split or repaint the log.
+    expect(sync.log.lines.filter((l) => /[\u0000-\u001f\u007f]/.test(l.message))).toEqual([]);
+  });
+
   it('can warn once about a bad row, not on every resync, and leave it out of a valid file', async () => {
     await client.query(`INSERT INTO agents (name, model) VALUES ('broken', NULL)`);
     sync = startPipeline(db.url);
