@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
-import { defer, filter, map, merge, retry, share, Subscription, tap, timer, type SchedulerLike } from 'rxjs';
+import { defer, filter, map, merge, retry, share, Subscription, tap, timer, type Observable, type SchedulerLike } from 'rxjs';
 import { summarizeChanges } from './domain/changeSummary.js';
 import { reconnectDelay } from './domain/backoff.js';
 import { diffJson, parseJsonOrUndefined, type Change } from './domain/diff.js';
@@ -68,6 +68,11 @@ export interface PipelineOptions {
   onWritten?: (written: WrittenFile) => void;
   /** Told after each successful snapshot is rendered, written or not (for tests and metrics). */
   onRendered?: (rendered: Rendered) => void;
+  /**
+   * The host's own schema (DESIGN §10): each render passes through it before the guard, at most one
+   * check in flight (a newer render waits, the latest wins). Without it our own rules are the check.
+   */
+  hostCheck?: (rendered: Rendered) => Observable<Rendered>;
   scheduler?: SchedulerLike;
 }
 
@@ -217,6 +222,9 @@ export function runPipeline(options: PipelineOptions): RunningPipeline {
       // render is synchronous: the trigger of the snapshot just read is still `reading`.
       tap((r) => triggerOf.set(r, reading)),
       tap((r) => options.onRendered?.(r)),
+      options.hostCheck
+        ? snapshot((r: Rendered) => options.hostCheck!(r).pipe(tap((c) => triggerOf.set(c, triggerOf.get(r) ?? 'notification'))), { scheduler })
+        : (same$: Observable<Rendered>) => same$,
     );
 
     return rendered$.pipe(

@@ -32,6 +32,7 @@ export const SYNC_FLAGS = {
   'reload-signal': { type: 'string' },
   touch: { type: 'string' },
   exec: { type: 'string' },
+  'openclaw-bin': { type: 'string' },
 } as const;
 
 /** Flags of `quickstart` (npm start). */

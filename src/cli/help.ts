@@ -42,6 +42,8 @@ Reads both tables in one snapshot, renders agents.json and replaces the file ato
   --reload-signal SIG     ... with SIG: SIGHUP (default), SIGUSR1, SIGUSR2; never sent if the process does not handle it
   --touch FILE            after a write, set FILE's mtime to now (e.g. openclaw.json on OpenClaw < 2026.8)
   --exec "CMD"            after a write, run CMD with the shell
+  --openclaw-bin FILE     check the file with this host's own schema (openclaw config validate --json)
+                          before writing (default: openclaw on PATH; none: our own rules only)
   --json                  with --diff: print {path, changed, changes} as JSON
   -v, --verbose           debug lines on stderr
 `,

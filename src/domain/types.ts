@@ -86,4 +86,6 @@ export interface Rendered {
   problems: Problem[];
   /** What the text holds, so a checker can leave out a setting the host rejects and render again. */
   model?: AgentsModel;
+  /** What the host's own schema rejects and no single setting or agent could be left out for: the file is not written. */
+  rejected?: string[];
 }
