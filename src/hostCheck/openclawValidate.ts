@@ -61,7 +61,10 @@ export async function validateWithOpenclaw(command: OpenclawCommand, agents: unk
     };
     const run = await runChild(command.command, [...command.args, 'config', 'validate', '--json'], { cwd: dir, env, timeoutMs: options.timeoutMs ?? 30_000, signal: options.signal });
     if (run.error) return { ok: false, error: run.error };
-    return parseValidateOutput(run.stdout);
+    const outcome = parseValidateOutput(run.stdout);
+    // Say what the host printed instead (its first line of stderr, e.g. "requires Node >= 24"), bounded.
+    if (!outcome.ok && run.stderr.trim() !== '') return { ok: false, error: `${outcome.error} (exit ${run.code}: ${run.stderr.trim().split('\n')[0]!.slice(0, 200)})` };
+    return outcome;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -120,23 +123,24 @@ function runChild(
   command: string,
   args: string[],
   options: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number; signal?: AbortSignal },
-): Promise<{ stdout: string; error?: string }> {
+): Promise<{ stdout: string; stderr: string; code: number | null; error?: string }> {
   return new Promise((resolve) => {
     let stdout = '';
+    let stderr = '';
     let bytes = 0;
     let settled = false;
-    const done = (result: { stdout: string; error?: string }) => {
+    const done = (result: { stdout: string; stderr?: string; code?: number | null; error?: string }) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', abort);
-      resolve(result);
+      resolve({ stderr, code: null, ...result });
     };
     let child: ReturnType<typeof spawn>;
     try {
-      child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'ignore'] });
+      child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
     } catch (error) {
-      resolve({ stdout: '', error: `cannot run ${command}: ${(error as Error).message}` });
+      resolve({ stdout: '', stderr: '', code: null, error: `cannot run ${command}: ${(error as Error).message}` });
       return;
     }
     const timer = setTimeout(() => {
@@ -152,7 +156,10 @@ function runChild(
       bytes += chunk.length;
       if (bytes <= MAX_OUTPUT_BYTES) stdout += chunk.toString('utf8');
     });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      if (stderr.length < 4_096) stderr += chunk.toString('utf8');
+    });
     child.once('error', (error) => done({ stdout, error: `cannot run ${command}: ${error.message}` }));
-    child.once('close', () => done({ stdout }));
+    child.once('close', (code) => done({ stdout, code }));
   });
 }
