@@ -63,3 +63,22 @@ export function defaultTargets(agents: readonly Agent[], outside: OutsideFacts =
   for (const target of DEFAULT_TARGETS) if (wanted[target]) out[target] = { agentId };
   return out;
 }
+
+/**
+ * Doctor's advice (DESIGN §10): with more than one agent on a ≥ 2026.8 host, OpenClaw's own
+ * migration of a legacy default also writes `talk.agentId` and `bindings` — root keys outside the
+ * included file, which this plugin cannot write. Returns one line per missing target; empty when none.
+ */
+export function rootTargetsAdvice(config: unknown, agentCount: number, defaultId: string | undefined): string[] {
+  if (agentCount <= 1 || defaultId === undefined) return [];
+  const root = isPlainObject(config) ? config : {};
+  const advice: string[] = [];
+  const talk = isPlainObject(root.talk) ? root.talk : undefined;
+  if (!talk || !Object.hasOwn(talk, 'agentId')) {
+    advice.push(`openclaw.json sets no talk.agentId: with ${agentCount} agents, talk has no owner (OpenClaw's migration would set "${defaultId}")`);
+  }
+  if (root.bindings === undefined) {
+    advice.push(`openclaw.json has no bindings: channels are not bound to an agent (OpenClaw's migration binds them to "${defaultId}")`);
+  }
+  return advice;
+}

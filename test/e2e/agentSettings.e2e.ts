@@ -70,7 +70,7 @@ describe.each(E2E_HOST_VERSIONS)('openclaw %s: agent settings from the database'
     await client.query(`INSERT INTO agents (name, model, is_default, thinking, heartbeat_enabled, heartbeat_every, heartbeat_target, openclaw_config) VALUES
       ('ops', 'anthropic/claude-sonnet-4-5', true, 'high', true, '45m', 'none', NULL),
       ('helper', 'anthropic/claude-haiku-4-5', false, 'low', false, NULL, NULL, '{"identity": {"name": "Helper Bot"}, "tools": {"profile": "coding"}}'),
-      ('broken', 'openai/gpt-5', false, NULL, true, 'soon', NULL, '{"thinkingDefault": "banana", "banana": 1, "tools": {"profile": "banana"}, "identity": {"name": "Broken"}}')`);
+      ('broken', 'anthropic/claude-haiku-4-5', false, NULL, true, 'soon', NULL, '{"thinkingDefault": "banana", "banana": 1, "tools": {"profile": "banana"}, "identity": {"name": "Broken"}}')`);
     folder = makeGatewayFolder(fs.mkdtempSync(path.join(os.tmpdir(), `acs-e2e-settings-${version}-`)));
     // The install path, checked by this host's own schema through its CLI (--openclaw-bin).
     const node = ensureNode();
@@ -103,7 +103,8 @@ describe.each(E2E_HOST_VERSIONS)('openclaw %s: agent settings from the database'
     expect(byId.get('helper')).not.toHaveProperty('heartbeat');
     // The bad row: only its bad settings are gone; its good ones and the row itself stay.
     const broken = byId.get('broken')!;
-    expect(broken).toMatchObject({ model: 'openai/gpt-5', identity: { name: 'Broken' } });
+    // An openai/ model would make 2026.7.35 and 2026.8.2 try to install the codex plugin from npm at startup.
+    expect(broken).toMatchObject({ model: 'anthropic/claude-haiku-4-5', identity: { name: 'Broken' } });
     for (const key of ['thinkingDefault', 'banana', 'heartbeat', 'tools']) expect(broken).not.toHaveProperty(key);
     expect(gateway!.log()).toMatch(/name "broken"\): heartbeat is enabled but heartbeat_every "soon" is not a duration/);
   });

@@ -318,3 +318,23 @@ function assertProblems(problems: Problem[], expected: string[][] | 'none'): voi
   }
   for (const m of messages) expect(m).not.toMatch(/[\n\r\u001b]/);
 }
+
+describe('doctor helpers for the agents source and the default agent', () => {
+  it('can say which optional columns are used and what each enables', async () => {
+    const { describeAgentColumns } = await import('../../src/domain/agentColumns.js');
+    const lines = describeAgentColumns(['thinking', 'status']);
+    expect(lines).toContain('used    thinking: thinkingDefault');
+    expect(lines).toContain("used    status: only NULL or 'active' rows are exported");
+    expect(lines.some((l) => l.startsWith('missing openclaw_config:'))).toBe(true);
+  });
+
+  it('can advise on talk.agentId and bindings for a multi-agent roster, and not for one agent', async () => {
+    const { rootTargetsAdvice } = await import('../../src/domain/defaultAgent.js');
+    expect(rootTargetsAdvice({}, 3, 'ops')).toEqual([
+      'openclaw.json sets no talk.agentId: with 3 agents, talk has no owner (OpenClaw\'s migration would set "ops")',
+      'openclaw.json has no bindings: channels are not bound to an agent (OpenClaw\'s migration binds them to "ops")',
+    ]);
+    expect(rootTargetsAdvice({ talk: { agentId: 'ops' }, bindings: [] }, 3, 'ops')).toEqual([]);
+    expect(rootTargetsAdvice({}, 1, 'ops')).toEqual([]);
+  });
+});
