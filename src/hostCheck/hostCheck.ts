@@ -26,8 +26,8 @@ export interface HostCheckOptions {
 const CACHED = 16;
 
 /**
- * The host-check stage (DESIGN §10): each render, already cut to our own rules, is validated by the
- * host's own schema before it may replace the file; what the host rejects is left out setting by
+ * The host-check stage (DESIGN §10): each render that holds free-form settings (`openclaw_config`),
+ * already cut to our own rules, is validated by the host's own schema before it may replace the file; what the host rejects is left out setting by
  * setting (or agent by agent when not separable), with a problem naming the row and the key, and the
  * rest is rendered again and checked again. When the host cannot be asked, the render passes as it
  * is (our rules stay the floor). Unsubscribing kills a running check.
@@ -38,7 +38,10 @@ export function makeHostCheck(options: HostCheckOptions): (r: Rendered) => Obser
   let unavailable = false;
 
   async function check(r: Rendered, signal: AbortSignal): Promise<Rendered> {
-    if (!r.model) return r;
+    // Only free-form settings (openclaw_config) need the host: every value the dedicated columns write
+    // (model, fallbacks, allowAgents, thinking levels per version, heartbeat durations, subagent
+    // defaults) is already checked by our rules, and asking the host costs 2–5 s per new roster.
+    if (!r.model || !r.model.agents.some((a) => a.settings !== undefined)) return r;
     const render = options.render();
     const checker = options.command.label || `OpenClaw ${formatVersion(render.version)}`;
     const problems: Problem[] = [];

@@ -148,4 +148,13 @@ describe('makeHostCheck', () => {
     expect((await lastValueFrom(stage(floor))).text).toBe(floor.text);
     expect(told.unavailable[0]).toMatch(/^cannot run \/nonexistent\/openclaw: .*ENOENT/);
   });
+
+  it('can skip the host for a roster without openclaw_config (our rules check every column value)', async () => {
+    const host = fakeHost();
+    const told = { problems: [] as Problem[], unavailable: [] as string[] };
+    const plain: Snapshot = { agents: rows.map(({ openclaw_config: _c, ...r }) => r), systemConfig: [], columns: ['id', 'is_default', 'thinking'] };
+    const floor = renderSnapshot(plain, NEW);
+    expect((await lastValueFrom(check(host.validate, told)(floor))).text).toBe(floor.text);
+    expect(host.calls).toHaveLength(0);
+  });
 });
