@@ -69,6 +69,11 @@ export interface PipelineOptions {
   onWritten?: (written: WrittenFile) => void;
   /** Told after each successful snapshot is rendered, written or not (for tests and metrics). */
   onRendered?: (rendered: Rendered) => void;
+  /**
+   * The host's own schema (DESIGN §10): each render passes through it before the guard, at most one
+   * check in flight (a newer render waits, the latest wins). Without it our own rules are the check.
+   */
+  hostCheck?: (rendered: Rendered) => Observable<Rendered>;
   scheduler?: SchedulerLike;
 }
 
@@ -256,6 +261,9 @@ export function runPipeline(options: PipelineOptions): RunningPipeline {
       // render is synchronous: the trigger of the snapshot just read is still `reading`.
       tap((r) => triggerOf.set(r, reading)),
       tap((r) => options.onRendered?.(r)),
+      options.hostCheck
+        ? snapshot((r: Rendered) => options.hostCheck!(r).pipe(tap((c) => triggerOf.set(c, triggerOf.get(r) ?? 'notification'))), { scheduler })
+        : (same$: Observable<Rendered>) => same$,
     );
 
     return rendered$.pipe(

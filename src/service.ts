@@ -6,11 +6,14 @@ import { findInclude, findShadowedKeys, type ShadowedKey } from './domain/includ
 import { planOutput } from './domain/plan.js';
 import { parseAgentsSource } from './db/source.js';
 import { defaultConfigPath, includeRootsFromEnv, lastTouchedVersion, readOpenclawConfig, readPostgresJson, runningOpenclawVersion } from './host.js';
-import { describeError, makeLogger } from './logger.js';
+import { describeError, makeLogger, type Logger } from './logger.js';
+import type { RenderOptions } from './domain/render.js';
 import type { PluginApi, PluginService } from './openclaw.js';
 import { runPipeline, type RunningPipeline } from './pipeline.js';
 import { checkOutputPath, realPathOf } from './sinks/outputGuard.js';
 import { makeReloader } from './sinks/reload.js';
+import { runningHostCommand } from './hostCheck/commands.js';
+import { makeLoggedHostCheck } from './hostCheck/logged.js';
 
 /** Plugin id = service id = log prefix. */
 export const PLUGIN_ID = 'agent_config_sync';
@@ -124,6 +127,7 @@ export function createAgentConfigSyncService(api: PluginApi): PluginService {
           allowEmpty: settings.allowEmpty,
           reconcileMs: settings.reconcileMs,
           logger: secureLog,
+          hostCheck: gatewayHostCheck(plan.render, secureLog),
           onWritten: (written) => {
             const site = readOpenclawConfig(configPath).config;
             const shadowed = site === undefined ? [] : shadowedIn(site, configPath, plan.outputPath, written.text);
@@ -159,4 +163,10 @@ export function describeShadow(s: ShadowedKey, configPath: string): string {
   return s.kind === 'overridden'
     ? `${s.path} is set in ${configPath} (${JSON.stringify(s.theirs)}), which wins over the database value (${JSON.stringify(s.ours)}); remove it there to let the database decide`
     : `${s.path} is an array in both ${configPath} and the database; OpenClaw concatenates them`;
+}
+
+/** The running gateway's own schema as the host check (DESIGN §10); none when this process is not an OpenClaw gateway. */
+function gatewayHostCheck(render: RenderOptions, log: Required<Logger>) {
+  const command = runningHostCommand(render.version);
+  return command ? makeLoggedHostCheck(command, () => render, log) : undefined;
 }

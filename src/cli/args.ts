@@ -34,6 +34,7 @@ export const SYNC_FLAGS = {
   exec: { type: 'string' },
   'exec-timeout-ms': { type: 'string' },
   'signal-node-process': { type: 'boolean' },
+  'openclaw-bin': { type: 'string' },
 } as const;
 
 /** Flags of `quickstart` (npm start). */

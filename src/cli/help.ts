@@ -50,6 +50,8 @@ Reads both tables in one snapshot, renders agents.json and replaces the file ato
   --exec "CMD"            after a write, run CMD with the shell, in a process group of its own
   --exec-timeout-ms N     stop CMD's whole process group (SIGTERM, SIGKILL 2 s later) when it runs longer
                           than N ms (default 30000); it is stopped the same way when the sync stops
+  --openclaw-bin FILE     check the file with this host's own schema (openclaw config validate --json)
+                          before writing (default: openclaw on PATH; none: our own rules only)
   --json                  with --diff: print {path, changed, changes} as JSON
   -v, --verbose           debug lines on stderr
 `,

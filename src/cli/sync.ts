@@ -1,5 +1,10 @@
 import fs from 'node:fs';
 import pg from 'pg';
+import { lastValueFrom, type Observable } from 'rxjs';
+import type { Rendered } from '../domain/types.js';
+import { cliHostCommand } from '../hostCheck/commands.js';
+import { makeHostCheck } from '../hostCheck/hostCheck.js';
+import { makeLoggedHostCheck } from '../hostCheck/logged.js';
 import { readSnapshot } from '../db/snapshot.js';
 import { diffJson, formatChange, parseJsonOrUndefined } from '../domain/diff.js';
 import { makeProblemFilter } from '../domain/problems.js';
@@ -58,7 +63,8 @@ export async function syncOnce(flags: Flags): Promise<number> {
   const reloadSpec = reloadFromFlags(flags);
   ctx.plan.warnings.forEach((w) => ctx.log.warn(w));
   const snapshot = await withClient(ctx, (client) => readSnapshot(client, ctx.source));
-  const rendered = renderSnapshot(snapshot, ctx.plan.render);
+  const check = cliHostCheck(flags, ctx);
+  const rendered = check ? await lastValueFrom(check(renderSnapshot(snapshot, ctx.plan.render))) : renderSnapshot(snapshot, ctx.plan.render);
   makeProblemFilter()(rendered.problems).forEach((p) => ctx.log.warn(p.message));
   const file = makeFileSink(ctx.plan.outputPath);
   const current = file.readCurrent();
@@ -95,11 +101,32 @@ export async function syncOnce(flags: Flags): Promise<number> {
 /** `watch`: the live pipeline until SIGINT/SIGTERM. Resolves with the exit code. */
 export async function watch(flags: Flags): Promise<number> {
   const ctx = contextFromFlags(flags);
-  return runUntilSignal(ctx, reloadFromFlags(flags));
+  return runUntilSignal(ctx, reloadFromFlags(flags), cliHostCheck(flags, ctx, true));
+}
+
+/** The host's own schema through `--openclaw-bin` or `openclaw` on PATH (DESIGN §10); undefined when there is none. */
+function cliHostCheck(flags: Flags, ctx: CliContext, logged = false): ((r: Rendered) => Observable<Rendered>) | undefined {
+  const command = cliHostCommand(textFlag(flags, 'openclaw-bin'));
+  if (!command) {
+    ctx.log.debug('no openclaw binary (--openclaw-bin or PATH): the file is checked by our own rules only');
+    return undefined;
+  }
+  if (logged) return makeLoggedHostCheck(command, () => ctx.plan.render, ctx.log);
+  // One-shot: the problems are warned with the render's own; a host that cannot be asked is one warning.
+  return makeHostCheck({
+    command,
+    render: () => ctx.plan.render,
+    onProblems: () => undefined,
+    onUnavailable: (error) => ctx.log.warn(`${command.label} could not check the file (${error}); checked by our own rules only`),
+  });
 }
 
 /** Runs the pipeline of a context until SIGINT/SIGTERM, then disposes it. */
-export function runUntilSignal(ctx: CliContext, reloadSpec: { action: ReloadAction; target: ReloadTarget }): Promise<number> {
+export function runUntilSignal(
+  ctx: CliContext,
+  reloadSpec: { action: ReloadAction; target: ReloadTarget },
+  hostCheck?: (r: Rendered) => Observable<Rendered>,
+): Promise<number> {
   ctx.plan.warnings.forEach((w) => ctx.log.warn(w));
   ctx.log.info(`syncing ${ctx.connection.description} → ${ctx.plan.outputPath}; ${ctx.plan.summary}`);
   const reloader = makeReloader(reloadSpec.action, reloadSpec.target, ctx.log);
@@ -115,6 +142,7 @@ export function runUntilSignal(ctx: CliContext, reloadSpec: { action: ReloadActi
     allowEmpty: ctx.settings.allowEmpty,
     reconcileMs: ctx.settings.reconcileMs,
     logger: ctx.log,
+    hostCheck,
   });
   return new Promise((resolve) => {
     const stop = (signal: NodeJS.Signals) => {

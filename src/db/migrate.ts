@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { checkChannel, DEFAULT_CHANNEL, triggerChannelFor } from '../domain/channel.js';
+import { OPTIONAL_AGENT_COLUMNS, REQUIRED_AGENT_COLUMNS } from './snapshot.js';
 
 /** Where the SQL files live: `sql/` at the package root, beside both `src/` and `dist/`. */
 export const SQL_DIR = fileURLToPath(new URL('../../sql/', import.meta.url));
@@ -151,8 +152,9 @@ export async function verifySchema(client: pg.ClientBase): Promise<SchemaReport>
   const columns = await client.query<{ column_name: string }>(
     `SELECT column_name FROM information_schema.columns
      WHERE table_name = 'agents' AND table_schema = ANY (pg_catalog.current_schemas(false))
-     AND column_name IN ('name', 'model', 'fallback_models', 'allowed_subagents', 'is_default', 'instance_type')
+     AND column_name = ANY ($1::pg_catalog.text[])
      ORDER BY column_name`,
+    [[...REQUIRED_AGENT_COLUMNS, ...OPTIONAL_AGENT_COLUMNS].filter((c) => c !== 'id')],
   );
   return { present, missing, agentColumns: columns.rows.map((row) => row.column_name) };
 }

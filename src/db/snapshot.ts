@@ -7,7 +7,10 @@ import { checkAgentsSource, type AgentsSource } from './source.js';
 /** Columns the agents source must have. */
 export const REQUIRED_AGENT_COLUMNS = ['name', 'model'] as const;
 /** Columns read when present. */
-export const OPTIONAL_AGENT_COLUMNS = ['id', 'fallback_models', 'allowed_subagents', 'is_default', 'instance_type'] as const;
+export const OPTIONAL_AGENT_COLUMNS = [
+  'id', 'fallback_models', 'allowed_subagents', 'is_default', 'instance_type',
+  'status', 'heartbeat_enabled', 'heartbeat_every', 'heartbeat_target', 'heartbeat_to', 'thinking', 'openclaw_config',
+] as const;
 
 /** Default server-side bound of one snapshot (statement_timeout and lock_timeout), in ms. */
 export const DEFAULT_SNAPSHOT_TIMEOUT_MS = 15_000;

@@ -1,3 +1,6 @@
+import { dropCollisions, readHeartbeat, readOpenclawConfig, readStatus, readThinking } from './agentSettings.js';
+import { capabilitiesFor } from './hostCapabilities.js';
+import type { HostVersion } from './hostProfile.js';
 import { hasControlCharacters, kindOf, showThrown, showValue, valueKey } from './safeText.js';
 import type { Agent, AgentRow, ModelSpec, Problem } from './types.js';
 
@@ -19,7 +22,11 @@ export const MAX_ELEMENT_PROBLEMS = 10;
 /** Longest model reference accepted, in characters; a longer text is bad data, not a model. */
 export const MAX_MODEL_CHARS = 1_024;
 
-/** `instance_type` values that are exported; rows of any other type (e.g. 'peer') are not. */
+/**
+ * `instance_type` values that are exported; rows of any other type (e.g. 'peer') are not, except a
+ * row with `is_default = true` (a scoped source such as upstream's `get_agent_export_rows()` returns
+ * the gateway's own row, a 'peer' on peer gateways, as its default; DESIGN §3).
+ */
 export const EXPORTED_INSTANCE_TYPES: ReadonlySet<string> = new Set(['primary', 'subagent']);
 
 /** Wildcard accepted in `allowed_subagents` ("any agent"). */
@@ -45,20 +52,27 @@ export function describeRow(row: AgentRow): string {
   return row.id === undefined || row.id === null ? `agents row name=${name}` : `agents row id=${showId(row.id)} (name ${name})`;
 }
 
+/** What reading rows depends on: the host version (the thinking levels it accepts). */
+export interface ReadOptions {
+  version?: HostVersion;
+}
+
 /**
  * Maps the rows of the agents source to validated agents, sorted by id.
  * Rows with a bad id, a missing or non-text model, or an id already taken are skipped with a problem;
- * rows whose `instance_type` is not exported (e.g. 'peer') are left out silently.
+ * rows whose `status` is not NULL/active, or whose `instance_type` is not exported (e.g. 'peer',
+ * unless the row is the default), are left out silently.
  * Total: whatever the rows hold, nothing throws; the work is linear in the size of the rows
  * (plus the sort), with each list read up to {@link MAX_LIST_ELEMENTS}.
  */
-export function rowsToAgents(rows: readonly AgentRow[]): { agents: Agent[]; problems: Problem[] } {
+export function rowsToAgents(rows: readonly AgentRow[], options: ReadOptions = {}): { agents: Agent[]; problems: Problem[] } {
   const problems: Problem[] = [];
+  const levels = capabilitiesFor(options.version).thinkingLevels;
   const byId = new Map<string, { agent: Agent; row: AgentRow }>();
   for (const row of orderRows(rows)) {
     let agent: Agent | undefined;
     try {
-      agent = rowToAgent(row, problems);
+      agent = rowToAgent(row, levels, problems);
     } catch (error) {
       // Defence in depth: every coercion below is total, but a row that still manages to throw
       // costs only itself.
@@ -80,12 +94,13 @@ export function rowsToAgents(rows: readonly AgentRow[]): { agents: Agent[]; prob
   return { agents: keepOneDefault(agents, problems), problems };
 }
 
-function rowToAgent(row: AgentRow, problems: Problem[]): Agent | undefined {
+function rowToAgent(row: AgentRow, levels: readonly string[], problems: Problem[]): Agent | undefined {
   const where = describeRow(row);
   const rk = rowKey(row);
+  if (!readStatus(row.status, where, rk, problems)) return undefined;
   const instanceType = row.instance_type;
   if (typeof instanceType === 'string') {
-    if (!EXPORTED_INSTANCE_TYPES.has(instanceType.trim().toLowerCase())) return undefined;
+    if (!EXPORTED_INSTANCE_TYPES.has(instanceType.trim().toLowerCase()) && row.is_default !== true) return undefined;
   } else if (instanceType !== null && instanceType !== undefined) {
     problems.push({
       key: `agents:instance_type:${rk}:${kindOf(instanceType)}`,
@@ -114,7 +129,40 @@ function rowToAgent(row: AgentRow, problems: Problem[]): Agent | undefined {
     s === ANY_AGENT ? ANY_AGENT : normalizeAgentId(s),
   ).sort(compareText);
   const model: ModelSpec = fallbacks.length > 0 ? { primary, fallbacks } : primary;
-  return { id, model, isDefault: readDefault(row.is_default, where, rk, problems), allowAgents };
+  const agent: Agent = { id, model, isDefault: readDefault(row.is_default, where, rk, problems), allowAgents, row: where };
+  const thinkingDefault = readThinking(row.thinking, levels, where, rk, problems);
+  if (thinkingDefault !== undefined) agent.thinkingDefault = thinkingDefault;
+  const heartbeat = readHeartbeat(row, where, rk, problems);
+  if (heartbeat !== undefined) agent.heartbeat = heartbeat;
+  const settings = readOpenclawConfig(row.openclaw_config, where, rk, problems);
+  if (settings !== undefined) {
+    dropCollisions(settings, columnValues(agent), columnOf, where, rk, problems);
+    if (Object.keys(settings).length > 0) agent.settings = settings;
+  }
+  return agent;
+}
+
+/** The entry keys the dedicated columns set for this agent (what wins over `openclaw_config`). */
+export function columnValues(agent: Agent): Record<string, unknown> {
+  const out: Record<string, unknown> = { model: agent.model };
+  if (agent.thinkingDefault !== undefined) out.thinkingDefault = agent.thinkingDefault;
+  if (agent.heartbeat !== undefined) out.heartbeat = { ...agent.heartbeat };
+  if (agent.allowAgents.length > 0) out.subagents = { allowAgents: agent.allowAgents };
+  return out;
+}
+
+/** The column that sets an entry path (for collision messages). */
+function columnOf(path: readonly string[]): string {
+  switch (path[0]) {
+    case 'model':
+      return 'model';
+    case 'thinkingDefault':
+      return 'thinking';
+    case 'heartbeat':
+      return path[1] === undefined ? 'heartbeat_*' : `heartbeat_${path[1]}`;
+    default:
+      return 'allowed_subagents';
+  }
 }
 
 /** The primary model: non-empty text of at most {@link MAX_MODEL_CHARS} without control characters. */

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { FormatOption, LayoutOption } from '../config.js';
 import { decideReload, formatVersion, isModernHost, rosterFormatFor, type HostVersion, type ReloadAction, type ReloadOption } from './hostProfile.js';
+import { outsideFacts } from './defaultAgent.js';
 import { findInclude, includeRootVerdict, includeRoots, type IncludeSite } from './include.js';
 import type { RenderOptions } from './render.js';
 
@@ -89,5 +90,5 @@ export function planOutput(options: OutputOptions, host: HostFacts): OutputPlan 
   const summary =
     `host ${formatVersion(host.version)} (${isModernHost(host.version) ? 'watches included files' : 'watches openclaw.json only'}); ` +
     `format ${format}, layout ${layout}, reload ${reload.kind} (${reload.why})`;
-  return { outputPath, render: { format, layout }, reload, include, warnings, summary };
+  return { outputPath, render: { format, layout, version: host.version, outside: outsideFacts(host.config) }, reload, include, warnings, summary };
 }

@@ -36,21 +36,41 @@ export interface Problem {
 /** The model of one agent: a string, or primary plus ordered fallbacks. */
 export type ModelSpec = string | { primary: string; fallbacks: string[] };
 
+/** `heartbeat` of one agent (DESIGN §10): never a boolean. */
+export interface Heartbeat {
+  every: string;
+  target?: string;
+  to?: string;
+}
+
 /** One exported agent, already validated. */
 export interface Agent {
   id: string;
   model: ModelSpec;
   isDefault: boolean;
   allowAgents: string[];
+  /** From `thinking`: a level the host accepts. */
+  thinkingDefault?: string;
+  /** From `heartbeat_*`. */
+  heartbeat?: Heartbeat;
+  /**
+   * Further entry settings from `openclaw_config` (JSON values only, blocked keys and leaves a
+   * column also sets already removed); deep-merged under the column values when rendered.
+   */
+  settings?: Record<string, unknown>;
+  /** How messages name the row this agent came from (escaped, bounded). */
+  row?: string;
 }
 
-/** Values for `agents.defaults`, already validated. */
+/** A value of the system-config whitelist. */
+export type DefaultValue = number | string | boolean;
+
+/** Values for `agents.defaults`, already validated (DESIGN §3), in the whitelist's order. */
 export interface Defaults {
-  subagents?: {
-    maxSpawnDepth?: number;
-    maxConcurrent?: number;
-    maxChildrenPerAgent?: number;
-  };
+  /** `agents.defaults.thinkingDefault`. */
+  thinkingDefault?: string;
+  /** `agents.defaults.subagents.<property>`. */
+  subagents?: Record<string, DefaultValue>;
 }
 
 /** What a snapshot means, before it is laid out as text. */
@@ -64,4 +84,8 @@ export interface Rendered {
   text: string;
   agentCount: number;
   problems: Problem[];
+  /** What the text holds, so a checker can leave out a setting the host rejects and render again. */
+  model?: AgentsModel;
+  /** What the host's own schema rejects and no single setting or agent could be left out for: the file is not written. */
+  rejected?: string[];
 }

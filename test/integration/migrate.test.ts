@@ -92,7 +92,10 @@ describe('migrations on real PostgreSQL', () => {
     expect(result.applied).toEqual(['001-tables.sql', '162-agent-config-trigger.sql', '163-system-config-trigger.sql']);
     const report = await verifySchema(client);
     expect(report.missing).toEqual([]);
-    expect(report.agentColumns).toEqual(['allowed_subagents', 'fallback_models', 'instance_type', 'is_default', 'model', 'name']);
+    expect(report.agentColumns).toEqual([
+      'allowed_subagents', 'fallback_models', 'heartbeat_enabled', 'heartbeat_every', 'heartbeat_target', 'heartbeat_to',
+      'instance_type', 'is_default', 'model', 'name', 'openclaw_config', 'status', 'thinking',
+    ]);
     const seed = await client.query(`SELECT value, value_type FROM agent_system_config WHERE key = 'max_spawn_depth'`);
     expect(seed.rows).toEqual([{ value: '5', value_type: 'integer' }]);
   });
@@ -198,7 +201,7 @@ describe('migrations on real PostgreSQL', () => {
     expect(after.fields.map((f) => f.name)).toEqual(before.fields.map((f) => f.name));
 
     const snapshot = await readSnapshot(client, parseAgentsSource('agents'));
-    expect(snapshot.columns).toEqual(['id', 'fallback_models', 'allowed_subagents', 'is_default', 'instance_type']);
+    expect(snapshot.columns).toEqual(['id', 'fallback_models', 'allowed_subagents', 'is_default', 'instance_type', 'status', 'heartbeat_every', 'thinking']);
     const list = JSON.parse(renderSnapshot(snapshot, { format: 'list', layout: 'root' }).text);
     expect(list.agents.list).toEqual([
       { id: 'coder', model: 'openai/gpt-5' },
@@ -208,10 +211,13 @@ describe('migrations on real PostgreSQL', () => {
         default: true,
         model: { primary: 'anthropic/claude-opus-4', fallbacks: ['openai/gpt-5', 'google/gemini-2.5-pro'] },
         subagents: { allowAgents: ['coder', 'scout'] },
+        thinkingDefault: 'high',
       },
     ]);
     const entries = JSON.parse(renderSnapshot(snapshot, { format: 'entries', layout: 'section' }).text);
-    expect(Object.keys(entries.entries)).toEqual(['coder', 'legacy', 'nova']);
+    // The default agent first (2026.8.2 reports the first entry as the default), then by id.
+    expect(Object.keys(entries.entries)).toEqual(['nova', 'coder', 'legacy']);
+    expect(entries.defaults.systemAgent).toEqual({ agentId: 'nova' });
     expect(entries.ownership).toBe('explicit');
     expect(entries.defaults.subagents.maxSpawnDepth).toBe(5);
   });

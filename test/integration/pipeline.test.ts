@@ -51,8 +51,8 @@ describe('pipeline on real PostgreSQL', () => {
     ['TRUNCATE on agents', `TRUNCATE agents`, (f) => Object.keys(f.agents.entries ?? {}).length, 0],
     ['INSERT on agent_system_config', `INSERT INTO agent_system_config (key, value, value_type) VALUES ('max_children_per_agent', '7', 'integer')`, (f) => f.agents.defaults.subagents.maxChildrenPerAgent, 7],
     ['UPDATE on agent_system_config', `UPDATE agent_system_config SET value = '3' WHERE key = 'max_spawn_depth'`, (f) => f.agents.defaults.subagents.maxSpawnDepth, 3],
-    ['DELETE on agent_system_config', `DELETE FROM agent_system_config WHERE key = 'max_spawn_depth'`, (f) => f.agents.defaults, undefined],
-    ['TRUNCATE on agent_system_config', `TRUNCATE agent_system_config`, (f) => f.agents.defaults, undefined],
+    ['DELETE on agent_system_config', `DELETE FROM agent_system_config WHERE key = 'max_spawn_depth'`, (f) => f.agents.defaults.subagents, undefined],
+    ['TRUNCATE on agent_system_config', `TRUNCATE agent_system_config`, (f) => f.agents.defaults.subagents, undefined],
   ];
 
   it.each(changes)('can follow %s within 2 s', async (_name, sql, pick, want) => {

@@ -19,7 +19,8 @@ const s2: Snapshot = {
 /** The canonical text: 2-space JSON plus a trailing newline. */
 const canonical = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
 
-const r1: Rendered = { text: canonical({ agents: { entries: { alpha: { model: 'openai/gpt-5' } } } }), agentCount: 1, problems: [] };
+// A render also carries the model it laid out (for the host check to leave a setting out and render again).
+const r1: Rendered = { text: canonical({ agents: { entries: { alpha: { model: 'openai/gpt-5' } } } }), agentCount: 1, problems: [], model: expect.anything() };
 const badNameProblem: Problem = {
   key: 'agents:bad-id:undefined/bad name!',
   message:
@@ -45,7 +46,7 @@ describe('render', () => {
       const expected = '-a|';
 
       expectObservable(e1.pipe(render({ format: 'list', layout: 'section' }))).toBe(expected, {
-        a: { text: canonical({ list: [{ id: 'alpha', model: 'openai/gpt-5' }] }), agentCount: 1, problems: [] },
+        a: { text: canonical({ list: [{ id: 'alpha', model: 'openai/gpt-5' }] }), agentCount: 1, problems: [], model: expect.anything() },
       });
     });
   });
@@ -63,7 +64,7 @@ describe('render', () => {
 
       expectObservable(e1.pipe(render(() => asked[calls++]!))).toBe(expected, {
         x: r1,
-        y: { text: canonical({ list: [{ id: 'alpha', model: 'openai/gpt-5' }] }), agentCount: 1, problems: [] },
+        y: { text: canonical({ list: [{ id: 'alpha', model: 'openai/gpt-5' }] }), agentCount: 1, problems: [], model: expect.anything() },
       });
     });
     expect(calls).toBe(2);
@@ -102,6 +103,7 @@ describe('render', () => {
           text: canonical({ agents: { ownership: 'explicit', entries: { alpha: { model: 'openai/gpt-5' }, beta: { model: 'y' } } } }),
           agentCount: 2,
           problems: expect.any(Array),
+          model: expect.anything(),
         },
       });
     });

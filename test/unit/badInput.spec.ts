@@ -189,15 +189,23 @@ describe('bad input through renderSnapshot', () => {
             const rendered = renderSnapshot(snapshot, { format, layout });
             expect(checkForHost(rendered.text, format, layout)).toEqual([]);
             const { agents, byId, ids } = readRoster(rendered.text, format, layout);
-            expect(ids).toEqual(c.ids);
+            // The keyed roster puts the default agent first (2026.8.2 reports the first entry as defaultId).
+            const defaultFirst = format === 'entries' && c.defaults?.length ? [c.defaults[0]!, ...c.ids.filter((id) => id !== c.defaults![0])] : c.ids;
+            expect(ids).toEqual(defaultFirst);
             expect(rendered.agentCount).toBe(c.ids.length);
             for (const [id, model] of Object.entries(c.models ?? {})) expect(byId.get(id)?.model).toEqual(model);
             for (const [id, allow] of Object.entries(c.allow ?? {})) {
               if (allow === null) expect(byId.get(id)).not.toHaveProperty('subagents');
               else expect(byId.get(id)?.subagents).toEqual({ allowAgents: allow });
             }
-            if (c.subagentDefaults === undefined) expect(agents).not.toHaveProperty('defaults');
-            else expect(agents.defaults).toEqual({ subagents: c.subagentDefaults });
+            // On ≥ 2026.8 (entries) the default agent is named under agents.defaults (DESIGN §10).
+            const { systemAgent, heartbeat, authInheritance, ...defaults } = (agents.defaults ?? {}) as Record<string, unknown>;
+            const named = format === 'entries' && c.defaults?.length ? { agentId: c.defaults[0] } : undefined;
+            expect(systemAgent).toEqual(named);
+            expect(heartbeat).toEqual(named);
+            expect(authInheritance).toEqual(named && c.defaults![0] !== 'main' ? named : undefined);
+            if (c.subagentDefaults === undefined) expect(defaults).toEqual({});
+            else expect(defaults).toEqual({ subagents: c.subagentDefaults });
             if (format === 'list') {
               const marked = [...byId.entries()].filter(([, a]) => a.default === true).map(([id]) => id);
               if (c.defaults) expect(marked).toEqual(c.defaults);
@@ -265,8 +273,11 @@ describe('the pure pieces under renderSnapshot', () => {
     expect(first).not.toContain(other[0]);
   });
 
-  it('can whitelist exactly the three keys of DESIGN §3', () => {
-    expect(Object.keys(SYSTEM_CONFIG_RULES).sort()).toEqual(['max_children_per_agent', 'max_concurrent_subagents', 'max_spawn_depth']);
+  it('can whitelist the keys of DESIGN §3 and the other subagent defaults the hosts accept (issue 12)', () => {
+    expect(Object.keys(SYSTEM_CONFIG_RULES).sort()).toEqual([
+      'announce_timeout_ms', 'archive_after_minutes', 'delegation_mode', 'max_children_per_agent', 'max_concurrent_subagents',
+      'max_spawn_depth', 'require_agent_id', 'run_timeout_seconds', 'subagent_model', 'subagent_thinking', 'thinking_default',
+    ]);
     const all = systemConfigToDefaults([setting('max_spawn_depth', '2'), setting('max_concurrent_subagents', '3'), setting('max_children_per_agent', '4')]);
     expect(all).toEqual({ defaults: { subagents: { maxSpawnDepth: 2, maxConcurrent: 3, maxChildrenPerAgent: 4 } }, problems: [] });
   });

@@ -34,7 +34,7 @@ const refusals: Refusal[] = [
   { name: '> 1 agent with ownership other than explicit', text: text({ ownership: 'implicit', entries: { a: one, b: one } }), format: 'entries', layout: 'section', reason: 'needs agents.ownership = "explicit"' },
   { name: 'an empty model', text: root({ entries: { a: { model: ' ' } } }), format: 'entries', layout: 'root', reason: 'agents.entries.a.model must be a non-empty string' },
   { name: 'a model without fallbacks array', text: root({ entries: { a: { model: { primary: 'p' } } } }), format: 'entries', layout: 'root', reason: 'model must be' },
-  { name: 'an unknown agent key', text: root({ entries: { a: { model: 'm', workspace: '/tmp' } } }), format: 'entries', layout: 'root', reason: 'agents.entries.a.workspace is not an accepted key' },
+  { name: 'an unknown agent key', text: root({ entries: { a: { model: 'm', banana: '/tmp' } } }), format: 'entries', layout: 'root', reason: 'agents.entries.a.banana is not an accepted key' },
   { name: 'a bad subagents value', text: root({ list: [{ id: 'a', model: 'm', subagents: { allowAgents: [null] } }] }), format: 'list', layout: 'root', reason: 'subagents must be {allowAgents: string[]}' },
   { name: 'defaults that are not positive integers', text: root({ defaults: { subagents: { maxSpawnDepth: 0 } }, list: [] }), format: 'list', layout: 'root', reason: 'agents.defaults.subagents.maxSpawnDepth must be a positive integer' },
   { name: 'a root layout with another key', text: text({ agents: { list: [] }, models: {} }), format: 'list', layout: 'root', reason: 'root layout must hold exactly one key, "agents"' },

@@ -15,7 +15,7 @@ describe('checkForHost on a hostile text', () => {
     const reasons = checkForHost(text, 'entries', 'root');
     expect(reasons).toEqual([
       'agents["x\\ny"] is not accepted by a host that reads the entries roster',
-      'agents.defaults.subagents["z\\r"] must be a positive integer',
+      'agents.defaults.subagents["z\\r"] is not accepted by this host',
       'agents.entries["evil\\n\\u001b[31m"]: id "evil\\n\\u001b[31m" is not a valid agent id',
       'agents.entries["evil\\n\\u001b[31m"]["k\\u2028"] is not an accepted key',
     ]);

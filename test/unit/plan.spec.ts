@@ -106,7 +106,7 @@ describe('planOutput', () => {
     it(`can plan ${c.name}`, () => {
       const plan = planOutput({ ...auto, ...c.options }, c.host);
       expect(plan.outputPath).toBe(c.outputPath);
-      expect(plan.render).toEqual({ format: c.format, layout: c.layout });
+      expect({ format: plan.render.format, layout: plan.render.layout }).toEqual({ format: c.format, layout: c.layout });
       expect(plan.reload.kind).toBe(c.reload);
       expect(plan.warnings).toHaveLength(c.warnings.length);
       c.warnings.forEach((w) => expect(plan.warnings.some((x) => x.includes(w)), `${w} in ${JSON.stringify(plan.warnings)}`).toBe(true));
