@@ -9,6 +9,7 @@ import { refusals, runPipeline } from '../pipeline.js';
 import { makeFileSink } from '../sinks/file.js';
 import { makeReloader, type ReloadTarget } from '../sinks/reload.js';
 import type { ReloadAction } from '../domain/hostProfile.js';
+import type { ProvidedGateway } from '../plugin/gatewayConfig.js';
 import { signalFlag, textFlag, UsageError, type Flags } from './args.js';
 import { contextFromFlags, type CliContext } from './context.js';
 
@@ -41,8 +42,8 @@ export function reloadFromFlags(flags: Flags): { action: ReloadAction; target: R
 }
 
 /** `sync --once`: one snapshot, one render, at most one write and one reload. Returns the exit code. */
-export async function syncOnce(flags: Flags): Promise<number> {
-  const ctx = contextFromFlags(flags);
+export async function syncOnce(flags: Flags, provided?: ProvidedGateway): Promise<number> {
+  const ctx = contextFromFlags(flags, process.env, true, provided);
   const reloadSpec = reloadFromFlags(flags);
   ctx.plan.warnings.forEach((w) => ctx.log.warn(w));
   const snapshot = await withClient(ctx, (client) => readSnapshot(client, ctx.source));
@@ -81,8 +82,8 @@ export async function syncOnce(flags: Flags): Promise<number> {
 }
 
 /** `watch`: the live pipeline until SIGINT/SIGTERM. Resolves with the exit code. */
-export async function watch(flags: Flags): Promise<number> {
-  const ctx = contextFromFlags(flags);
+export async function watch(flags: Flags, provided?: ProvidedGateway): Promise<number> {
+  const ctx = contextFromFlags(flags, process.env, true, provided);
   return runUntilSignal(ctx, reloadFromFlags(flags));
 }
 
