@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ConfigError, resolveSettings } from './config.js';
 import { resolveConnection } from './connection.js';
-import { parseHostVersion } from './domain/hostProfile.js';
+import { formatVersion, parseHostVersion } from './domain/hostProfile.js';
 import { findInclude, findShadowedKeys, type ShadowedKey } from './domain/include.js';
 import { planOutput } from './domain/plan.js';
 import { parseAgentsSource } from './db/source.js';
@@ -11,6 +11,8 @@ import type { PluginApi, PluginService } from './openclaw.js';
 import { runPipeline, type RunningPipeline } from './pipeline.js';
 import { checkOutputPath, realPathOf } from './sinks/outputGuard.js';
 import { makeReloader } from './sinks/reload.js';
+import type { RunningFacts } from './plugin/statusReport.js';
+import { resolveSecretInputs } from './plugin/secretInput.js';
 
 /** Plugin id = service id = log prefix. */
 export const PLUGIN_ID = 'agent_config_sync';
@@ -25,6 +27,8 @@ interface Running {
   key: string;
   holders: Set<object>;
   pipeline: RunningPipeline;
+  /** What it runs under, for the status method (nothing secret). */
+  facts: RunningFacts;
 }
 const SLOT = Symbol.for('agent_config_sync.running');
 const slots = globalThis as typeof globalThis & { [SLOT]?: Running };
@@ -33,6 +37,18 @@ const slots = globalThis as typeof globalThis & { [SLOT]?: Running };
 export function runningPipeline(): RunningPipeline | undefined {
   return slots[SLOT]?.pipeline;
 }
+/** The settings the running pipeline uses, if any (for status). */
+export function runningFacts(): RunningFacts | undefined {
+  return slots[SLOT]?.facts;
+}
+
+/** Why the last start() in this process did not start a pipeline (cleared by a good start), for status. */
+const FAILED = Symbol.for('agent_config_sync.startFailure');
+const failures = globalThis as typeof globalThis & { [FAILED]?: { at: string; message: string } };
+export function lastStartFailure(): { at: string; message: string } | undefined {
+  return failures[FAILED];
+}
+
 /** Shadowed keys already warned about in this process. */
 const warnedShadows = new Set<string>();
 
@@ -51,9 +67,12 @@ export function createAgentConfigSyncService(api: PluginApi): PluginService {
       const log = makeLogger(api.logger);
       let settings;
       try {
-        settings = resolveSettings(api.pluginConfig, `plugins.entries.${PLUGIN_ID}.config`);
+        // Hosts without manifest secretInputs hand a SecretRef over unresolved: env refs are resolved here.
+        const where = `plugins.entries.${PLUGIN_ID}.config`;
+        settings = resolveSettings(resolveSecretInputs(api.pluginConfig, process.env, where, secretProviders(api.config)), where);
       } catch (error) {
         log.error(`not started: ${describeError(error)}`);
+        failures[FAILED] = { at: new Date().toISOString(), message: `not started: ${describeError(error)}` };
         return;
       }
       try {
@@ -125,10 +144,23 @@ export function createAgentConfigSyncService(api: PluginApi): PluginService {
             }
           },
         });
-        slots[SLOT] = { key, holders, pipeline };
+        const facts: RunningFacts = {
+          connection: connection.description,
+          connectionSource: connection.source,
+          channel: settings.channel,
+          source: source.text,
+          gatewayId: (settings as { gatewayId?: string }).gatewayId,
+          outputPath: plan.outputPath,
+          configPath,
+          host: { version: formatVersion(host.version), format: plan.render.format, layout: plan.render.layout, reload: plan.reload.kind },
+          startedAt: new Date().toISOString(),
+        };
+        slots[SLOT] = { key, holders, pipeline, facts };
+        delete failures[FAILED];
       } catch (error) {
         const what = error instanceof ConfigError ? 'not started' : 'failed to start';
         log.error(`${what}: ${describeError(error)}`);
+        failures[FAILED] = { at: new Date().toISOString(), message: `${what}: ${describeError(error)}` };
       }
     },
     async stop() {
@@ -139,6 +171,10 @@ export function createAgentConfigSyncService(api: PluginApi): PluginService {
       await current.pipeline.dispose();
     },
   };
+}
+
+function secretProviders(config: unknown): unknown {
+  return (config as { secrets?: { providers?: unknown } } | undefined)?.secrets?.providers;
 }
 
 function shadowedIn(config: unknown, configPath: string, outputPath: string, text: string): ShadowedKey[] {

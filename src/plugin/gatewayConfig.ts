@@ -14,13 +14,17 @@ import { resolveSecretInputs, substituteEnv } from './secretInput.js';
 /** Where the config was found, for "say which file they used". */
 export type ConfigOrigin = '--openclaw-config' | 'the gateway' | 'OPENCLAW_CONFIG_PATH' | 'OPENCLAW_STATE_DIR' | '~/.openclaw';
 
-/** What the host hands `openclaw agent-config-sync`: its config, already resolved. */
+/**
+ * What the host hands `openclaw agent-config-sync`: the path of its config and the values it
+ * resolved (SecretRefs, `${VAR}`). The file itself is still read from disk, where its `$include`
+ * is (the host's config object has the include already applied).
+ */
 export interface ProvidedGateway {
   configPath: string;
-  /** The whole openclaw config as the host resolved it. */
-  config?: unknown;
-  /** `plugins.entries.agent_config_sync.config`, SecretRefs resolved by the host. */
+  /** `plugins.entries.agent_config_sync.config`, as the host resolved it. */
   pluginConfig?: unknown;
+  /** `channels.agent_chat`, as the host resolved it. */
+  agentChat?: unknown;
 }
 
 /** The gateway config the CLI works with, or why there is none. */
@@ -58,28 +62,21 @@ export function configCandidate(env: Record<string, string | undefined>): { path
  */
 export function findGatewayConfig(given: string | undefined, env: Record<string, string | undefined>, provided?: ProvidedGateway): GatewayConfig {
   const missing = new Set<string>();
-  if (provided && given === undefined) {
-    const config = provided.config;
-    return {
-      path: provided.configPath,
-      from: 'the gateway',
-      found: config !== undefined,
-      config,
-      pluginConfig: provided.pluginConfig ?? pluginConfigOf(config),
-      agentChat: (config as { channels?: { agent_chat?: unknown } } | undefined)?.channels?.agent_chat,
-      secretProviders: secretProvidersOf(config),
-      missingVars: [],
-    };
-  }
-  const chosen = given !== undefined ? { path: path.resolve(given), from: '--openclaw-config' as const } : configCandidate(env);
+  const chosen =
+    given !== undefined
+      ? { path: path.resolve(given), from: '--openclaw-config' as const }
+      : provided
+        ? { path: path.resolve(provided.configPath), from: 'the gateway' as const }
+        : configCandidate(env);
   if (given === undefined && !fs.existsSync(chosen.path)) {
     return { path: chosen.path, from: chosen.from, found: false, error: `${chosen.path} does not exist`, missingVars: [] };
   }
   const read = readOpenclawConfig(chosen.path);
   if (read.error !== undefined) return { path: chosen.path, from: chosen.from, found: false, error: read.error, missingVars: [] };
   const config = read.config;
-  const pluginConfig = substituteEnv(pluginConfigOf(config), env, missing);
-  const agentChat = substituteEnv((config as { channels?: { agent_chat?: unknown } } | undefined)?.channels?.agent_chat, env, missing);
+  const host = chosen.from === 'the gateway' ? provided : undefined;
+  const pluginConfig = host?.pluginConfig ?? substituteEnv(pluginConfigOf(config), env, missing);
+  const agentChat = host?.agentChat ?? substituteEnv((config as { channels?: { agent_chat?: unknown } } | undefined)?.channels?.agent_chat, env, missing);
   return { path: chosen.path, from: chosen.from, found: true, config, pluginConfig, agentChat, secretProviders: secretProvidersOf(config), missingVars: [...missing] };
 }
 
