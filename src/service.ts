@@ -12,7 +12,7 @@ import { runPipeline, type RunningPipeline } from './pipeline.js';
 import { checkOutputPath, realPathOf } from './sinks/outputGuard.js';
 import { makeReloader } from './sinks/reload.js';
 import type { RunningFacts } from './plugin/statusReport.js';
-import { resolveSecretInputs } from './plugin/secretInput.js';
+import { resolveSecretInputs, unresolvedSecretInputs } from './plugin/secretInput.js';
 
 /** Plugin id = service id = log prefix. */
 export const PLUGIN_ID = 'agent_config_sync';
@@ -70,6 +70,8 @@ export function createAgentConfigSyncService(api: PluginApi): PluginService {
         // Hosts without manifest secretInputs hand a SecretRef over unresolved: env refs are resolved here.
         const where = `plugins.entries.${PLUGIN_ID}.config`;
         settings = resolveSettings(resolveSecretInputs(api.pluginConfig, process.env, where, secretProviders(api.config)), where);
+        const unresolved = unresolvedSecretInputs(api.pluginConfig);
+        if (unresolved.length > 0) log.info(`${unresolved.join(', ')}: SecretRef resolved by the plugin (this host hands it over unresolved; only env refs work here)`);
       } catch (error) {
         log.error(`not started: ${describeError(error)}`);
         failures[FAILED] = { at: new Date().toISOString(), message: `not started: ${describeError(error)}` };

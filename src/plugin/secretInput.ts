@@ -29,6 +29,12 @@ export function isSecretRef(value: unknown): value is SecretRef {
   );
 }
 
+/** The secret inputs of `config` that are still SecretRef objects (the host did not resolve them). */
+export function unresolvedSecretInputs(config: unknown): string[] {
+  if (typeof config !== 'object' || config === null) return [];
+  return SECRET_INPUTS.filter((key) => isSecretRef((config as Record<string, unknown>)[key]));
+}
+
 /** OpenClaw substitutes only upper-case names; `$${VAR}` is the escape for a literal `${VAR}`. */
 const PLACEHOLDER = /\$?\$\{([A-Z_][A-Z0-9_]*)\}/g;
 
