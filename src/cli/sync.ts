@@ -91,6 +91,14 @@ export async function watch(flags: Flags, provided?: ProvidedGateway): Promise<n
 export function runUntilSignal(ctx: CliContext, reloadSpec: { action: ReloadAction; target: ReloadTarget }): Promise<number> {
   ctx.plan.warnings.forEach((w) => ctx.log.warn(w));
   ctx.log.info(`syncing ${ctx.connection.description} → ${ctx.plan.outputPath}; ${ctx.plan.summary}`);
+  // After Ctrl-C nothing is a failure any more: the terminal sends SIGINT to the whole process group,
+  // so a database started beside us (the quick start's) may drop our connections before we close them.
+  let stopping = false;
+  const log: CliContext['log'] = {
+    ...ctx.log,
+    warn: (m) => (stopping ? ctx.log.debug(m) : ctx.log.warn(m)),
+    error: (m) => (stopping ? ctx.log.debug(m) : ctx.log.error(m)),
+  };
   const running = runPipeline({
     connection: ctx.connection.config,
     channel: ctx.settings.channel,
@@ -99,13 +107,14 @@ export function runUntilSignal(ctx: CliContext, reloadSpec: { action: ReloadActi
     debounceMs: ctx.settings.debounceMs,
     maxWaitMs: ctx.settings.maxWaitMs,
     render: ctx.plan.render,
-    reload: makeReloader(reloadSpec.action, reloadSpec.target, ctx.log),
+    reload: makeReloader(reloadSpec.action, reloadSpec.target, log),
     allowEmpty: ctx.settings.allowEmpty,
     reconcileMs: ctx.settings.reconcileMs,
-    logger: ctx.log,
+    logger: log,
   });
   return new Promise((resolve) => {
     const stop = (signal: NodeJS.Signals) => {
+      stopping = true;
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
       ctx.log.info(`${signal}: stopping`);

@@ -190,7 +190,7 @@ describe.each(HOSTS)('openclaw %s: the plugin at home (plugins install, status m
       channel: 'agent_config_changed',
       source: 'agents',
       outputPath: agentsFile(),
-      host: { version, format: 'entries', reload: 'none' },
+      host: { version, format: version >= '2026.8' ? 'entries' : 'list', reload: version >= '2026.8' ? 'none' : 'touch' },
     });
     expect(before.connection).toMatch(/@127\.0\.0\.1:\d+\//);
     expect(JSON.stringify(before)).not.toContain(password);
@@ -229,11 +229,13 @@ describe.each(HOSTS)('openclaw %s: the plugin at home (plugins install, status m
     // A difference is exit 2, as in the standalone CLI: the gateway is stopped so nothing repairs it first.
     const stopped = await gateway!.stop();
     expect(stopped === 0 || stopped === null).toBe(true);
-    fs.writeFileSync(agentsFile(), fs.readFileSync(agentsFile(), 'utf8').replace('anthropic/claude-opus-4-1', 'tampered/by-hand'));
+    const good = fs.readFileSync(agentsFile(), 'utf8');
+    fs.writeFileSync(agentsFile(), good.replace('anthropic/claude-sonnet-4-5', 'tampered/by-hand'));
     const differs = await openclaw(['agent-config-sync', 'diff']);
     expect(differs.code, `${differs.stdout}\n${differs.stderr}`).toBe(2);
+    expect(differs.stdout).toContain('tampered/by-hand');
     const synced = await openclaw(['agent-config-sync', 'sync']);
     expect(synced.code, synced.stderr).toBe(0);
-    expect(fs.readFileSync(agentsFile(), 'utf8')).toContain('anthropic/claude-opus-4-1');
+    expect(fs.readFileSync(agentsFile(), 'utf8')).toBe(good);
   });
 });
