@@ -27,7 +27,48 @@ export interface PluginApi {
   pluginConfig?: Record<string, unknown>;
   runtime?: { version?: string };
   logger: Logger;
+  /** How the host loaded the plugin (2026.8+): "full" in the gateway, "cli-metadata" for help, … */
+  registrationMode?: string;
   registerService(service: PluginService): void;
+  /** A gateway RPC method (`openclaw gateway call <method>`); default scope operator.admin. Present on 2026.4.29+. */
+  registerGatewayMethod?(method: string, handler: GatewayMethodHandler, options?: { scope?: OperatorScope }): void;
+  /** `openclaw <command>`: runs in the CLI process, not the gateway. Present on 2026.4.29+. */
+  registerCli?(registrar: (ctx: CliRegistrarContext) => void | Promise<void>, options?: CliRegistrationOptions): void;
+}
+
+/** Scopes a gateway method may require. */
+export type OperatorScope = 'operator.read' | 'operator.write' | 'operator.admin';
+
+/** What a gateway method handler receives (the part this plugin uses). */
+export interface GatewayMethodOptions {
+  params?: Record<string, unknown>;
+  respond(ok: boolean, payload?: unknown, error?: { code: string; message: string }): void;
+}
+export type GatewayMethodHandler = (options: GatewayMethodOptions) => void | Promise<void>;
+
+/** The slice of commander's Command the CLI registration uses. */
+export interface CommandLike {
+  command(name: string): CommandLike;
+  description(text: string): CommandLike;
+  argument(name: string, description?: string): CommandLike;
+  allowUnknownOption(allow?: boolean): CommandLike;
+  allowExcessArguments?(allow?: boolean): CommandLike;
+  helpOption(flags: string | boolean, description?: string): CommandLike;
+  action(fn: (...args: unknown[]) => void | Promise<void>): CommandLike;
+  args: string[];
+}
+
+/** What a CLI registrar receives. */
+export interface CliRegistrarContext {
+  program: CommandLike;
+  config?: unknown;
+  logger?: Logger;
+}
+
+/** Root commands the registrar owns (`descriptors` keeps it lazy on 2026.8+). */
+export interface CliRegistrationOptions {
+  commands?: string[];
+  descriptors?: { name: string; description: string; hasSubcommands: boolean }[];
 }
 
 /** The default export OpenClaw loads. */

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ConfigError, resolveSettings } from './config.js';
 import { resolveConnection } from './connection.js';
-import { parseHostVersion } from './domain/hostProfile.js';
+import { formatVersion, parseHostVersion } from './domain/hostProfile.js';
 import { findInclude, findShadowedKeys, type ShadowedKey } from './domain/include.js';
 import { planOutput } from './domain/plan.js';
 import { parseAgentsSource } from './db/source.js';
@@ -14,6 +14,8 @@ import { checkOutputPath, realPathOf } from './sinks/outputGuard.js';
 import { makeReloader } from './sinks/reload.js';
 import { runningHostCommand } from './hostCheck/commands.js';
 import { makeLoggedHostCheck } from './hostCheck/logged.js';
+import type { RunningFacts } from './plugin/statusReport.js';
+import { resolveSecretInputs, unresolvedSecretInputs } from './plugin/secretInput.js';
 
 /** Plugin id = service id = log prefix. */
 export const PLUGIN_ID = 'agent_config_sync';
@@ -30,6 +32,8 @@ interface Running {
   pipeline: RunningPipeline;
   /** Ends what the reload side effect may still run (a command, a pending signal). */
   disposeReload(): Promise<void>;
+  /** What it runs under, for the status method (nothing secret). */
+  facts: RunningFacts;
 }
 
 /** Ends a pipeline and its reload side effect. */
@@ -44,6 +48,18 @@ const slots = globalThis as typeof globalThis & { [SLOT]?: Running };
 export function runningPipeline(): RunningPipeline | undefined {
   return slots[SLOT]?.pipeline;
 }
+/** The settings the running pipeline uses, if any (for status). */
+export function runningFacts(): RunningFacts | undefined {
+  return slots[SLOT]?.facts;
+}
+
+/** Why the last start() in this process did not start a pipeline (cleared by a good start), for status. */
+const FAILED = Symbol.for('agent_config_sync.startFailure');
+const failures = globalThis as typeof globalThis & { [FAILED]?: { at: string; message: string } };
+export function lastStartFailure(): { at: string; message: string } | undefined {
+  return failures[FAILED];
+}
+
 /** Shadowed keys already warned about in this process. */
 const warnedShadows = new Set<string>();
 
@@ -62,9 +78,14 @@ export function createAgentConfigSyncService(api: PluginApi): PluginService {
       const log = makeLogger(api.logger);
       let settings;
       try {
-        settings = resolveSettings(api.pluginConfig, `plugins.entries.${PLUGIN_ID}.config`);
+        // Hosts without manifest secretInputs hand a SecretRef over unresolved: env refs are resolved here.
+        const where = `plugins.entries.${PLUGIN_ID}.config`;
+        settings = resolveSettings(resolveSecretInputs(api.pluginConfig, process.env, where, secretProviders(api.config)), where);
+        const unresolved = unresolvedSecretInputs(api.pluginConfig);
+        if (unresolved.length > 0) log.info(`${unresolved.join(', ')}: SecretRef resolved by the plugin (this host hands it over unresolved; only env refs work here)`);
       } catch (error) {
         log.error(`not started: ${describeError(error)}`);
+        failures[FAILED] = { at: new Date().toISOString(), message: `not started: ${describeError(error)}` };
         return;
       }
       try {
@@ -138,10 +159,23 @@ export function createAgentConfigSyncService(api: PluginApi): PluginService {
             }
           },
         });
-        slots[SLOT] = { key, holders, pipeline, disposeReload: () => reloader.dispose() };
+        const facts: RunningFacts = {
+          connection: connection.description,
+          connectionSource: connection.source,
+          channel: settings.channel,
+          source: source.text,
+          gatewayId: (settings as { gatewayId?: string }).gatewayId,
+          outputPath: plan.outputPath,
+          configPath,
+          host: { version: formatVersion(host.version), format: plan.render.format, layout: plan.render.layout, reload: plan.reload.kind },
+          startedAt: new Date().toISOString(),
+        };
+        slots[SLOT] = { key, holders, pipeline, disposeReload: () => reloader.dispose(), facts };
+        delete failures[FAILED];
       } catch (error) {
         const what = error instanceof ConfigError ? 'not started' : 'failed to start';
         log.error(`${what}: ${describeError(error)}`);
+        failures[FAILED] = { at: new Date().toISOString(), message: `${what}: ${describeError(error)}` };
       }
     },
     async stop() {
@@ -152,6 +186,10 @@ export function createAgentConfigSyncService(api: PluginApi): PluginService {
       await disposeRunning(current);
     },
   };
+}
+
+function secretProviders(config: unknown): unknown {
+  return (config as { secrets?: { providers?: unknown } } | undefined)?.secrets?.providers;
 }
 
 function shadowedIn(config: unknown, configPath: string, outputPath: string, text: string): ShadowedKey[] {

@@ -3,10 +3,11 @@ import { ConfigError, resolveSettings, type SyncSettings } from '../config.js';
 import { parseConnectionString, resolveConnection, type ResolvedConnection } from '../connection.js';
 import { parseHostVersion } from '../domain/hostProfile.js';
 import { planOutput, type HostFacts, type OutputPlan } from '../domain/plan.js';
-import { defaultConfigPath, includeRootsFromEnv, lastTouchedVersion, readOpenclawConfig } from '../host.js';
+import { includeRootsFromEnv, lastTouchedVersion, readPostgresJson } from '../host.js';
 import { consoleLogger, makeLogger, type Logger } from '../logger.js';
 import { parseAgentsSource, type AgentsSource } from '../db/source.js';
 import { checkOutputPath, realPathOf } from '../sinks/outputGuard.js';
+import { describeGatewayConfig, findGatewayConfig, PLUGIN_CONFIG_KEY, resolvedPluginConfig, type GatewayConfig, type ProvidedGateway } from '../plugin/gatewayConfig.js';
 import { channelFlag, choiceFlag, msFlag, textFlag, UsageError, type Flags } from './args.js';
 
 /** Everything a sync-like command needs, resolved from flags and environment. */
@@ -16,6 +17,8 @@ export interface CliContext {
   source: AgentsSource;
   plan: OutputPlan;
   host: HostFacts;
+  /** The gateway's openclaw.json the settings came from, or where it was looked for. */
+  gateway: GatewayConfig;
   log: Required<Logger>;
 }
 
@@ -24,9 +27,17 @@ export interface CliContext {
  * `--database-url-file FILE` (the URL read from FILE, trimmed), else the environment. Warns (once,
  * on stderr) when the password sits on the command line, where `ps` shows it to every local user.
  */
-export function connectionFromFlags(flags: Flags, env: NodeJS.ProcessEnv = process.env): ResolvedConnection {
+export function connectionFromFlags(flags: Flags, env: NodeJS.ProcessEnv = process.env, gateway?: GatewayConnection): ResolvedConnection {
   const { url, key, file } = databaseUrlFromFlags(flags);
-  const connection = resolveConnection({ plugin: url ? { connectionString: url } : undefined, env, pluginKey: key });
+  const connection = url || !gateway
+    ? resolveConnection({ plugin: url ? { connectionString: url } : undefined, env, pluginKey: key })
+    : resolveConnection({
+        plugin: gateway.settings?.connection,
+        agentChat: gateway.config.agentChat,
+        postgresJson: readPostgresJson(env.HOME || undefined),
+        env,
+        pluginKey: `${PLUGIN_CONFIG_KEY}.connectionString`,
+      });
   cliSecrets.push(...connection.secrets);
   const warn = makeLogger(consoleLogger(), connection.secrets).warn;
   if (url && key === '--database-url' && parseConnectionString(url, key).hasPassword && !warned.has(url)) {
@@ -37,6 +48,15 @@ export function connectionFromFlags(flags: Flags, env: NodeJS.ProcessEnv = proce
     warn(`--database-url-file ${JSON.stringify(file)} holds a password and other users may read it (chmod 600 it).`);
   }
   return connection;
+}
+
+/**
+ * A found openclaw.json and the plugin settings in it: without a --database-url the connection
+ * follows the plugin's chain (plugin config → channels.agent_chat → ~/.openclaw/postgres.json → env).
+ */
+export interface GatewayConnection {
+  config: GatewayConfig;
+  settings?: SyncSettings;
 }
 
 /** Secrets of every connection the CLI resolved in this process, to mask in its last error line too. */
@@ -59,26 +79,40 @@ export function databaseUrlFromFlags(flags: Flags): { url?: string; key: string;
   return { url: text, key: '--database-url-file', file };
 }
 
-/** What the CLI knows of the host: `--openclaw-config` (or the default openclaw.json if it exists) and its version. */
-export function hostFromFlags(flags: Flags, env: NodeJS.ProcessEnv = process.env, useDefault = true): HostFacts {
+/**
+ * The gateway config of a command: `--openclaw-config FILE` (a usage error when unreadable), else
+ * what the host provided (`openclaw agent-config-sync`), else OpenClaw's own default location.
+ */
+export function gatewayFromFlags(flags: Flags, env: NodeJS.ProcessEnv = process.env, useDefault = true, provided?: ProvidedGateway): GatewayConfig {
   const given = textFlag(flags, 'openclaw-config');
-  const fallback = defaultConfigPath(env);
-  const configPath = given ?? (useDefault && fs.existsSync(fallback) ? fallback : undefined);
-  const read = configPath ? readOpenclawConfig(configPath) : {};
-  if (given && read.error) throw new UsageError(`--openclaw-config: ${read.error}`);
+  if (given === undefined && !useDefault) return { found: false, error: 'not looked for', missingVars: [] };
+  const gateway = findGatewayConfig(given, env, provided);
+  if (given !== undefined && !gateway.found) throw new UsageError(`--openclaw-config: ${gateway.error ?? 'cannot read it'}`);
+  return gateway;
+}
+
+/** The plugin's settings in the gateway config (SecretRefs resolved), or undefined when it has none. */
+export function pluginSettingsOf(gateway: GatewayConfig, env: NodeJS.ProcessEnv = process.env): SyncSettings | undefined {
+  if (!gateway.found || gateway.pluginConfig === undefined) return undefined;
+  return resolveSettings(resolvedPluginConfig(gateway, env), gateway.from === 'the gateway' ? PLUGIN_CONFIG_KEY : `${PLUGIN_CONFIG_KEY} in ${gateway.path}`);
+}
+
+/** What the CLI knows of the host: the gateway config found and the version (--host-version, else meta.lastTouchedVersion). */
+export function hostFromFlags(flags: Flags, gateway: GatewayConfig, env: NodeJS.ProcessEnv = process.env): HostFacts {
   const versionText = textFlag(flags, 'host-version');
-  const version = parseHostVersion(versionText) ?? parseHostVersion(lastTouchedVersion(read.config));
+  const version = parseHostVersion(versionText) ?? parseHostVersion(lastTouchedVersion(gateway.config));
   if (versionText && !parseHostVersion(versionText)) {
     throw new UsageError(`--host-version must look like 2026.8.2, got ${JSON.stringify(versionText)}.`);
   }
-  return { version, configPath, config: read.config, includeRoots: includeRootsFromEnv(env), realPath: realPathOf };
+  const configPath = gateway.found ? gateway.path : undefined;
+  return { version, configPath, config: gateway.config, includeRoots: includeRootsFromEnv(env), realPath: realPathOf };
 }
 
 /**
  * Builds the context of `sync` and `watch`. Throws UsageError for bad flags, ConfigError for no
  * connection, OutputPathError (a ConfigError) for an output path that must not be written.
  */
-export function contextFromFlags(flags: Flags, env: NodeJS.ProcessEnv = process.env, useDefaultOpenclawConfig = true): CliContext {
+export function contextFromFlags(flags: Flags, env: NodeJS.ProcessEnv = process.env, useDefaultOpenclawConfig = true, provided?: ProvidedGateway): CliContext {
   const sourceText = textFlag(flags, 'agents-source');
   let source: AgentsSource;
   try {
@@ -86,23 +120,34 @@ export function contextFromFlags(flags: Flags, env: NodeJS.ProcessEnv = process.
   } catch (error) {
     throw new UsageError(`--agents-source: ${(error as Error).message.replace(/^agentsSource: /, '')}`);
   }
-  const settings = settingsFromFlags(flags, sourceText);
-  const host = hostFromFlags(flags, env, useDefaultOpenclawConfig);
+  const gateway = gatewayFromFlags(flags, env, useDefaultOpenclawConfig, provided);
+  const fromPlugin = pluginSettingsOf(gateway, env);
+  if (fromPlugin?.agentsSource !== undefined && sourceText === undefined) source = parseAgentsSource(fromPlugin.agentsSource);
+  const settings = settingsFromFlags(flags, sourceText, fromPlugin);
+  const host = hostFromFlags(flags, gateway, env);
   if (!settings.outputPath && !host.configPath) {
-    throw new UsageError('--output FILE is required (or --openclaw-config FILE, to write agents.json beside it).');
+    throw new UsageError(`--output FILE is required (or --openclaw-config FILE, to write agents.json beside it); ${describeGatewayConfig(gateway)}.`);
   }
-  const connection = connectionFromFlags(flags, env);
+  const connection = connectionFromFlags(flags, env, gateway.found ? { config: gateway, settings: fromPlugin } : undefined);
   const log = makeLogger(consoleLogger(flags.verbose === true), connection.secrets);
+  if (gateway.found && gateway.from !== '--openclaw-config') {
+    // Found by itself: say which file decided the settings.
+    log.info(describeGatewayConfig(gateway));
+    if (!textFlag(flags, 'database-url') && !textFlag(flags, 'database-url-file')) log.info(`connection from ${connection.source}: ${connection.description}`);
+  }
+  gateway.missingVars.forEach((name) => log.warn(`\${${name}} in ${gateway.path} is not set in the environment; the value stays unresolved`));
   const plan = planOutput({ ...settings, reloadSignal: settings.reloadSignal }, host);
-  checkOutputPath(plan.outputPath, { configPath: host.configPath, label: settings.outputPath ? '--output' : 'output path' });
-  return { settings, connection, source, plan, host, log };
+  const label = textFlag(flags, 'output') ? '--output' : settings.outputPath ? `${PLUGIN_CONFIG_KEY}.outputPath` : 'output path';
+  checkOutputPath(plan.outputPath, { configPath: host.configPath, label });
+  return { settings, connection, source, plan, host, gateway, log };
 }
 
 /** The settings the flags give; a bad value is reported under its flag's name (`--reconcile-ms`), not the option's. */
-function settingsFromFlags(flags: Flags, sourceText: string | undefined): SyncSettings {
+function settingsFromFlags(flags: Flags, sourceText: string | undefined, fromPlugin?: SyncSettings): SyncSettings {
   try {
-    return resolveSettings(
-      dropUndefined({
+    return resolveSettings({
+      ...(fromPlugin ? dropUndefined(pluginDefaults(fromPlugin)) : {}),
+      ...dropUndefined({
         outputPath: textFlag(flags, 'output'),
         format: choiceFlag(flags, 'format', ['auto', 'entries', 'list'] as const),
         layout: choiceFlag(flags, 'layout', ['auto', 'root', 'section'] as const),
@@ -114,8 +159,7 @@ function settingsFromFlags(flags: Flags, sourceText: string | undefined): SyncSe
         reconcileMs: msFlag(flags, 'reconcile-ms'),
         reload: 'none',
       }),
-      'flags',
-    );
+    }, 'flags');
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     throw new UsageError(error.message.replace(/flags\.([A-Za-z]+)/g, (_m: string, key: string) => `--${FLAG_OF[key] ?? key}`));
@@ -134,6 +178,21 @@ const FLAG_OF: Record<string, string> = {
   maxWaitMs: 'max-wait-ms',
   reconcileMs: 'reconcile-ms',
 };
+
+/** The plugin's settings a CLI command takes over when its flags do not say otherwise (not the reload: the CLI has its own flags). */
+function pluginDefaults(s: SyncSettings): Record<string, unknown> {
+  return {
+    outputPath: s.outputPath,
+    format: s.format,
+    layout: s.layout,
+    channel: s.channel,
+    agentsSource: s.agentsSource,
+    allowEmpty: s.allowEmpty,
+    debounceMs: s.debounceMs,
+    maxWaitMs: s.maxWaitMs,
+    reconcileMs: s.reconcileMs,
+  };
+}
 
 function dropUndefined(value: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined));

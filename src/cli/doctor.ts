@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
-import { ConfigError, DEFAULTS } from '../config.js';
+import { ConfigError, DEFAULTS, type SyncSettings } from '../config.js';
 import type { ResolvedConnection } from '../connection.js';
 import { verifySchema } from '../db/migrate.js';
 import { readSnapshot } from '../db/snapshot.js';
@@ -32,12 +32,13 @@ import { parseHostVersion, type HostVersion } from '../domain/hostProfile.js';
 import { includeRoots as includeRootsOf, type RealPaths } from '../domain/include.js';
 import { planOutput, type OutputPlan } from '../domain/plan.js';
 import { renderSnapshot } from '../domain/render.js';
-import { defaultConfigPath, includeRootsFromEnv, lastTouchedVersion, readOpenclawConfig } from '../host.js';
+import { includeRootsFromEnv, lastTouchedVersion } from '../host.js';
 import { describeError } from '../logger.js';
 import { listStaleTemps } from '../sinks/file.js';
 import { checkOutputPath, realPathOf } from '../sinks/outputGuard.js';
 import { channelFlag, choiceFlag, msFlag, textFlag, UsageError, type Flags } from './args.js';
-import { connectionFromFlags } from './context.js';
+import { connectionFromFlags, pluginSettingsOf } from './context.js';
+import { describeGatewayConfig, findGatewayConfig, type GatewayConfig, type ProvidedGateway } from '../plugin/gatewayConfig.js';
 
 /** How long doctor waits for the test notification. Defaults to 2000 ms (`--timeout-ms`). */
 export const DEFAULT_DOCTOR_WAIT_MS = 2000;
@@ -47,10 +48,14 @@ export const DOCTOR_SCRATCH_KEY = '__agent_config_sync_doctor';
 
 /** What doctor looks at, resolved from flags. Unlike sync, a broken openclaw.json or connection is a finding, not a usage error. */
 interface DoctorSetup {
-  plan: OutputPlan;
+  /** The output and its shape; undefined when neither --output nor an openclaw.json tells where it is. */
+  plan?: OutputPlan;
+  /** Why there is no plan. */
+  noOutput?: string;
   channel: string;
   waitMs: number;
   source: AgentsSource;
+  gateway: GatewayConfig;
   openclaw: OpenclawConfigFacts;
   version?: HostVersion;
   versionFrom?: string;
@@ -58,64 +63,101 @@ interface DoctorSetup {
   connection: ResolvedConnection | { error: string };
 }
 
-function setupFromFlags(flags: Flags, env: NodeJS.ProcessEnv = process.env): DoctorSetup {
+function setupFromFlags(flags: Flags, env: NodeJS.ProcessEnv = process.env, provided?: ProvidedGateway): DoctorSetup {
   const waitMs = msFlag(flags, 'timeout-ms') ?? DEFAULT_DOCTOR_WAIT_MS;
   if (waitMs < 1 || waitMs > 600_000) throw new UsageError(`--timeout-ms must be from 1 to 600000 milliseconds, got ${waitMs}.`);
-  const channel = channelFlag(flags) ?? DEFAULTS.channel;
-  const sourceText = textFlag(flags, 'agents-source') ?? DEFAULTS.agentsSource;
+  const configFlag = textFlag(flags, 'openclaw-config');
+  const gateway = findGatewayConfig(configFlag, env, provided);
+  let fromPlugin: SyncSettings | undefined;
+  let pluginError: string | undefined;
+  try {
+    fromPlugin = pluginSettingsOf(gateway, env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    pluginError = error.message;
+  }
+  const channel = channelFlag(flags) ?? fromPlugin?.channel ?? DEFAULTS.channel;
+  const sourceText = textFlag(flags, 'agents-source') ?? fromPlugin?.agentsSource ?? DEFAULTS.agentsSource;
   let source: AgentsSource;
   try {
     source = parseAgentsSource(sourceText);
   } catch (error) {
     throw new UsageError(`--agents-source: ${(error as Error).message.replace(/^agentsSource: /, '')}`);
   }
-  const format = choiceFlag(flags, 'format', ['auto', 'entries', 'list'] as const) ?? 'auto';
-  const layout = choiceFlag(flags, 'layout', ['auto', 'root', 'section'] as const) ?? 'auto';
+  const format = choiceFlag(flags, 'format', ['auto', 'entries', 'list'] as const) ?? fromPlugin?.format ?? 'auto';
+  const layout = choiceFlag(flags, 'layout', ['auto', 'root', 'section'] as const) ?? fromPlugin?.layout ?? 'auto';
   const versionText = textFlag(flags, 'host-version');
   const given = parseHostVersion(versionText);
   if (versionText && !given) throw new UsageError(`--host-version must look like 2026.8.2, got ${JSON.stringify(versionText)}.`);
 
-  const configFlag = textFlag(flags, 'openclaw-config');
-  const fallback = defaultConfigPath(env);
-  const configPath = configFlag ? path.resolve(configFlag) : fs.existsSync(fallback) ? fallback : undefined;
-  const read = configPath ? readOpenclawConfig(configPath) : {};
-  const openclaw: OpenclawConfigFacts =
-    configPath && read.error === undefined ? { found: true, path: configPath, config: read.config } : { found: false, path: configPath, error: read.error };
-  const detected = parseHostVersion(lastTouchedVersion(read.config));
+  // An openclaw.json that exists but cannot be read still locates the output beside it.
+  const configPath = gateway.path !== undefined && (gateway.found || configFlag !== undefined || fs.existsSync(gateway.path)) ? gateway.path : undefined;
+  const openclaw: OpenclawConfigFacts = gateway.found && configPath ? { found: true, path: configPath, config: gateway.config } : { found: false, path: configPath, error: gateway.error };
+  const detected = parseHostVersion(lastTouchedVersion(gateway.config));
   const version = given ?? detected;
   const versionFrom = given ? '--host-version' : detected ? 'meta.lastTouchedVersion of openclaw.json' : undefined;
 
-  const outputPath = textFlag(flags, 'output');
-  if (!outputPath && !configPath) throw new UsageError('--output FILE is required (or --openclaw-config FILE, to check agents.json beside it).');
+  const outputPath = textFlag(flags, 'output') ?? fromPlugin?.outputPath;
   const includeRoots = includeRootsFromEnv(env);
-  const plan = planOutput(
-    { outputPath, format, layout, reload: 'none', reloadSignal: DEFAULTS.reloadSignal },
-    { version, configPath, config: read.config, includeRoots, realPath: realPathOf },
-  );
+  const plan =
+    outputPath || configPath
+      ? planOutput(
+          { outputPath, format, layout, reload: 'none', reloadSignal: DEFAULTS.reloadSignal },
+          { version, configPath, config: gateway.config, includeRoots, realPath: realPathOf },
+        )
+      : undefined;
+  const noOutput = plan ? undefined : `no --output and no openclaw.json (${gateway.error ?? 'not found'})`;
 
   let connection: DoctorSetup['connection'];
-  try {
-    connection = connectionFromFlags(flags, env);
-  } catch (error) {
-    if (!(error instanceof ConfigError) || error instanceof UsageError) throw error;
-    connection = { error: error.message };
+  if (pluginError !== undefined && !textFlag(flags, 'database-url') && !textFlag(flags, 'database-url-file')) {
+    connection = { error: pluginError };
+  } else {
+    try {
+      connection = connectionFromFlags(flags, env, gateway.found ? { config: gateway, settings: fromPlugin } : undefined);
+    } catch (error) {
+      if (!(error instanceof ConfigError) || error instanceof UsageError) throw error;
+      connection = { error: error.message };
+    }
   }
-  return { plan, channel, waitMs, source, openclaw, version, versionFrom, includeRoots, connection };
+  return { plan, noOutput, channel, waitMs, source, gateway, openclaw, version, versionFrom, includeRoots, connection };
 }
+
+/** The checks about the output file, in their order: without a known output, none of them can run. */
+const OUTPUT_CHECKS = ['output-writable', 'output-exists', 'include-roots', 'included', 'shadowed-keys', 'roster-shape', 'in-sync', 'temp-files'];
 
 /**
  * `doctor`: checks the whole chain, from the database to the gateway's `$include`, and prints one
  * finding per check. It commits one no-op write per table (a row updated to itself, or a scratch
  * row inserted and deleted) to see a real trigger notification arrive. Exit 1 if any check fails.
  */
-export async function doctorCommand(flags: Flags): Promise<number> {
-  const setup = setupFromFlags(flags);
-  const { plan } = setup;
+export async function doctorCommand(flags: Flags, provided?: ProvidedGateway): Promise<number> {
+  const setup = setupFromFlags(flags, process.env, provided);
   const checks: CheckResult[] = [];
   const secrets = 'secrets' in setup.connection ? setup.connection.secrets : [];
 
   const db = await databaseChecks(setup);
   checks.push(...db.checks);
+  if (setup.plan) checks.push(...outputChecks(setup, setup.plan, db));
+  else checks.push(...OUTPUT_CHECKS.map((id) => notChecked(id, setup.noOutput ?? 'no output file known')));
+
+  const where = 'description' in setup.connection ? setup.connection.description : '(no connection)';
+  const target = setup.plan?.outputPath ?? '(no output file)';
+  const gatewayLine = describeGatewayConfig(setup.gateway);
+  const hide = (text: string) => secrets.reduce((t, s) => t.split(s).join('***'), text);
+  if (flags.json === true) {
+    const g = setup.gateway;
+    const openclawConfig = { path: g.path ?? null, from: g.from ?? null, found: g.found, ...(g.found ? {} : { error: g.error }) };
+    const report = { output: setup.plan?.outputPath ?? null, openclawConfig, connection: where, channel: setup.channel, ok: doctorExitCode(checks) === 0, checks };
+    process.stdout.write(hide(`${JSON.stringify(report, null, 2)}\n`));
+  } else {
+    process.stdout.write(hide(formatDoctor(checks, `${where} → ${target}\n  ${gatewayLine}`)));
+  }
+  return doctorExitCode(checks);
+}
+
+/** The checks of the output file, its $include and its content. */
+function outputChecks(setup: DoctorSetup, plan: OutputPlan, db: DatabaseOutcome): CheckResult[] {
+  const checks: CheckResult[] = [];
 
   const output = outputFacts(plan.outputPath, setup.openclaw.path);
   const fileText = readText(plan.outputPath);
@@ -135,15 +177,7 @@ export async function doctorCommand(flags: Flags): Promise<number> {
   const temps = listStaleTemps(plan.outputPath);
   checks.push(checkTempFiles(temps.names, temps.dir, temps.fresh));
 
-  const where = 'description' in setup.connection ? setup.connection.description : '(no connection)';
-  const hide = (text: string) => secrets.reduce((t, s) => t.split(s).join('***'), text);
-  if (flags.json === true) {
-    const report = { output: plan.outputPath, connection: where, channel: setup.channel, ok: doctorExitCode(checks) === 0, checks };
-    process.stdout.write(hide(`${JSON.stringify(report, null, 2)}\n`));
-  } else {
-    process.stdout.write(hide(formatDoctor(checks, `${where} → ${plan.outputPath}`)));
-  }
-  return doctorExitCode(checks);
+  return checks;
 }
 
 /** The human text of doctor's findings. */
@@ -223,6 +257,7 @@ async function databaseChecks(setup: DoctorSetup): Promise<DatabaseOutcome> {
 
     let rendered: string | undefined;
     let renderError: string | undefined;
+    if (!setup.plan) return { checks };
     try {
       rendered = renderSnapshot(await readSnapshot(writer, setup.source), setup.plan.render).text;
     } catch (error) {

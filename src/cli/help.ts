@@ -12,8 +12,12 @@ Commands:
   doctor          check the whole chain: database, triggers, LISTEN, output path, $include, host shape
   quickstart      embedded PostgreSQL + demo roster + watch into ./.openclaw-demo/agents.json (npm start)
 
-Connection: --database-url URL (or --database-url-file FILE holding it), else DATABASE_URL, else the
-PG* variables. A password in --database-url is visible in ps to every local user: put the URL in a
+Gateway: sync, watch, status and doctor find openclaw.json as OpenClaw does ($OPENCLAW_CONFIG_PATH,
+$OPENCLAW_STATE_DIR/openclaw.json, ~/.openclaw/openclaw.json), say which file they used, and take the
+plugin's settings there (outputPath, channel, agentsSource, format, layout; flags win).
+Connection: --database-url URL (or --database-url-file FILE holding it), else, with an openclaw.json,
+the plugin's chain (plugin config, channels.agent_chat, ~/.openclaw/postgres.json), else DATABASE_URL,
+else the PG* variables. A password in --database-url is visible in ps to every local user: put the URL in a
 file (chmod 600) for --database-url-file, or the password in PGPASSWORD / ~/.pgpass.
 Run "agent-config-sync <command> --help" for the flags of a command.
 Exit codes: 0 ok, 1 failure (one line on stderr; doctor: a check failed), 2 --diff or status found a
@@ -28,7 +32,7 @@ Reads both tables in one snapshot, renders agents.json and replaces the file ato
   --diff                  print what would change against the file on disk; write nothing;
                           exit 2 when something would change, 0 when not
   -o, --output FILE       the file to write (default: agents.json beside --openclaw-config)
-  --openclaw-config FILE  the gateway's openclaw.json (default: $OPENCLAW_CONFIG_PATH or ~/.openclaw/openclaw.json
+  --openclaw-config FILE  the gateway's openclaw.json (default: $OPENCLAW_CONFIG_PATH, $OPENCLAW_STATE_DIR/openclaw.json or ~/.openclaw/openclaw.json
                           when it exists): used for the default output, the layout and warnings
   --host-version V        OpenClaw version the file is for, e.g. 2026.8.2 (default: openclaw.json's
                           meta.lastTouchedVersion; unknown means the newest shape)
@@ -108,7 +112,7 @@ what the database renders now with the same settings as "sync --once", and wheth
 byte-equal. Reads only; writes nothing.
 
   -o, --output FILE       the file (default: agents.json beside --openclaw-config)
-  --openclaw-config FILE  the gateway's openclaw.json (default: $OPENCLAW_CONFIG_PATH or ~/.openclaw/openclaw.json
+  --openclaw-config FILE  the gateway's openclaw.json (default: $OPENCLAW_CONFIG_PATH, $OPENCLAW_STATE_DIR/openclaw.json or ~/.openclaw/openclaw.json
                           when it exists)
   --host-version V        OpenClaw version, e.g. 2026.8.2 (default: openclaw.json's meta.lastTouchedVersion)
   --format F              entries | list | auto (default auto)
@@ -140,7 +144,7 @@ Checks the whole chain and prints one finding per check (ok / warn / fail) with 
   in-sync          the file equals what the database renders now
   temp-files       temp files a killed writer left beside the output
 
-  --openclaw-config FILE  the gateway's openclaw.json (default: $OPENCLAW_CONFIG_PATH or ~/.openclaw/openclaw.json
+  --openclaw-config FILE  the gateway's openclaw.json (default: $OPENCLAW_CONFIG_PATH, $OPENCLAW_STATE_DIR/openclaw.json or ~/.openclaw/openclaw.json
                           when it exists)
   -o, --output FILE       the file (default: agents.json beside openclaw.json)
   --host-version V        OpenClaw version, e.g. 2026.8.2 (default: openclaw.json's meta.lastTouchedVersion)

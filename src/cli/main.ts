@@ -1,5 +1,8 @@
 #!/usr/bin/env node
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../config.js';
+import type { ProvidedGateway } from '../plugin/gatewayConfig.js';
 import { describeError, maskSecrets, printable } from '../logger.js';
 import { DOCTOR_FLAGS, MIGRATE_FLAGS, parseFlags, QUICKSTART_FLAGS, STATUS_FLAGS, SYNC_FLAGS, UsageError, type Flags } from './args.js';
 import { cliSecrets } from './context.js';
@@ -14,21 +17,22 @@ import { syncOnce, watch } from './sync.js';
 /** Exit code for a bad flag or value (EX_USAGE). */
 export const EXIT_USAGE = 64;
 
-type Command = { flags: Parameters<typeof parseFlags>[1]; run: (flags: Flags) => Promise<number> };
+/** `provided`: the gateway config the host hands `openclaw agent-config-sync` (else found on disk). */
+type Command = { flags: Parameters<typeof parseFlags>[1]; run: (flags: Flags, provided?: ProvidedGateway) => Promise<number> };
 
 const COMMANDS: Record<string, Command> = {
   sync: {
     flags: SYNC_FLAGS,
-    run: (flags) => {
+    run: (flags, provided) => {
       if (flags.once !== true) throw new UsageError('sync needs --once (use "watch" to keep syncing).');
-      return syncOnce(flags);
+      return syncOnce(flags, provided);
     },
   },
   watch: {
     flags: SYNC_FLAGS,
-    run: (flags) => {
+    run: (flags, provided) => {
       for (const f of ['once', 'dry-run', 'diff'] as const) if (flags[f] === true) throw new UsageError(`watch does not take --${f}.`);
-      return watch(flags);
+      return watch(flags, provided);
     },
   },
   migrate: { flags: MIGRATE_FLAGS, run: migrateCommand },
@@ -38,7 +42,7 @@ const COMMANDS: Record<string, Command> = {
 };
 
 /** Runs the CLI with `argv` (without node and script); resolves with the exit code. */
-export async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[], provided?: ProvidedGateway): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(HELP.main!);
@@ -56,7 +60,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(HELP[name] ?? HELP.main!);
       return 0;
     }
-    return await command.run(flags);
+    return await command.run(flags, provided);
   } catch (error) {
     const usage = error instanceof UsageError || error instanceof ConfigError;
     // The last line of a failed command is masked like every log line: the URL as given, every form of its password.
@@ -66,7 +70,16 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
+/** True when this file is the process's entry (the bin), not a module the plugin imported. */
+function isEntry(): boolean {
+  try {
+    return fs.realpathSync(process.argv[1] ?? '') === fs.realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntry()) main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },

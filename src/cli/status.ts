@@ -4,6 +4,7 @@ import { diffJson, formatChange, parseJsonOrUndefined, type Change } from '../do
 import { formatVersion } from '../domain/hostProfile.js';
 import { renderSnapshot } from '../domain/render.js';
 import { summarizeRoster } from '../domain/rosterSummary.js';
+import type { ProvidedGateway } from '../plugin/gatewayConfig.js';
 import type { Flags } from './args.js';
 import { contextFromFlags } from './context.js';
 import { EXIT_DIFFERENT, withClient } from './sync.js';
@@ -33,7 +34,8 @@ export interface StatusReport {
     layout: string;
     problems: string[];
   };
-  host: { version: string; openclawConfig?: string };
+  /** openclawConfig: the gateway config used, and how it was found (--openclaw-config, OPENCLAW_CONFIG_PATH, …). */
+  host: { version: string; openclawConfig?: string; openclawConfigFrom?: string };
   /** What a sync would change, leaf by leaf (empty when only the formatting differs). */
   changes: Change[];
 }
@@ -46,8 +48,8 @@ const SHOWN_CHANGES = 20;
  * `sync --once`. Exit 0 when the bytes agree, 2 when they differ (like `sync --once --diff`),
  * 1 on errors (thrown to main).
  */
-export async function statusCommand(flags: Flags): Promise<number> {
-  const ctx = contextFromFlags(flags);
+export async function statusCommand(flags: Flags, provided?: ProvidedGateway): Promise<number> {
+  const ctx = contextFromFlags(flags, process.env, true, provided);
   const snapshot = await withClient(ctx, (client) => readSnapshot(client, ctx.source));
   const rendered = renderSnapshot(snapshot, ctx.plan.render);
   const outputPath = ctx.plan.outputPath;
@@ -83,7 +85,10 @@ export async function statusCommand(flags: Flags): Promise<number> {
       layout: ctx.plan.render.layout,
       problems: rendered.problems.map((p) => p.message),
     },
-    host: { version: formatVersion(ctx.host.version), ...(ctx.host.configPath ? { openclawConfig: ctx.host.configPath } : {}) },
+    host: {
+      version: formatVersion(ctx.host.version),
+      ...(ctx.host.configPath ? { openclawConfig: ctx.host.configPath, openclawConfigFrom: ctx.gateway.from } : {}),
+    },
     changes: diffJson(parseJsonOrUndefined(current), parseJsonOrUndefined(rendered.text)),
   };
   process.stdout.write(flags.json === true ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report, new Date()));
@@ -104,6 +109,7 @@ export function formatStatus(report: StatusReport, now: Date): string {
     lines.push(`  written  ${when}`);
     lines.push(`  holds    ${report.file.readable ? roster(report.file.agentCount, report.file.agentIds, report.file.format, report.file.layout) : 'not a readable agents file'}, ${report.file.bytes ?? 0} bytes`);
   }
+  if (report.host.openclawConfig) lines.push(`gateway:   ${report.host.openclawConfig} (from ${report.host.openclawConfigFrom ?? '--openclaw-config'})`);
   lines.push(`database:  ${report.database.connection} (source ${report.database.agentsSource})`);
   lines.push(`  renders  ${roster(report.database.agentCount, report.database.agentIds, report.database.format, report.database.layout)}; host ${report.host.version}`);
   report.database.problems.forEach((p) => lines.push(`  problem  ${p}`));

@@ -14,6 +14,7 @@ import { refusals, runPipeline } from '../pipeline.js';
 import { makeFileSink } from '../sinks/file.js';
 import { makeReloader, type Reloader, type ReloadTarget } from '../sinks/reload.js';
 import type { ReloadAction } from '../domain/hostProfile.js';
+import type { ProvidedGateway } from '../plugin/gatewayConfig.js';
 import { msFlag, signalFlag, textFlag, UsageError, type Flags } from './args.js';
 import { contextFromFlags, type CliContext } from './context.js';
 
@@ -58,8 +59,8 @@ export function reloadFromFlags(flags: Flags): { action: ReloadAction; target: R
 }
 
 /** `sync --once`: one snapshot, one render, at most one write and one reload. Returns the exit code. */
-export async function syncOnce(flags: Flags): Promise<number> {
-  const ctx = contextFromFlags(flags);
+export async function syncOnce(flags: Flags, provided?: ProvidedGateway): Promise<number> {
+  const ctx = contextFromFlags(flags, process.env, true, provided);
   const reloadSpec = reloadFromFlags(flags);
   ctx.plan.warnings.forEach((w) => ctx.log.warn(w));
   const snapshot = await withClient(ctx, (client) => readSnapshot(client, ctx.source));
@@ -99,8 +100,8 @@ export async function syncOnce(flags: Flags): Promise<number> {
 }
 
 /** `watch`: the live pipeline until SIGINT/SIGTERM. Resolves with the exit code. */
-export async function watch(flags: Flags): Promise<number> {
-  const ctx = contextFromFlags(flags);
+export async function watch(flags: Flags, provided?: ProvidedGateway): Promise<number> {
+  const ctx = contextFromFlags(flags, process.env, true, provided);
   return runUntilSignal(ctx, reloadFromFlags(flags), cliHostCheck(flags, ctx, true));
 }
 
@@ -129,7 +130,15 @@ export function runUntilSignal(
 ): Promise<number> {
   ctx.plan.warnings.forEach((w) => ctx.log.warn(w));
   ctx.log.info(`syncing ${ctx.connection.description} → ${ctx.plan.outputPath}; ${ctx.plan.summary}`);
-  const reloader = makeReloader(reloadSpec.action, reloadSpec.target, ctx.log);
+  // After Ctrl-C nothing is a failure any more: the terminal sends SIGINT to the whole process group,
+  // so a database started beside us (the quick start's) may drop our connections before we close them.
+  let stopping = false;
+  const log: CliContext['log'] = {
+    ...ctx.log,
+    warn: (m) => (stopping ? ctx.log.debug(m) : ctx.log.warn(m)),
+    error: (m) => (stopping ? ctx.log.debug(m) : ctx.log.error(m)),
+  };
+  const reloader = makeReloader(reloadSpec.action, reloadSpec.target, log);
   const running = runPipeline({
     connection: ctx.connection.config,
     channel: ctx.settings.channel,
@@ -141,11 +150,12 @@ export function runUntilSignal(
     reload: reloader,
     allowEmpty: ctx.settings.allowEmpty,
     reconcileMs: ctx.settings.reconcileMs,
-    logger: ctx.log,
+    logger: log,
     hostCheck,
   });
   return new Promise((resolve) => {
     const stop = (signal: NodeJS.Signals) => {
+      stopping = true;
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
       ctx.log.info(`${signal}: stopping`);

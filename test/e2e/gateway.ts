@@ -38,7 +38,7 @@ export function makeGatewayFolder(root: string): GatewayFolder {
   return { dir: root, home, stateDir, configPath: path.join(stateDir, 'openclaw.json') };
 }
 
-function envFor(folder: GatewayFolder, port: number, node: string): NodeJS.ProcessEnv {
+export function envFor(folder: GatewayFolder, port: number, node: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const key of ['LANG', 'TZ', 'TMPDIR']) if (process.env[key]) env[key] = process.env[key];
   return {
@@ -54,11 +54,11 @@ function envFor(folder: GatewayFolder, port: number, node: string): NodeJS.Proce
 }
 
 /** Starts the gateway and resolves once `openclaw gateway call health` answers. */
-export async function startGateway(version: string, folder: GatewayFolder, readyTimeoutMs = 90_000): Promise<Gateway> {
+export async function startGateway(version: string, folder: GatewayFolder, readyTimeoutMs = 90_000, extraEnv: NodeJS.ProcessEnv = {}): Promise<Gateway> {
   const node = ensureNode();
   const entry = ensureOpenclaw(version);
   const port = await freePort();
-  const env = envFor(folder, port, node);
+  const env = { ...envFor(folder, port, node), ...extraEnv };
   let output = '';
   const child = spawn(node, [entry, 'gateway', '--port', String(port), '--auth', 'none', '--bind', 'loopback'], {
     cwd: folder.dir,
