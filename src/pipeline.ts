@@ -68,6 +68,10 @@ export interface PipelineOptions {
   onWritten?: (written: WrittenFile) => void;
   /** Told after each successful snapshot is rendered, written or not (for tests and metrics). */
   onRendered?: (rendered: Rendered) => void;
+  /** Told of each failure recorded as `status().lastError` (connection, snapshot, write, restart). Must not throw. */
+  onError?: (message: string) => void;
+  /** This gateway's id, set as `agent_config_sync.gateway` in each snapshot transaction. Defaults to unset. */
+  gatewayId?: string;
   scheduler?: SchedulerLike;
 }
 
@@ -125,7 +129,10 @@ export function runPipeline(options: PipelineOptions): RunningPipeline {
   if (stale.length > 0) log.info(`removed ${stale.length} stale temp file(s) beside ${file.path}: ${stale.join(', ')}`);
 
   const status: PipelineStatus = { connected: false, snapshots: 0, writes: 0, reconnects: 0, driftRepairs: 0, reconciles: 0, restarts: 0 };
-  const failed = (message: string) => (status.lastError = { at: new Date().toISOString(), message });
+  const failed = (message: string) => {
+    status.lastError = { at: new Date().toISOString(), message };
+    options.onError?.(message);
+  };
   const once = makeOnceLogger(log);
   const fresh = makeProblemFilter();
   const renderOptions = () => (typeof options.render === 'function' ? options.render() : options.render);
@@ -133,6 +140,7 @@ export function runPipeline(options: PipelineOptions): RunningPipeline {
   const reader = makeSnapshotReader(options.connection, {
     timeoutMs: options.snapshotTimeoutMs,
     connectTimeoutMs: options.connectTimeoutMs,
+    gatewayId: options.gatewayId,
     onIdleError: (error) => log.debug(`idle snapshot connection failed: ${describeError(error)}`),
   });
   /** The text this process last wrote (or found equal on disk) and the one it is writing: not drift. */

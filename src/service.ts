@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ConfigError, resolveSettings } from './config.js';
 import { resolveConnection } from './connection.js';
-import { parseHostVersion } from './domain/hostProfile.js';
+import { formatVersion, parseHostVersion } from './domain/hostProfile.js';
 import { findInclude, findShadowedKeys, type ShadowedKey } from './domain/include.js';
 import { planOutput } from './domain/plan.js';
 import { parseAgentsSource } from './db/source.js';
@@ -11,6 +11,8 @@ import type { PluginApi, PluginService } from './openclaw.js';
 import { runPipeline, type RunningPipeline } from './pipeline.js';
 import { checkOutputPath, realPathOf } from './sinks/outputGuard.js';
 import { makeReloader } from './sinks/reload.js';
+import { resolveGatewayId } from './fleet/gatewayId.js';
+import { gatewayStatusWriter, withStatusWriter } from './fleet/statusWriter.js';
 
 /** Plugin id = service id = log prefix. */
 export const PLUGIN_ID = 'agent_config_sync';
@@ -81,8 +83,9 @@ export function createAgentConfigSyncService(api: PluginApi): PluginService {
         const plan = planOutput(settings, host);
         checkOutputPath(plan.outputPath, { configPath });
         const source = parseAgentsSource(settings.agentsSource);
+        const gatewayId = resolveGatewayId(settings.gatewayId);
         const key = createHash('sha256')
-          .update(JSON.stringify([connection.config, settings, plan.outputPath, plan.render, plan.reload]))
+          .update(JSON.stringify([connection.config, settings, plan.outputPath, plan.render, plan.reload, gatewayId]))
           .digest('hex');
 
         const current = slots[SLOT];
@@ -102,6 +105,15 @@ export function createAgentConfigSyncService(api: PluginApi): PluginService {
         if (read.error) secureLog.warn(read.error);
         plan.warnings.forEach((w) => secureLog.warn(w));
         secureLog.info(`writing ${plan.outputPath}; ${plan.summary}`);
+        secureLog.info(`gateway id "${gatewayId}"${settings.gatewayId ? '' : ' (from the host; set gatewayId to choose one)'}`);
+        const fleet = gatewayStatusWriter({
+          connection: connection.config,
+          gatewayId,
+          hostVersion: host.version ? formatVersion(host.version) : undefined,
+          outputPath: plan.outputPath,
+          render: plan.render,
+          logger: secureLog,
+        });
 
         const pipeline = runPipeline({
           connection: connection.config,
@@ -115,7 +127,11 @@ export function createAgentConfigSyncService(api: PluginApi): PluginService {
           allowEmpty: settings.allowEmpty,
           reconcileMs: settings.reconcileMs,
           logger: secureLog,
+          gatewayId,
+          onError: fleet.failed,
+          onRendered: fleet.rendered,
           onWritten: (written) => {
+            fleet.written(written);
             const site = readOpenclawConfig(configPath).config;
             const shadowed = site === undefined ? [] : shadowedIn(site, configPath, plan.outputPath, written.text);
             for (const s of shadowed) {
@@ -125,7 +141,7 @@ export function createAgentConfigSyncService(api: PluginApi): PluginService {
             }
           },
         });
-        slots[SLOT] = { key, holders, pipeline };
+        slots[SLOT] = { key, holders, pipeline: withStatusWriter(pipeline, fleet) };
       } catch (error) {
         const what = error instanceof ConfigError ? 'not started' : 'failed to start';
         log.error(`${what}: ${describeError(error)}`);

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { ConfigError, resolveSettings, type SyncSettings } from '../config.js';
 import { parseConnectionString, resolveConnection, type ResolvedConnection } from '../connection.js';
 import { parseHostVersion } from '../domain/hostProfile.js';
+import { resolveGatewayId } from '../fleet/gatewayId.js';
 import { planOutput, type HostFacts, type OutputPlan } from '../domain/plan.js';
 import { defaultConfigPath, includeRootsFromEnv, lastTouchedVersion, readOpenclawConfig } from '../host.js';
 import { consoleLogger, makeLogger, type Logger } from '../logger.js';
@@ -87,6 +88,7 @@ export function contextFromFlags(flags: Flags, env: NodeJS.ProcessEnv = process.
     throw new UsageError(`--agents-source: ${(error as Error).message.replace(/^agentsSource: /, '')}`);
   }
   const settings = settingsFromFlags(flags, sourceText);
+  settings.gatewayId = resolveGatewayId(settings.gatewayId, env);
   const host = hostFromFlags(flags, env, useDefaultOpenclawConfig);
   if (!settings.outputPath && !host.configPath) {
     throw new UsageError('--output FILE is required (or --openclaw-config FILE, to write agents.json beside it).');
@@ -113,6 +115,7 @@ function settingsFromFlags(flags: Flags, sourceText: string | undefined): SyncSe
         maxWaitMs: msFlag(flags, 'max-wait-ms'),
         reconcileMs: msFlag(flags, 'reconcile-ms'),
         reload: 'none',
+        gatewayId: textFlag(flags, 'gateway-id'),
       }),
       'flags',
     );
@@ -133,6 +136,7 @@ const FLAG_OF: Record<string, string> = {
   debounceMs: 'debounce-ms',
   maxWaitMs: 'max-wait-ms',
   reconcileMs: 'reconcile-ms',
+  gatewayId: 'gateway-id',
 };
 
 function dropUndefined(value: Record<string, unknown>): Record<string, unknown> {

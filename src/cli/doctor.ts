@@ -5,6 +5,7 @@ import { ConfigError, DEFAULTS } from '../config.js';
 import type { ResolvedConnection } from '../connection.js';
 import { verifySchema } from '../db/migrate.js';
 import { readSnapshot } from '../db/snapshot.js';
+import { resolveGatewayId } from '../fleet/gatewayId.js';
 import { parseAgentsSource, type AgentsSource } from '../db/source.js';
 import { diffJson, parseJsonOrUndefined } from '../domain/diff.js';
 import {
@@ -56,6 +57,8 @@ interface DoctorSetup {
   versionFrom?: string;
   includeRoots: string[];
   connection: ResolvedConnection | { error: string };
+  /** --gateway-id, else the host's default: scoped views render this gateway's roster. */
+  gatewayId: string;
 }
 
 function setupFromFlags(flags: Flags, env: NodeJS.ProcessEnv = process.env): DoctorSetup {
@@ -100,7 +103,8 @@ function setupFromFlags(flags: Flags, env: NodeJS.ProcessEnv = process.env): Doc
     if (!(error instanceof ConfigError) || error instanceof UsageError) throw error;
     connection = { error: error.message };
   }
-  return { plan, channel, waitMs, source, openclaw, version, versionFrom, includeRoots, connection };
+  const gatewayId = resolveGatewayId(textFlag(flags, 'gateway-id'), env);
+  return { plan, channel, waitMs, source, openclaw, version, versionFrom, includeRoots, connection, gatewayId };
 }
 
 /**
@@ -224,7 +228,7 @@ async function databaseChecks(setup: DoctorSetup): Promise<DatabaseOutcome> {
     let rendered: string | undefined;
     let renderError: string | undefined;
     try {
-      rendered = renderSnapshot(await readSnapshot(writer, setup.source), setup.plan.render).text;
+      rendered = renderSnapshot(await readSnapshot(writer, setup.source, { gatewayId: setup.gatewayId }), setup.plan.render).text;
     } catch (error) {
       renderError = `the database could not be read: ${describeError(error)}`;
     }

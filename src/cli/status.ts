@@ -48,7 +48,7 @@ const SHOWN_CHANGES = 20;
  */
 export async function statusCommand(flags: Flags): Promise<number> {
   const ctx = contextFromFlags(flags);
-  const snapshot = await withClient(ctx, (client) => readSnapshot(client, ctx.source));
+  const snapshot = await withClient(ctx, (client) => readSnapshot(client, ctx.source, { gatewayId: ctx.settings.gatewayId }));
   const rendered = renderSnapshot(snapshot, ctx.plan.render);
   const outputPath = ctx.plan.outputPath;
 

@@ -8,7 +8,8 @@ import { describeError } from '../logger.js';
 import { refusals, runPipeline } from '../pipeline.js';
 import { makeFileSink } from '../sinks/file.js';
 import { makeReloader, type ReloadTarget } from '../sinks/reload.js';
-import type { ReloadAction } from '../domain/hostProfile.js';
+import { formatVersion, type ReloadAction } from '../domain/hostProfile.js';
+import { gatewayStatusWriter, withStatusWriter } from '../fleet/statusWriter.js';
 import { signalFlag, textFlag, UsageError, type Flags } from './args.js';
 import { contextFromFlags, type CliContext } from './context.js';
 
@@ -45,7 +46,7 @@ export async function syncOnce(flags: Flags): Promise<number> {
   const ctx = contextFromFlags(flags);
   const reloadSpec = reloadFromFlags(flags);
   ctx.plan.warnings.forEach((w) => ctx.log.warn(w));
-  const snapshot = await withClient(ctx, (client) => readSnapshot(client, ctx.source));
+  const snapshot = await withClient(ctx, (client) => readSnapshot(client, ctx.source, { gatewayId: ctx.settings.gatewayId }));
   const rendered = renderSnapshot(snapshot, ctx.plan.render);
   makeProblemFilter()(rendered.problems).forEach((p) => ctx.log.warn(p.message));
   const file = makeFileSink(ctx.plan.outputPath);
@@ -90,7 +91,17 @@ export async function watch(flags: Flags): Promise<number> {
 export function runUntilSignal(ctx: CliContext, reloadSpec: { action: ReloadAction; target: ReloadTarget }): Promise<number> {
   ctx.plan.warnings.forEach((w) => ctx.log.warn(w));
   ctx.log.info(`syncing ${ctx.connection.description} → ${ctx.plan.outputPath}; ${ctx.plan.summary}`);
-  const running = runPipeline({
+  const gatewayId = ctx.settings.gatewayId ?? '';
+  ctx.log.info(`gateway id "${gatewayId}"`);
+  const fleet = gatewayStatusWriter({
+    connection: ctx.connection.config,
+    gatewayId,
+    hostVersion: ctx.host.version ? formatVersion(ctx.host.version) : undefined,
+    outputPath: ctx.plan.outputPath,
+    render: ctx.plan.render,
+    logger: ctx.log,
+  });
+  const running = withStatusWriter(runPipeline({
     connection: ctx.connection.config,
     channel: ctx.settings.channel,
     agentsSource: ctx.source,
@@ -102,7 +113,11 @@ export function runUntilSignal(ctx: CliContext, reloadSpec: { action: ReloadActi
     allowEmpty: ctx.settings.allowEmpty,
     reconcileMs: ctx.settings.reconcileMs,
     logger: ctx.log,
-  });
+    gatewayId,
+    onError: fleet.failed,
+    onRendered: fleet.rendered,
+    onWritten: fleet.written,
+  }), fleet);
   return new Promise((resolve) => {
     const stop = (signal: NodeJS.Signals) => {
       process.off('SIGINT', stop);

@@ -20,7 +20,16 @@ const CLIENT_GRACE_MS = 2_000;
 export interface ReadSnapshotOptions {
   /** statement_timeout and lock_timeout of the transaction, in ms. Defaults to 15000 ms; 0 leaves the server's. */
   timeoutMs?: number;
+  /**
+   * This gateway's id, set transaction-locally as `agent_config_sync.gateway` (a bound parameter) before
+   * the agents source is read, so a view or function can return this gateway's roster with
+   * `current_setting('agent_config_sync.gateway', true)`. Defaults to unset (the setting reads as NULL).
+   */
+  gatewayId?: string;
 }
+
+/** The transaction-local setting that carries the gateway id into the snapshot (DESIGN §9). */
+export const GATEWAY_SETTING = 'agent_config_sync.gateway';
 
 /**
  * Reads both tables in one `REPEATABLE READ READ ONLY` transaction, so the file never mixes two
@@ -41,6 +50,8 @@ export async function readSnapshot(client: pg.ClientBase, source: AgentsSource, 
       : '';
   try {
     await client.query(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY${bounds}`);
+    // Fleets: the gateway id as a bound parameter, local to this transaction (is_local = true).
+    if (options.gatewayId !== undefined) await client.query(`SELECT pg_catalog.set_config('${GATEWAY_SETTING}', $1::pg_catalog.text, true)`, [options.gatewayId]);
     // A function source must be set-returning: checked before it is ever called (pg_reload_conf() is not a roster).
     await checkAgentsSource(client, source);
     const agents = await client.query(`SELECT * FROM ${source.sql}`);
@@ -69,6 +80,8 @@ export interface SnapshotReaderOptions {
   connectTimeoutMs?: number;
   /** Told when an idle snapshot connection fails (server restart, pg_terminate_backend). */
   onIdleError?: (error: Error) => void;
+  /** This gateway's id, passed to {@link readSnapshot}. Defaults to unset. */
+  gatewayId?: string;
 }
 
 /** Reads snapshots over one connection of its own. */
@@ -132,7 +145,7 @@ export function makeSnapshotReader(connection: pg.ClientConfig, options: Snapsho
               c.on('error', (error) => options.onIdleError?.(error));
             }
             if (subscriber.closed) return release(new Error('snapshot abandoned'));
-            const snapshot = await readSnapshot(c, source, { timeoutMs });
+            const snapshot = await readSnapshot(c, source, { timeoutMs, gatewayId: options.gatewayId });
             release();
             subscriber.next(snapshot);
             subscriber.complete();
