@@ -72,6 +72,10 @@ export interface PipelineOptions {
   onError?: (message: string) => void;
   /** This gateway's id, set as `agent_config_sync.gateway` in each snapshot transaction. Defaults to unset. */
   gatewayId?: string;
+  /** Prove at each connect that LISTEN holds (a probe notification from the snapshot connection). Defaults to true. */
+  probeSession?: boolean;
+  /** How long the probe notification may take to arrive, in ms. Defaults to 3000 ms. */
+  probeTimeoutMs?: number;
   scheduler?: SchedulerLike;
 }
 
@@ -160,6 +164,8 @@ export function runPipeline(options: PipelineOptions): RunningPipeline {
       connectTimeoutMs: options.connectTimeoutMs,
       reconnectDelay: options.reconnectDelay,
       scheduler,
+      probe: options.probeSession === false ? undefined : (channel, payload) => reader.notify(channel, payload),
+      probeTimeoutMs: options.probeTimeoutMs,
       track: (p) => {
         closing.add(p);
         void p.finally(() => closing.delete(p));

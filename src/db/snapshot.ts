@@ -90,6 +90,8 @@ export interface SnapshotReader {
   read$(source: AgentsSource): Observable<Snapshot>;
   /** Closes the connection; resolves within about a second whatever the server does. */
   end(): Promise<void>;
+  /** Sends one notification over this reader's connection (the LISTEN probe's other session). */
+  notify(channel: string, payload: string): Promise<void>;
 }
 
 /**
@@ -159,6 +161,9 @@ export function makeSnapshotReader(connection: pg.ClientConfig, options: Snapsho
           release(new Error('snapshot abandoned'));
         };
       });
+    },
+    async notify(channel, payload) {
+      await pool.query('SELECT pg_catalog.pg_notify($1::pg_catalog.text, $2::pg_catalog.text)', [channel, payload]);
     },
     async end() {
       await settleWithin(pool.end(), 1_000);

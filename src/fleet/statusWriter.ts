@@ -31,7 +31,7 @@ export interface StatusWriterOptions {
   logger: Required<Logger>;
   /** Longest time between two upserts of a quiet instance. Defaults to 60000 ms. */
   intervalMs?: number;
-  /** Server-side statement timeout and client-side connect/query bound of one upsert. Defaults to 5000 ms. */
+  /** Client-side bound of connecting and of one upsert. Defaults to 5000 ms. */
   timeoutMs?: number;
   /** Told after each upsert (for tests). */
   onUpserted?: (ok: boolean) => void;
@@ -84,8 +84,8 @@ export function makeStatusWriter(options: StatusWriterOptions): StatusWriter {
     idleTimeoutMillis: 2_000,
     allowExitOnIdle: true,
     connectionTimeoutMillis: timeoutMs,
+    // Client-side only: a statement_timeout startup parameter would be refused by PgBouncer.
     query_timeout: timeoutMs,
-    statement_timeout: timeoutMs,
   } as pg.PoolConfig);
   pool.on('error', (error) => log.debug(`fleet status connection failed: ${describeError(error)}`));
 
