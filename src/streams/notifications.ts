@@ -112,8 +112,9 @@ export function makeNotificationSource(options: NotificationSourceOptions): Obse
     });
     listener
       .connect()
-      .then(() => listener.listenTo(options.channel))
+      // The probe first, so the connection's last statement is the LISTEN it keeps.
       .then(() => (options.probe ? proveSession() : undefined))
+      .then(() => listener.listenTo(options.channel))
       .then(() => {
         if (!closed) subscriber.next({ type: 'connected', first: connections++ === 0 });
       })
