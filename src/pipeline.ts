@@ -164,7 +164,7 @@ export function runPipeline(options: PipelineOptions): RunningPipeline {
       connectTimeoutMs: options.connectTimeoutMs,
       reconnectDelay: options.reconnectDelay,
       scheduler,
-      probe: options.probeSession === false ? undefined : (channel, payload) => reader.notify(channel, payload),
+      probe: options.probeSession === false ? undefined : (channel, payload) => reader.notify(channel, payload, options.probeTimeoutMs ?? 3_000),
       probeTimeoutMs: options.probeTimeoutMs,
       track: (p) => {
         closing.add(p);

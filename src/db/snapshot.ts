@@ -90,8 +90,11 @@ export interface SnapshotReader {
   read$(source: AgentsSource): Observable<Snapshot>;
   /** Closes the connection; resolves within about a second whatever the server does. */
   end(): Promise<void>;
-  /** Sends one notification over this reader's connection (the LISTEN probe's other session). */
-  notify(channel: string, payload: string): Promise<void>;
+  /**
+   * Sends one notification over this reader's connection (the LISTEN probe's other session). Bounded:
+   * with no answer within `timeoutMs` it rejects and its connection is given up, as a stuck read's is.
+   */
+  notify(channel: string, payload: string, timeoutMs: number): Promise<void>;
 }
 
 /**
@@ -162,8 +165,27 @@ export function makeSnapshotReader(connection: pg.ClientConfig, options: Snapsho
         };
       });
     },
-    async notify(channel, payload) {
-      await pool.query('SELECT pg_catalog.pg_notify($1::pg_catalog.text, $2::pg_catalog.text)', [channel, payload]);
+    async notify(channel, payload, boundMs) {
+      const client = await pool.connect();
+      if (!guarded.has(client)) {
+        guarded.add(client);
+        client.on('error', (error) => options.onIdleError?.(error));
+      }
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      try {
+        await Promise.race([
+          client.query('SELECT pg_catalog.pg_notify($1::pg_catalog.text, $2::pg_catalog.text)', [channel, payload]),
+          new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`notification got no answer within ${boundMs} ms`)), boundMs))),
+        ]);
+        client.release();
+      } catch (error) {
+        const socket = (client as unknown as { connection?: { stream?: { destroy?: () => void } } }).connection?.stream;
+        client.release(error instanceof Error ? error : new Error(String(error)));
+        setTimeout(() => socket?.destroy?.(), 1_000).unref();
+        throw error;
+      } finally {
+        clearTimeout(timer);
+      }
     },
     async end() {
       await settleWithin(pool.end(), 1_000);
