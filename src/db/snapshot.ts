@@ -50,11 +50,23 @@ export async function readSnapshot(client: pg.ClientBase, source: AgentsSource, 
       : '';
   try {
     await client.query(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY${bounds}`);
-    // Fleets: the gateway id as a bound parameter, local to this transaction (is_local = true).
-    if (options.gatewayId !== undefined) await client.query(`SELECT pg_catalog.set_config('${GATEWAY_SETTING}', $1::pg_catalog.text, true)`, [options.gatewayId]);
+    // The system config, and (fleets) the gateway id as a bound parameter, local to this transaction
+    // (is_local = true), in one round trip: a one-row relation left-joined to the table, so set_config
+    // runs even when the table is empty, before the agents source is read.
+    const system =
+      options.gatewayId === undefined
+        ? await client.query('SELECT key, value, value_type FROM agent_system_config')
+        : await client.query(
+            `SELECT pg_catalog.set_config('${GATEWAY_SETTING}', $1::pg_catalog.text, true) AS gateway, s.key, s.value, s.value_type
+               FROM (VALUES (1)) AS one (x) LEFT JOIN agent_system_config s ON true`,
+            [options.gatewayId],
+          );
+    const systemConfig = system.rows.filter((r) => r.key !== null).map((r) => ({ key: r.key, value: r.value, value_type: r.value_type }));
     // A function source must be set-returning: checked before it is ever called (pg_reload_conf() is not a roster).
     await checkAgentsSource(client, source);
-    const agents = await client.query(`SELECT * FROM ${source.sql}`);
+    // The read and the COMMIT in one round trip (simple protocol; nothing spliced but quoted names).
+    const [agents] = (await client.query(`SELECT * FROM ${source.sql}; COMMIT`)) as unknown as pg.QueryResult[];
+    if (!agents) throw new Error(`agents source ${source.text} returned no result`);
     const present = new Set(agents.fields.map((f) => f.name));
     const missing = REQUIRED_AGENT_COLUMNS.filter((c) => !present.has(c));
     if (missing.length > 0) {
@@ -63,9 +75,7 @@ export async function readSnapshot(client: pg.ClientBase, source: AgentsSource, 
     const columns = OPTIONAL_AGENT_COLUMNS.filter((c) => present.has(c));
     const keep = [...REQUIRED_AGENT_COLUMNS, ...columns];
     const rows = agents.rows.map((row: Record<string, unknown>) => Object.fromEntries(keep.map((c) => [c, row[c]])));
-    const system = await client.query('SELECT key, value, value_type FROM agent_system_config');
-    await client.query('COMMIT');
-    return { agents: rows, systemConfig: system.rows, columns };
+    return { agents: rows, systemConfig, columns };
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;

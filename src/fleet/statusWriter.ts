@@ -31,6 +31,12 @@ export interface StatusWriterOptions {
   logger: Required<Logger>;
   /** Longest time between two upserts of a quiet instance. Defaults to 60000 ms. */
   intervalMs?: number;
+  /**
+   * After a write or an error the upsert waits this long to twice as long (jitter), so a burst costs
+   * one upsert, stays off the sync's own path, and a fleet that one commit reached does not upsert all
+   * at once. Defaults to 1000 ms.
+   */
+  settleMs?: number;
   /** Client-side bound of connecting and of one upsert. Defaults to 5000 ms. */
   timeoutMs?: number;
   /** Told after each upsert (for tests). */
@@ -68,7 +74,7 @@ const REFUSED = new Map([
 
 /**
  * The fleet status writer (DESIGN §9): upserts this gateway's row in `agent_config_sync_gateways` on
- * start, after each write or error, and at least every `intervalMs` otherwise. Fire and forget: one
+ * start, about a second after each write or error, and at least every `intervalMs` otherwise. Fire and forget: one
  * upsert in flight at most (a newer reason waits and is folded into one more), each bounded in time,
  * over a connection of its own that closes when idle. A missing table, no permission or a read-only
  * server is one warning (and one info line when it works again); any other failure is debug only,
@@ -96,6 +102,7 @@ export function makeStatusWriter(options: StatusWriterOptions): StatusWriter {
   let again = false;
   let stopped = false;
   let warned = false;
+  let settling: ReturnType<typeof setTimeout> | undefined;
 
   const upsert = async (): Promise<boolean> => {
     const facts = options.facts();
@@ -150,6 +157,16 @@ export function makeStatusWriter(options: StatusWriterOptions): StatusWriter {
     });
   };
 
+  const kickSoon = () => {
+    if (stopped || settling) return;
+    settling = setTimeout(() => {
+      settling = undefined;
+      kick();
+      // Jittered: a commit reaches every gateway of a fleet at once; their rows should not all follow at once.
+    }, (options.settleMs ?? 1_000) * (1 + Math.random()));
+    settling.unref();
+  };
+
   const timer = setInterval(kick, options.intervalMs ?? STATUS_INTERVAL_MS);
   timer.unref();
   kick();
@@ -158,20 +175,21 @@ export function makeStatusWriter(options: StatusWriterOptions): StatusWriter {
     written(w) {
       lastWrite = { at: new Date(), text: w.text, agents: w.agentCount };
       if (error) error.over = true;
-      kick();
+      kickSoon();
     },
     failed(message) {
       error = { at: new Date(), message, over: false };
-      kick();
+      kickSoon();
     },
     rendered(r) {
       lastRendered = { at: new Date(), text: r.text, agents: r.agentCount };
       // Only worth an upsert when it may end an outstanding error; otherwise the next one carries it.
-      if (error && !error.over) kick();
+      if (error && !error.over) kickSoon();
     },
     async stop() {
       stopped = true;
       clearInterval(timer);
+      clearTimeout(settling);
       await settleWithin(pool.end(), 1_000);
     },
   };
