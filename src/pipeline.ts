@@ -272,7 +272,8 @@ export function runPipeline(options: PipelineOptions): RunningPipeline {
         return {
           text: r.text,
           agentCount: r.agentCount,
-          changes: diffJson(parseJsonOrUndefined(before), parseJsonOrUndefined(r.text)),
+          // A new file is summarised as such: no leaf-by-leaf diff of a whole roster against nothing.
+          changes: before === undefined ? [] : diffJson(parseJsonOrUndefined(before), parseJsonOrUndefined(r.text)),
           created: before === undefined,
           trigger,
         };

@@ -9,6 +9,9 @@ export const REQUIRED_AGENT_COLUMNS = ['name', 'model'] as const;
 /** Columns read when present. */
 export const OPTIONAL_AGENT_COLUMNS = ['id', 'fallback_models', 'allowed_subagents', 'is_default', 'instance_type'] as const;
 
+/** Every value as the server sent it (text, or null): {@link readSnapshot} parses the columns it keeps. */
+const RAW_TEXT = { getTypeParser: (() => (value: string) => value) as unknown as typeof pg.types.getTypeParser };
+
 /** Default server-side bound of one snapshot (statement_timeout and lock_timeout), in ms. */
 export const DEFAULT_SNAPSHOT_TIMEOUT_MS = 15_000;
 /** Default bound of opening a connection, in ms. */
@@ -65,16 +68,31 @@ export async function readSnapshot(client: pg.ClientBase, source: AgentsSource, 
     // A function source must be set-returning: checked before it is ever called (pg_reload_conf() is not a roster).
     await checkAgentsSource(client, source);
     // The read and the COMMIT in one round trip (simple protocol; nothing spliced but quoted names).
-    const [agents] = (await client.query(`SELECT * FROM ${source.sql}; COMMIT`)) as unknown as pg.QueryResult[];
+    // Rows come as arrays of raw text: only the columns kept below are parsed, by their type's parser,
+    // so the columns the domain never reads (created_at, description …) cost no parse and no object.
+    const [agents] = (await client.query({ text: `SELECT * FROM ${source.sql}; COMMIT`, rowMode: 'array', types: RAW_TEXT })) as unknown as pg.QueryResult<unknown[]>[];
     if (!agents) throw new Error(`agents source ${source.text} returned no result`);
-    const present = new Set(agents.fields.map((f) => f.name));
+    const names = agents.fields.map((f) => f.name);
+    const present = new Set(names);
     const missing = REQUIRED_AGENT_COLUMNS.filter((c) => !present.has(c));
     if (missing.length > 0) {
       throw new Error(`agents source ${source.text} has no column ${missing.join(', ')} (required: ${REQUIRED_AGENT_COLUMNS.join(', ')})`);
     }
     const columns = OPTIONAL_AGENT_COLUMNS.filter((c) => present.has(c));
-    const keep = [...REQUIRED_AGENT_COLUMNS, ...columns];
-    const rows = agents.rows.map((row: Record<string, unknown>) => Object.fromEntries(keep.map((c) => [c, row[c]])));
+    const keep = [...REQUIRED_AGENT_COLUMNS, ...columns].map((name) => {
+      // A source with two columns of one name: the last wins, as in an object row.
+      const index = names.lastIndexOf(name);
+      const field = agents.fields[index]!;
+      return { name, index, parse: pg.types.getTypeParser(field.dataTypeID, field.format === 'binary' ? 'binary' : 'text') as (text: string) => unknown };
+    });
+    const rows = agents.rows.map((raw) => {
+      const row: Record<string, unknown> = {};
+      for (const k of keep) {
+        const value = raw[k.index];
+        row[k.name] = value === null || value === undefined ? null : k.parse(value as string);
+      }
+      return row;
+    });
     return { agents: rows, systemConfig, columns };
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
