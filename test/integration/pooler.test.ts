@@ -4,6 +4,7 @@ import { migrate } from '../../src/db/migrate.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { readText, startPipeline, waitFor, type PipelineUnderTest } from '../support/pipelineHarness.js';
 import { startPgBouncer, type TestServer } from '../support/servers.js';
+import { assertBuilt, makeTempDir, runCli } from '../cli/cli.js';
 
 /** DESIGN §9: LISTEN needs a session. A real PgBouncer in front of the test server, in both pool modes. */
 describe('PgBouncer', () => {
@@ -61,5 +62,41 @@ describe('PgBouncer', () => {
     await waitFor('a second refusal', () => sync!.log.lines.filter((l) => l.message.includes('LISTEN does not hold')).length >= 2);
     expect(sync.running.status().connected).toBe(false);
     expect(sync.running.status().lastError?.message).toContain('session-mode pool');
+  });
+});
+
+describe('PgBouncer and doctor', () => {
+  let db: TestDatabase;
+  let bouncer: TestServer;
+  let home: string;
+
+  beforeAll(async () => {
+    assertBuilt();
+    home = makeTempDir('pooler-doctor');
+    db = await createTestDatabase('pooler_doctor');
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    await migrate(client);
+    await client.query(`INSERT INTO agents (name, model) VALUES ('alpha', 'm/alpha')`);
+    await client.end();
+    const server = new URL(db.url);
+    bouncer = await startPgBouncer({ serverPort: Number(server.port), user: server.username, password: decodeURIComponent(server.password), mode: 'transaction' });
+  });
+
+  afterAll(async () => {
+    await bouncer?.stop();
+    await db?.drop();
+  });
+
+  it('can fail doctor through a transaction-mode pool, naming the session-mode fix', async () => {
+    const url = new URL(db.url);
+    url.port = String(bouncer.port);
+    url.password = '';
+    const result = await runCli(['doctor', '--json', '--output', `${home}/agents.json`, '--timeout-ms', '1000', '--database-url', url.toString()], home);
+    const report = JSON.parse(result.stdout) as { checks: { id: string; status: string; detail: string; advice?: string }[] };
+    const listen = report.checks.find((c) => c.id === 'listen')!;
+    expect(listen.status).toBe('fail');
+    expect(`${listen.detail} ${listen.advice}`).toContain('session');
+    expect(result.code).toBe(1);
   });
 });
