@@ -12,6 +12,7 @@ import { runPipeline } from '../dist/pipeline.js';
 
 const INSTANCES = Number(process.env.FLEET_INSTANCES ?? 100);
 const SAMPLES = Number(process.env.FLEET_SAMPLES ?? 100);
+const COLD_SAMPLES = Number(process.env.FLEET_COLD_SAMPLES ?? 5);
 
 /**
  * @param {{ url: string, database: string, work: string, connect: (url: string) => Promise<any>, observer: any, idleSeconds: number, summary: (s: number[]) => any, sleep: (ms: number) => Promise<void> }} env
@@ -79,6 +80,21 @@ export async function fleetBench(env) {
     spread.push(Math.max(...landed) - Math.min(...landed));
     await env.sleep(20);
   }
+  // Cold: a commit after a quiet spell, when every snapshot pool has closed its idle connection
+  // (2 s): all instances connect again (TCP + SCRAM) before they can read.
+  const cold = [];
+  for (let s = 0; s < COLD_SAMPLES; s++) {
+    await env.sleep(3_000);
+    landed = [];
+    rendered = [];
+    expected = `fleet-cold/${s}`;
+    const t0 = performance.now();
+    await writer.query(`UPDATE agents SET model = $1 WHERE name = 'agent-1'`, [expected]);
+    const deadline = performance.now() + 10_000;
+    while (landed.length < INSTANCES && performance.now() < deadline) await env.sleep(1);
+    if (landed.length < INSTANCES) throw new Error(`cold sample ${s}: only ${landed.length} of ${INSTANCES} files followed within 10 s`);
+    cold.push(Math.max(...landed) - t0);
+  }
   await writer.end();
 
   // Idle: nothing changes; the keep-alives and the status rows are what remains.
@@ -111,13 +127,15 @@ export async function fleetBench(env) {
     instances: INSTANCES,
     samples: SAMPLES,
     files: onTmpfs ? 'tmpfs (/dev/shm)' : 'disk',
+    // The first sample follows the start (pools just opened); each later one follows the previous by 20 ms.
     lastFileMs: pick(env.summary(lastFile)),
     spreadMs: pick(env.summary(spread)),
+    coldLastFileMs: cold.length > 0 ? { samples: cold.length, p50: env.summary(cold).p50, max: env.summary(cold).max } : undefined,
     idleStatementsPerMinute: Math.round((statements / env.idleSeconds) * 60 * 10) / 10,
     idleSeconds: env.idleSeconds,
     idleWrites,
     disposeAllMs: Math.round(disposeMs),
-    method: 'one process; each instance its own LISTEN connection, snapshot pool, status writer and file; debounceMs 0; time from sending the UPDATE to the onWritten of the last (and first) instance',
+    method: 'one process; each instance its own LISTEN connection, snapshot pool, status writer, directory and file; debounceMs 0; from sending the UPDATE to the onWritten of the last (and first) instance; samples 20 ms apart (warm pools), cold samples 3 s apart (every pool reconnects)',
   };
 }
 

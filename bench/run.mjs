@@ -294,8 +294,9 @@ function printTable(r) {
     [`idle ${r.idle.seconds} s`, `${r.idle.statementsPerMinute} statements/min, ${r.idle.writes} writes, ${r.idle.connectionsHeld} connection(s) held`],
     ...(r.fleet
       ? [
-          [`fleet: ${r.fleet.instances} instances, one COMMIT → last file, ms`, `p50 ${r.fleet.lastFileMs.p50}, p99 ${r.fleet.lastFileMs.p99}, max ${r.fleet.lastFileMs.max} (${r.fleet.samples} samples)`],
+          [`fleet: ${r.fleet.instances} instances (files on ${r.fleet.files}), one COMMIT → last file, ms`, `p50 ${r.fleet.lastFileMs.p50}, p99 ${r.fleet.lastFileMs.p99}, max ${r.fleet.lastFileMs.max} (${r.fleet.samples} samples)`],
           [`fleet: spread first → last file, ms`, `p50 ${r.fleet.spreadMs.p50}, p99 ${r.fleet.spreadMs.p99}, max ${r.fleet.spreadMs.max}`],
+          [`fleet: after 3 s quiet (all ${r.fleet.instances} reconnect), COMMIT → last file, ms`, `p50 ${r.fleet.coldLastFileMs?.p50}, max ${r.fleet.coldLastFileMs?.max} (${r.fleet.coldLastFileMs?.samples} samples)`],
           [`fleet: ${r.fleet.instances} instances idle ${r.fleet.idleSeconds} s`, `${r.fleet.idleStatementsPerMinute} statements/min (keep-alives and status rows), ${r.fleet.idleWrites} writes`],
         ]
       : []),

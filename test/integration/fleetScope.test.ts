@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { migrate } from '../../src/db/migrate.js';
 import { readSnapshot } from '../../src/db/snapshot.js';
 import { parseAgentsSource } from '../../src/db/source.js';
+import { assertBuilt, makeTempDir, runCli } from '../cli/cli.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { readText, startPipeline, waitFor, type PipelineUnderTest } from '../support/pipelineHarness.js';
 
@@ -61,6 +62,20 @@ describe('scoped rosters on real PostgreSQL', () => {
     await client.query(`UPDATE agents SET model = 'm/alpha-2' WHERE name = 'alpha'`);
     await waitFor('alpha changed in gw-a', () => (JSON.parse(readText(a.outputPath)!) as any).agents.entries.alpha.model === 'm/alpha-2');
     expect(ids(readText(b.outputPath))).toEqual(['beta', 'helper']);
+  });
+
+  it('can sync --once as one gateway with --gateway-id, and say it in status', async () => {
+    assertBuilt();
+    const home = makeTempDir('fleet-scope');
+    const out = `${home}/agents.json`;
+    const args = ['--agents-source', 'gateway_roster', '--gateway-id', 'gw-b', '-o', out, '--format', 'entries', '--layout', 'root', '--database-url', db.url];
+    const sync = await runCli(['sync', '--once', ...args], home);
+    expect(sync.code).toBe(0);
+    expect(ids(readText(out))).toEqual(['beta', 'helper']);
+    const status = await runCli(['status', ...args], home);
+    expect(status.code).toBe(0);
+    const other = await runCli(['status', ...args.map((a) => (a === 'gw-b' ? 'gw-a' : a))], home);
+    expect(other.code).toBe(2);
   });
 
   it('can keep the gateway setting local to the snapshot transaction, as a bound parameter', async () => {
