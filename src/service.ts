@@ -16,6 +16,8 @@ import { runningHostCommand } from './hostCheck/commands.js';
 import { makeLoggedHostCheck } from './hostCheck/logged.js';
 import type { RunningFacts } from './plugin/statusReport.js';
 import { resolveSecretInputs, unresolvedSecretInputs } from './plugin/secretInput.js';
+import { resolveGatewayId } from './fleet/gatewayId.js';
+import { gatewayStatusWriter, withStatusWriter } from './fleet/statusWriter.js';
 
 /** Plugin id = service id = log prefix. */
 export const PLUGIN_ID = 'agent_config_sync';
@@ -113,8 +115,9 @@ export function createAgentConfigSyncService(api: PluginApi): PluginService {
         const plan = planOutput(settings, host);
         checkOutputPath(plan.outputPath, { configPath });
         const source = parseAgentsSource(settings.agentsSource);
+        const gatewayId = resolveGatewayId(settings.gatewayId);
         const key = createHash('sha256')
-          .update(JSON.stringify([connection.config, settings, plan.outputPath, plan.render, plan.reload]))
+          .update(JSON.stringify([connection.config, settings, plan.outputPath, plan.render, plan.reload, gatewayId]))
           .digest('hex');
 
         const current = slots[SLOT];
@@ -134,6 +137,15 @@ export function createAgentConfigSyncService(api: PluginApi): PluginService {
         if (read.error) secureLog.warn(read.error);
         plan.warnings.forEach((w) => secureLog.warn(w));
         secureLog.info(`writing ${plan.outputPath}; ${plan.summary}`);
+        secureLog.info(`gateway id "${gatewayId}"${settings.gatewayId ? '' : ' (from the host; set gatewayId to choose one)'}`);
+        const fleet = gatewayStatusWriter({
+          connection: connection.config,
+          gatewayId,
+          hostVersion: host.version ? formatVersion(host.version) : undefined,
+          outputPath: plan.outputPath,
+          render: plan.render,
+          logger: secureLog,
+        });
 
         const reloader = makeReloader(plan.reload, { touchFile: configPath }, secureLog);
         const pipeline = runPipeline({
@@ -149,7 +161,11 @@ export function createAgentConfigSyncService(api: PluginApi): PluginService {
           reconcileMs: settings.reconcileMs,
           logger: secureLog,
           hostCheck: gatewayHostCheck(plan.render, secureLog),
+          gatewayId,
+          onError: fleet.failed,
+          onRendered: fleet.rendered,
           onWritten: (written) => {
+            fleet.written(written);
             const site = readOpenclawConfig(configPath).config;
             const shadowed = site === undefined ? [] : shadowedIn(site, configPath, plan.outputPath, written.text);
             for (const s of shadowed) {
@@ -164,13 +180,13 @@ export function createAgentConfigSyncService(api: PluginApi): PluginService {
           connectionSource: connection.source,
           channel: settings.channel,
           source: source.text,
-          gatewayId: (settings as { gatewayId?: string }).gatewayId,
+          gatewayId,
           outputPath: plan.outputPath,
           configPath,
           host: { version: formatVersion(host.version), format: plan.render.format, layout: plan.render.layout, reload: plan.reload.kind },
           startedAt: new Date().toISOString(),
         };
-        slots[SLOT] = { key, holders, pipeline, disposeReload: () => reloader.dispose(), facts };
+        slots[SLOT] = { key, holders, pipeline: withStatusWriter(pipeline, fleet), disposeReload: () => reloader.dispose(), facts };
         delete failures[FAILED];
       } catch (error) {
         const what = error instanceof ConfigError ? 'not started' : 'failed to start';

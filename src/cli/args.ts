@@ -14,6 +14,7 @@ export const COMMON_FLAGS = {
   'allow-empty': { type: 'boolean' },
   'openclaw-config': { type: 'string' },
   'host-version': { type: 'string' },
+  'gateway-id': { type: 'string' },
   verbose: { type: 'boolean', short: 'v' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -73,6 +74,17 @@ export const STATUS_FLAGS = {
   'agents-source': COMMON_FLAGS['agents-source'],
   'openclaw-config': COMMON_FLAGS['openclaw-config'],
   'host-version': COMMON_FLAGS['host-version'],
+  'gateway-id': COMMON_FLAGS['gateway-id'],
+  json: COMMON_FLAGS.json,
+  verbose: COMMON_FLAGS.verbose,
+  help: COMMON_FLAGS.help,
+} as const;
+
+/** Flags of `fleet`. */
+export const FLEET_FLAGS = {
+  'database-url': COMMON_FLAGS['database-url'],
+  'database-url-file': COMMON_FLAGS['database-url-file'],
+  'agents-source': COMMON_FLAGS['agents-source'],
   json: COMMON_FLAGS.json,
   verbose: COMMON_FLAGS.verbose,
   help: COMMON_FLAGS.help,

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { ConfigError, resolveSettings, type SyncSettings } from '../config.js';
 import { parseConnectionString, resolveConnection, type ResolvedConnection } from '../connection.js';
 import { parseHostVersion } from '../domain/hostProfile.js';
+import { resolveGatewayId } from '../fleet/gatewayId.js';
 import { planOutput, type HostFacts, type OutputPlan } from '../domain/plan.js';
 import { includeRootsFromEnv, lastTouchedVersion, readPostgresJson } from '../host.js';
 import { consoleLogger, makeLogger, type Logger } from '../logger.js';
@@ -124,6 +125,7 @@ export function contextFromFlags(flags: Flags, env: NodeJS.ProcessEnv = process.
   const fromPlugin = pluginSettingsOf(gateway, env);
   if (fromPlugin?.agentsSource !== undefined && sourceText === undefined) source = parseAgentsSource(fromPlugin.agentsSource);
   const settings = settingsFromFlags(flags, sourceText, fromPlugin);
+  settings.gatewayId = resolveGatewayId(settings.gatewayId, env);
   const host = hostFromFlags(flags, gateway, env);
   if (!settings.outputPath && !host.configPath) {
     throw new UsageError(`--output FILE is required (or --openclaw-config FILE, to write agents.json beside it); ${describeGatewayConfig(gateway)}.`);
@@ -158,6 +160,7 @@ function settingsFromFlags(flags: Flags, sourceText: string | undefined, fromPlu
         maxWaitMs: msFlag(flags, 'max-wait-ms'),
         reconcileMs: msFlag(flags, 'reconcile-ms'),
         reload: 'none',
+        gatewayId: textFlag(flags, 'gateway-id'),
       }),
     }, 'flags');
   } catch (error) {
@@ -177,6 +180,7 @@ const FLAG_OF: Record<string, string> = {
   debounceMs: 'debounce-ms',
   maxWaitMs: 'max-wait-ms',
   reconcileMs: 'reconcile-ms',
+  gatewayId: 'gateway-id',
 };
 
 /** The plugin's settings a CLI command takes over when its flags do not say otherwise (not the reload: the CLI has its own flags). */
@@ -191,6 +195,7 @@ function pluginDefaults(s: SyncSettings): Record<string, unknown> {
     debounceMs: s.debounceMs,
     maxWaitMs: s.maxWaitMs,
     reconcileMs: s.reconcileMs,
+    gatewayId: s.gatewayId,
   };
 }
 

@@ -5,6 +5,7 @@ import { ConfigError, DEFAULTS, type SyncSettings } from '../config.js';
 import type { ResolvedConnection } from '../connection.js';
 import { verifySchema } from '../db/migrate.js';
 import { readSnapshot } from '../db/snapshot.js';
+import { resolveGatewayId } from '../fleet/gatewayId.js';
 import { parseAgentsSource, type AgentsSource } from '../db/source.js';
 import { diffJson, parseJsonOrUndefined } from '../domain/diff.js';
 import {
@@ -61,6 +62,8 @@ interface DoctorSetup {
   versionFrom?: string;
   includeRoots: string[];
   connection: ResolvedConnection | { error: string };
+  /** --gateway-id, else the host's default: scoped views render this gateway's roster. */
+  gatewayId: string;
 }
 
 function setupFromFlags(flags: Flags, env: NodeJS.ProcessEnv = process.env, provided?: ProvidedGateway): DoctorSetup {
@@ -119,7 +122,8 @@ function setupFromFlags(flags: Flags, env: NodeJS.ProcessEnv = process.env, prov
       connection = { error: error.message };
     }
   }
-  return { plan, noOutput, channel, waitMs, source, gateway, openclaw, version, versionFrom, includeRoots, connection };
+  const gatewayId = resolveGatewayId(textFlag(flags, 'gateway-id'), env);
+  return { plan, noOutput, channel, waitMs, source, gateway, openclaw, version, versionFrom, includeRoots, connection, gatewayId };
 }
 
 /** The checks about the output file, in their order: without a known output, none of them can run. */
@@ -243,7 +247,7 @@ async function databaseChecks(setup: DoctorSetup): Promise<DatabaseOutcome> {
     checks.push(checkSchema(schema.missing, schema.present));
     const tablesPresent = !schema.missing.some((m) => m.startsWith('table '));
 
-    const listen = await listenFacts(listener, setup.channel, facts.inRecovery);
+    const listen = await listenFacts(listener, setup.channel, facts.inRecovery, writer, setup.waitMs);
     checks.push(checkListen(listen));
 
     if (!tablesPresent) checks.push(notChecked('triggers-firing', 'the tables are missing'));
@@ -259,7 +263,7 @@ async function databaseChecks(setup: DoctorSetup): Promise<DatabaseOutcome> {
     let renderError: string | undefined;
     if (!setup.plan) return { checks };
     try {
-      rendered = renderSnapshot(await readSnapshot(writer, setup.source), setup.plan.render).text;
+      rendered = renderSnapshot(await readSnapshot(writer, setup.source, { gatewayId: setup.gatewayId }), setup.plan.render).text;
     } catch (error) {
       renderError = `the database could not be read: ${describeError(error)}`;
     }
@@ -270,7 +274,7 @@ async function databaseChecks(setup: DoctorSetup): Promise<DatabaseOutcome> {
 }
 
 /** LISTENs on the second connection (and on the default channel too, to spot a channel mismatch). */
-async function listenFacts(listener: pg.Client, channel: string, inRecovery: boolean): Promise<ListenFacts> {
+async function listenFacts(listener: pg.Client, channel: string, inRecovery: boolean, writer: pg.Client, waitMs: number): Promise<ListenFacts> {
   try {
     await listener.connect();
     await listener.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
@@ -281,7 +285,35 @@ async function listenFacts(listener: pg.Client, channel: string, inRecovery: boo
   const pids = new Set<number>();
   for (let i = 0; i < 3; i += 1) pids.add((await listener.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid);
   const listed = await listener.query<{ c: string }>('SELECT pg_listening_channels() AS c');
-  return { channel, channelListed: listed.rows.some((r) => r.c === channel), samePid: pids.size === 1, inRecovery };
+  const probeArrived = await probeListen(listener, writer, waitMs);
+  return { channel, channelListed: listed.rows.some((r) => r.c === channel), samePid: pids.size === 1, inRecovery, probeArrived, probeWaitMs: waitMs };
+}
+
+/**
+ * Whether a notification sent by another session reaches the listener: through a pooler in
+ * transaction mode the LISTEN was made on a server connection the listener no longer holds (and the
+ * checks above still pass), so it never does. A probe channel of its own wakes no running sync.
+ */
+async function probeListen(listener: pg.Client, writer: pg.Client, waitMs: number): Promise<boolean | undefined> {
+  const probe = `agent_config_sync_doctor_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
+  let onNotification: ((n: pg.Notification) => void) | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await listener.query(`LISTEN ${pg.escapeIdentifier(probe)}`);
+    const arrived = new Promise<boolean>((resolve) => {
+      onNotification = (n) => n.channel === probe && resolve(true);
+      listener.on('notification', onNotification);
+      timer = setTimeout(() => resolve(false), waitMs);
+    });
+    await writer.query('SELECT pg_catalog.pg_notify($1::pg_catalog.text, $2::pg_catalog.text)', [probe, 'doctor']);
+    return await arrived;
+  } catch {
+    return undefined;
+  } finally {
+    clearTimeout(timer);
+    if (onNotification) listener.off('notification', onNotification);
+    await listener.query(`UNLISTEN ${pg.escapeIdentifier(probe)}`).catch(() => undefined);
+  }
 }
 
 /**

@@ -10,6 +10,7 @@ Commands:
   migrate         create the tables, trigger functions and triggers (idempotent)
   status          the file on disk against what the database renders now (exit 2 when they differ)
   doctor          check the whole chain: database, triggers, LISTEN, output path, $include, host shape
+  fleet           every gateway sharing this database: current, behind, stale or failing
   quickstart      embedded PostgreSQL + demo roster + watch into ./.openclaw-demo/agents.json (npm start)
 
 Gateway: sync, watch, status and doctor find openclaw.json as OpenClaw does ($OPENCLAW_CONFIG_PATH,
@@ -39,6 +40,8 @@ Reads both tables in one snapshot, renders agents.json and replaces the file ato
   --format F              entries | list | auto (default auto: entries on >= 2026.8, list before)
   --layout L              root | section | auto (default auto: as openclaw.json includes the file, else root)
   --agents-source NAME    table, view or set-returning function (default agents)
+  --gateway-id ID         this gateway's id in a fleet, set as agent_config_sync.gateway while reading
+                          (default <hostname>:<OpenClaw state dir>)
   --allow-empty           allow replacing a roster that has agents with an empty one
   --database-url URL      PostgreSQL connection (default DATABASE_URL, then PG* variables)
   --database-url-file FILE  the URL read from FILE (trimmed); keeps the password out of ps
@@ -124,6 +127,25 @@ byte-equal. Reads only; writes nothing.
 
 Exit codes: 0 the file agrees with the database, 2 they differ (or the file is missing),
 1 error (e.g. the database is unreachable), 64 bad flag or value.
+`,
+  fleet: `Usage: agent-config-sync fleet [flags]
+
+Lists every gateway recorded in agent_config_sync_gateways (each running sync upserts its row on
+start, after each write or error, and at least once a minute) and says, for each:
+  current   its file's sha256 equals what the database renders for it now (its gateway id, format, layout)
+  behind    its file differs from that (a change has not reached it yet, or it has no file)
+  stale     its row was not refreshed for 3 minutes (stopped, crashed, or cut off from the database)
+  failing   its last error is newer than its last write and not over yet
+
+  --agents-source NAME    the table, view or set-returning function the gateways read (default agents);
+                          a view scoped by current_setting('agent_config_sync.gateway') is rendered per
+                          gateway id; a source scoped by session_user renders for this connection's role
+  --database-url URL      PostgreSQL connection (default DATABASE_URL, then PG* variables)
+  --database-url-file FILE  the URL read from FILE (trimmed); keeps the password out of ps
+  --json                  print {current, behind, stale, failing, gateways: [...]} as JSON
+
+Exit codes: 0 every gateway current (or none recorded), 2 some behind or stale, 1 some failing or an
+error (e.g. no table: run "agent-config-sync migrate"), 64 bad flag or value.
 `,
   doctor: `Usage: agent-config-sync doctor [flags]
 

@@ -4,9 +4,10 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../config.js';
 import type { ProvidedGateway } from '../plugin/gatewayConfig.js';
 import { describeError, maskSecrets, printable } from '../logger.js';
-import { DOCTOR_FLAGS, MIGRATE_FLAGS, parseFlags, QUICKSTART_FLAGS, STATUS_FLAGS, SYNC_FLAGS, UsageError, type Flags } from './args.js';
+import { DOCTOR_FLAGS, FLEET_FLAGS, MIGRATE_FLAGS, parseFlags, QUICKSTART_FLAGS, STATUS_FLAGS, SYNC_FLAGS, UsageError, type Flags } from './args.js';
 import { cliSecrets } from './context.js';
 import { doctorCommand } from './doctor.js';
+import { fleetCommand } from './fleet.js';
 import { HELP } from './help.js';
 import { migrateCommand } from './migrate.js';
 import { hideDatabaseUrlFromPs } from './processTitle.js';
@@ -39,6 +40,7 @@ const COMMANDS: Record<string, Command> = {
   status: { flags: STATUS_FLAGS, run: statusCommand },
   doctor: { flags: DOCTOR_FLAGS, run: doctorCommand },
   quickstart: { flags: QUICKSTART_FLAGS, run: quickstart },
+  fleet: { flags: FLEET_FLAGS, run: fleetCommand },
 };
 
 /** Runs the CLI with `argv` (without node and script); resolves with the exit code. */

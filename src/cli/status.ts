@@ -50,7 +50,7 @@ const SHOWN_CHANGES = 20;
  */
 export async function statusCommand(flags: Flags, provided?: ProvidedGateway): Promise<number> {
   const ctx = contextFromFlags(flags, process.env, true, provided);
-  const snapshot = await withClient(ctx, (client) => readSnapshot(client, ctx.source));
+  const snapshot = await withClient(ctx, (client) => readSnapshot(client, ctx.source, { gatewayId: ctx.settings.gatewayId }));
   const rendered = renderSnapshot(snapshot, ctx.plan.render);
   const outputPath = ctx.plan.outputPath;
 

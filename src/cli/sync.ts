@@ -13,7 +13,8 @@ import { describeError } from '../logger.js';
 import { refusals, runPipeline } from '../pipeline.js';
 import { makeFileSink } from '../sinks/file.js';
 import { makeReloader, type Reloader, type ReloadTarget } from '../sinks/reload.js';
-import type { ReloadAction } from '../domain/hostProfile.js';
+import { formatVersion, type ReloadAction } from '../domain/hostProfile.js';
+import { gatewayStatusWriter, withStatusWriter } from '../fleet/statusWriter.js';
 import type { ProvidedGateway } from '../plugin/gatewayConfig.js';
 import { msFlag, signalFlag, textFlag, UsageError, type Flags } from './args.js';
 import { contextFromFlags, type CliContext } from './context.js';
@@ -63,7 +64,7 @@ export async function syncOnce(flags: Flags, provided?: ProvidedGateway): Promis
   const ctx = contextFromFlags(flags, process.env, true, provided);
   const reloadSpec = reloadFromFlags(flags);
   ctx.plan.warnings.forEach((w) => ctx.log.warn(w));
-  const snapshot = await withClient(ctx, (client) => readSnapshot(client, ctx.source));
+  const snapshot = await withClient(ctx, (client) => readSnapshot(client, ctx.source, { gatewayId: ctx.settings.gatewayId }));
   const check = cliHostCheck(flags, ctx);
   const rendered = check ? await lastValueFrom(check(renderSnapshot(snapshot, ctx.plan.render))) : renderSnapshot(snapshot, ctx.plan.render);
   makeProblemFilter()(rendered.problems).forEach((p) => ctx.log.warn(p.message));
@@ -139,7 +140,17 @@ export function runUntilSignal(
     error: (m) => (stopping ? ctx.log.debug(m) : ctx.log.error(m)),
   };
   const reloader = makeReloader(reloadSpec.action, reloadSpec.target, log);
-  const running = runPipeline({
+  const gatewayId = ctx.settings.gatewayId ?? '';
+  ctx.log.info(`gateway id "${gatewayId}"`);
+  const fleet = gatewayStatusWriter({
+    connection: ctx.connection.config,
+    gatewayId,
+    hostVersion: ctx.host.version ? formatVersion(ctx.host.version) : undefined,
+    outputPath: ctx.plan.outputPath,
+    render: ctx.plan.render,
+    logger: log,
+  });
+  const running = withStatusWriter(runPipeline({
     connection: ctx.connection.config,
     channel: ctx.settings.channel,
     agentsSource: ctx.source,
@@ -152,7 +163,11 @@ export function runUntilSignal(
     reconcileMs: ctx.settings.reconcileMs,
     logger: log,
     hostCheck,
-  });
+    gatewayId,
+    onError: fleet.failed,
+    onRendered: fleet.rendered,
+    onWritten: fleet.written,
+  }), fleet);
   return new Promise((resolve) => {
     const stop = (signal: NodeJS.Signals) => {
       stopping = true;

@@ -12,6 +12,9 @@ export const OPTIONAL_AGENT_COLUMNS = [
   'status', 'heartbeat_enabled', 'heartbeat_every', 'heartbeat_target', 'heartbeat_to', 'thinking', 'openclaw_config',
 ] as const;
 
+/** Every value as the server sent it (text, or null): {@link readSnapshot} parses the columns it keeps. */
+const RAW_TEXT = { getTypeParser: (() => (value: string) => value) as unknown as typeof pg.types.getTypeParser };
+
 /** Default server-side bound of one snapshot (statement_timeout and lock_timeout), in ms. */
 export const DEFAULT_SNAPSHOT_TIMEOUT_MS = 15_000;
 /** Default bound of opening a connection, in ms. */
@@ -23,7 +26,16 @@ const CLIENT_GRACE_MS = 2_000;
 export interface ReadSnapshotOptions {
   /** statement_timeout and lock_timeout of the transaction, in ms. Defaults to 15000 ms; 0 leaves the server's. */
   timeoutMs?: number;
+  /**
+   * This gateway's id, set transaction-locally as `agent_config_sync.gateway` (a bound parameter) before
+   * the agents source is read, so a view or function can return this gateway's roster with
+   * `current_setting('agent_config_sync.gateway', true)`. Defaults to unset (the setting reads as NULL).
+   */
+  gatewayId?: string;
 }
+
+/** The transaction-local setting that carries the gateway id into the snapshot (DESIGN §9). */
+export const GATEWAY_SETTING = 'agent_config_sync.gateway';
 
 /**
  * Reads both tables in one `REPEATABLE READ READ ONLY` transaction, so the file never mixes two
@@ -44,20 +56,47 @@ export async function readSnapshot(client: pg.ClientBase, source: AgentsSource, 
       : '';
   try {
     await client.query(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY${bounds}`);
+    // The system config, and (fleets) the gateway id as a bound parameter, local to this transaction
+    // (is_local = true), in one round trip: a one-row relation left-joined to the table, so set_config
+    // runs even when the table is empty, before the agents source is read.
+    const system =
+      options.gatewayId === undefined
+        ? await client.query('SELECT key, value, value_type FROM agent_system_config')
+        : await client.query(
+            `SELECT pg_catalog.set_config('${GATEWAY_SETTING}', $1::pg_catalog.text, true) AS gateway, s.key, s.value, s.value_type
+               FROM (VALUES (1)) AS one (x) LEFT JOIN agent_system_config s ON true`,
+            [options.gatewayId],
+          );
+    const systemConfig = system.rows.filter((r) => r.key !== null).map((r) => ({ key: r.key, value: r.value, value_type: r.value_type }));
     // A function source must be set-returning: checked before it is ever called (pg_reload_conf() is not a roster).
     await checkAgentsSource(client, source);
-    const agents = await client.query(`SELECT * FROM ${source.sql}`);
-    const present = new Set(agents.fields.map((f) => f.name));
+    // The read and the COMMIT in one round trip (simple protocol; nothing spliced but quoted names).
+    // Rows come as arrays of raw text: only the columns kept below are parsed, by their type's parser,
+    // so the columns the domain never reads (created_at, description …) cost no parse and no object.
+    const [agents] = (await client.query({ text: `SELECT * FROM ${source.sql}; COMMIT`, rowMode: 'array', types: RAW_TEXT })) as unknown as pg.QueryResult<unknown[]>[];
+    if (!agents) throw new Error(`agents source ${source.text} returned no result`);
+    const names = agents.fields.map((f) => f.name);
+    const present = new Set(names);
     const missing = REQUIRED_AGENT_COLUMNS.filter((c) => !present.has(c));
     if (missing.length > 0) {
       throw new Error(`agents source ${source.text} has no column ${missing.join(', ')} (required: ${REQUIRED_AGENT_COLUMNS.join(', ')})`);
     }
     const columns = OPTIONAL_AGENT_COLUMNS.filter((c) => present.has(c));
-    const keep = [...REQUIRED_AGENT_COLUMNS, ...columns];
-    const rows = agents.rows.map((row: Record<string, unknown>) => Object.fromEntries(keep.map((c) => [c, row[c]])));
-    const system = await client.query('SELECT key, value, value_type FROM agent_system_config');
-    await client.query('COMMIT');
-    return { agents: rows, systemConfig: system.rows, columns };
+    const keep = [...REQUIRED_AGENT_COLUMNS, ...columns].map((name) => {
+      // A source with two columns of one name: the last wins, as in an object row.
+      const index = names.lastIndexOf(name);
+      const field = agents.fields[index]!;
+      return { name, index, parse: pg.types.getTypeParser(field.dataTypeID, field.format === 'binary' ? 'binary' : 'text') as (text: string) => unknown };
+    });
+    const rows = agents.rows.map((raw) => {
+      const row: Record<string, unknown> = {};
+      for (const k of keep) {
+        const value = raw[k.index];
+        row[k.name] = value === null || value === undefined ? null : k.parse(value as string);
+      }
+      return row;
+    });
+    return { agents: rows, systemConfig, columns };
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
@@ -72,6 +111,8 @@ export interface SnapshotReaderOptions {
   connectTimeoutMs?: number;
   /** Told when an idle snapshot connection fails (server restart, pg_terminate_backend). */
   onIdleError?: (error: Error) => void;
+  /** This gateway's id, passed to {@link readSnapshot}. Defaults to unset. */
+  gatewayId?: string;
 }
 
 /** Reads snapshots over one connection of its own. */
@@ -80,6 +121,11 @@ export interface SnapshotReader {
   read$(source: AgentsSource): Observable<Snapshot>;
   /** Closes the connection; resolves within about a second whatever the server does. */
   end(): Promise<void>;
+  /**
+   * Sends one notification over this reader's connection (the LISTEN probe's other session). Bounded:
+   * with no answer within `timeoutMs` it rejects and its connection is given up, as a stuck read's is.
+   */
+  notify(channel: string, payload: string, timeoutMs: number): Promise<void>;
 }
 
 /**
@@ -135,7 +181,7 @@ export function makeSnapshotReader(connection: pg.ClientConfig, options: Snapsho
               c.on('error', (error) => options.onIdleError?.(error));
             }
             if (subscriber.closed) return release(new Error('snapshot abandoned'));
-            const snapshot = await readSnapshot(c, source, { timeoutMs });
+            const snapshot = await readSnapshot(c, source, { timeoutMs, gatewayId: options.gatewayId });
             release();
             subscriber.next(snapshot);
             subscriber.complete();
@@ -149,6 +195,28 @@ export function makeSnapshotReader(connection: pg.ClientConfig, options: Snapsho
           release(new Error('snapshot abandoned'));
         };
       });
+    },
+    async notify(channel, payload, boundMs) {
+      const client = await pool.connect();
+      if (!guarded.has(client)) {
+        guarded.add(client);
+        client.on('error', (error) => options.onIdleError?.(error));
+      }
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      try {
+        await Promise.race([
+          client.query('SELECT pg_catalog.pg_notify($1::pg_catalog.text, $2::pg_catalog.text)', [channel, payload]),
+          new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`notification got no answer within ${boundMs} ms`)), boundMs))),
+        ]);
+        client.release();
+      } catch (error) {
+        const socket = (client as unknown as { connection?: { stream?: { destroy?: () => void } } }).connection?.stream;
+        client.release(error instanceof Error ? error : new Error(String(error)));
+        setTimeout(() => socket?.destroy?.(), 1_000).unref();
+        throw error;
+      } finally {
+        clearTimeout(timer);
+      }
     },
     async end() {
       await settleWithin(pool.end(), 1_000);

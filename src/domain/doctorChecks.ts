@@ -70,6 +70,10 @@ export interface ListenFacts {
   /** `pg_backend_pid()` asked several times on the connection gave one answer. */
   samePid: boolean;
   inRecovery: boolean;
+  /** A notification sent from another session to a probe channel arrived (undefined: not tried). */
+  probeArrived?: boolean;
+  /** How long the probe was waited for, in ms. */
+  probeWaitMs?: number;
 }
 
 const POOLER_OR_STANDBY =
@@ -83,6 +87,14 @@ export function checkListen(facts: ListenFacts): CheckResult {
   if (!facts.samePid || !facts.channelListed) {
     const seen = !facts.samePid ? 'consecutive queries ran on different server processes' : 'pg_listening_channels() does not show the channel right after LISTEN';
     return fail('listen', `LISTEN does not stick to this connection: ${seen} — a transaction-pooling proxy (PgBouncer) is in between`, POOLER_OR_STANDBY);
+  }
+  if (facts.probeArrived === false) {
+    return fail(
+      'listen',
+      `LISTEN does not hold on this connection: a notification sent from another session did not arrive within ${facts.probeWaitMs} ms — ` +
+        'a pooler in transaction or statement mode (PgBouncer pool_mode = transaction) is in between',
+      'use a session-mode pool or a direct connection (and the primary, not a hot standby)',
+    );
   }
   return ok('listen', `LISTEN "${facts.channel}" holds on this connection`);
 }

@@ -5,8 +5,9 @@ import type { Rendered } from './types.js';
 /** Reasons not to replace the file: the host would reject it, or it would empty a non-empty roster. */
 export function refusals(r: Rendered, render: RenderOptions, current: string | undefined, allowEmpty: boolean): string[] {
   const reasons = [...checkForHost(r.text, render.format, render.layout, render.version), ...(r.rejected ?? [])];
-  const had = countAgentsInText(current);
-  if (!allowEmpty && r.agentCount === 0 && had > 0) {
+  // The file on disk is parsed only when it matters: an empty render that may empty a roster.
+  const had = !allowEmpty && r.agentCount === 0 ? countAgentsInText(current) : 0;
+  if (had > 0) {
     reasons.push(`the database exports no agents while the file has ${had} (set allowEmpty to allow an empty roster)`);
   }
   return reasons;

@@ -20,7 +20,8 @@ import { Observable, asyncScheduler, type MonoTypeOperatorFunction, type Schedul
  *
  * @see debounceTime, throttleTime, auditTime
  * @param quietMs Silence that ends a burst. Defaults to 250 ms.
- * @param maxWaitMs Longest a value waits from the start of a burst. Defaults to 2000 ms.
+ * @param maxWaitMs Longest a value waits from the start of a burst. Defaults to 2000 ms; 0 passes every
+ *   value through at once, without a timer (a 0 ms timer would still cost a turn of the event loop).
  * @param scheduler Schedules the timers. Defaults to asyncScheduler.
  */
 export function coalesce<T>(
@@ -52,6 +53,7 @@ export function coalesce<T>(
 
       const subscription = source.subscribe({
         next: (value) => {
+          if (maxWaitMs === 0) return subscriber.next(value);
           pending = { value };
           quietTask?.unsubscribe();
           quietTask = scheduler.schedule(flush, quietMs);

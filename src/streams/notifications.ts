@@ -34,6 +34,35 @@ export interface NotificationSourceOptions {
   track?: (closing: Promise<unknown>) => void;
   /** Schedules the reconnect timers. Defaults to asyncScheduler. */
   scheduler?: SchedulerLike;
+  /**
+   * Sends a notification from another session (e.g. the snapshot connection). When given, every
+   * connection proves LISTEN holds before it reports `connected`: it LISTENs on a probe channel of its
+   * own and waits for a notification sent from the other session. Through a pooler in transaction or
+   * statement mode (PgBouncer) it never arrives, and the connection is refused as a {@link SessionRequiredError}.
+   * A probe that cannot be sent proves nothing and does not hold the connection up. Defaults to no probe.
+   */
+  probe?: (channel: string, payload: string) => Promise<unknown>;
+  /** How long a sent probe may take to arrive, in ms. Defaults to 3000 ms. */
+  probeTimeoutMs?: number;
+}
+
+/** LISTEN does not hold on this connection: a pooler in transaction or statement mode is in between. */
+export class SessionRequiredError extends Error {
+  override name = 'SessionRequiredError';
+}
+
+/** The server is a hot standby (LISTEN fails during recovery). */
+export class StandbyError extends Error {
+  override name = 'StandbyError';
+}
+
+/** The message of a LISTEN refused by a hot standby, turned into advice (DESIGN §9). */
+export function explainListenError(error: unknown): unknown {
+  const message = error instanceof Error ? error.message : String(error);
+  if (/during recovery/i.test(message)) {
+    return new StandbyError(`the server is a hot standby (${message}): point the plugin at the primary; retrying, and resuming by itself once this server is promoted`);
+  }
+  return error;
 }
 
 /**
@@ -70,20 +99,56 @@ export function makeNotificationSource(options: NotificationSourceOptions): Obse
       retryLimit: 1,
     });
     const fail = (error: unknown) => {
-      if (!closed) subscriber.error(error);
+      if (!closed) subscriber.error(explainListenError(error));
     };
+    /** The probe's own channel, and what it waits for (set while a probe is out). */
+    const probeChannel = `agent_config_sync_probe_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
+    let probeArrived: (() => void) | undefined;
     // Attached before connect(): an EventEmitter 'error' without a listener would crash the host.
     listener.events.on('error', fail);
     listener.events.on('notification', (n: { channel: string; payload?: unknown }) => {
+      if (n.channel === probeChannel) return probeArrived?.();
       subscriber.next({ type: 'notification', channel: n.channel, payload: typeof n.payload === 'string' ? n.payload : undefined });
     });
     listener
       .connect()
+      // The probe first, so the connection's last statement is the LISTEN it keeps.
+      .then(() => (options.probe ? proveSession() : undefined))
       .then(() => listener.listenTo(options.channel))
       .then(() => {
         if (!closed) subscriber.next({ type: 'connected', first: connections++ === 0 });
       })
       .catch(fail);
+
+    /** LISTENs on the probe channel, has the other session notify it, and waits for it to arrive. */
+    async function proveSession(): Promise<void> {
+      const timeoutMs = options.probeTimeoutMs ?? 3_000;
+      await listener.listenTo(probeChannel);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const arrived = new Promise<'arrived'>((resolve) => (probeArrived = () => resolve('arrived')));
+      try {
+        const sent = await Promise.race([
+          options.probe!(probeChannel, 'probe').then(() => 'sent' as const, () => 'unsent' as const),
+          new Promise<'unsent'>((resolve) => (timer = setTimeout(() => resolve('unsent'), timeoutMs))),
+          arrived,
+        ]);
+        clearTimeout(timer);
+        // Could not send: proves nothing either way (the snapshot path has its own error reporting).
+        if (sent === 'unsent') return;
+        const outcome = await Promise.race([arrived, new Promise<'lost'>((resolve) => (timer = setTimeout(() => resolve('lost'), timeoutMs)))]);
+        if (outcome === 'lost') {
+          throw new SessionRequiredError(
+            `LISTEN does not hold on this connection: a notification sent from another session did not arrive within ${timeoutMs} ms. ` +
+              'A pooler in transaction or statement mode (PgBouncer pool_mode = transaction) is in between: ' +
+              'use a session-mode pool or a direct connection',
+          );
+        }
+      } finally {
+        clearTimeout(timer);
+        probeArrived = undefined;
+      }
+      await listener.unlisten(probeChannel);
+    }
 
     return () => {
       closed = true;

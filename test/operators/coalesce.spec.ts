@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { merge, Subject, tap } from 'rxjs';
+import { merge, of, Subject, tap } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { coalesce } from '../../src/operators/coalesce.js';
 
@@ -163,6 +163,14 @@ describe('coalesce', () => {
       );
       expectObservable(result).toBe(expected);
     });
+  });
+
+  it('should pass each value through at once, without a timer, when the max wait is 0', () => {
+    const seen: number[] = [];
+    // No scheduler is run: anything that waits for a timer would not be seen synchronously.
+    const subscription = merge(of(1), of(2)).pipe(coalesce(0, 0)).subscribe((v) => seen.push(v));
+    expect(seen).toEqual([1, 2]);
+    subscription.unsubscribe();
   });
 
   it('should throw a RangeError naming a negative or non-finite duration', () => {

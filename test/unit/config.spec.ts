@@ -136,6 +136,14 @@ describe('resolveSettings', () => {
     expect(configError(() => resolveSettings({ format: 'x' }, 'flags')).message).toMatch(/^flags\.format must be one of/);
   });
 
+  it('can take a gatewayId, trimmed, and refuse an empty or unprintable one', () => {
+    expect(resolveSettings({ gatewayId: '  gw-eu-1 ' }).gatewayId).toBe('gw-eu-1');
+    expect(resolveSettings({}).gatewayId).toBeUndefined();
+    expect(() => resolveSettings({ gatewayId: ' ' }, WHERE)).toThrow(`${WHERE}.gatewayId must be a non-empty string.`);
+    expect(() => resolveSettings({ gatewayId: 'a\nb' }, WHERE)).toThrow(`${WHERE}.gatewayId must be 1 to 200 printable characters`);
+    expect(() => resolveSettings({ gatewayId: 'x'.repeat(201) }, WHERE)).toThrow('1 to 200 printable characters');
+  });
+
   it('can accept maxWaitMs equal to debounceMs', () => {
     expect(resolveSettings({ debounceMs: 700, maxWaitMs: 700 })).toMatchObject({ debounceMs: 700, maxWaitMs: 700 });
   });

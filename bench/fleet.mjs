@@ -1,0 +1,144 @@
+// The fleet section of npm run bench (DESIGN §9, issue 13): FLEET_INSTANCES pipelines (default 100) in
+// this process, each with its own LISTEN connection, snapshot pool, status writer and file, on one
+// server. One commit must reach every file: for each sample, last-file-minus-commit and the spread
+// between the first and the last file; then what the idle fleet costs the server per minute.
+import fs from 'node:fs';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseAgentsSource } from '../dist/db/source.js';
+import { gatewayStatusWriter } from '../dist/fleet/statusWriter.js';
+import { makeLogger } from '../dist/logger.js';
+import { runPipeline } from '../dist/pipeline.js';
+
+const INSTANCES = Number(process.env.FLEET_INSTANCES ?? 100);
+const SAMPLES = Number(process.env.FLEET_SAMPLES ?? 100);
+const COLD_SAMPLES = Number(process.env.FLEET_COLD_SAMPLES ?? 5);
+
+/**
+ * @param {{ url: string, database: string, work: string, connect: (url: string) => Promise<any>, observer: any, idleSeconds: number, summary: (s: number[]) => any, sleep: (ms: number) => Promise<void> }} env
+ */
+export async function fleetBench(env) {
+  const quiet = { debug: () => undefined, info: () => undefined, warn: (m) => process.stderr.write(`${m}\n`), error: (m) => process.stderr.write(`${m}\n`) };
+  const log = makeLogger(quiet);
+  // FLEET_FILES=disk puts the 100 files on the bench's work folder (one disk: 200 fsyncs per commit
+  // queue on it); the default is a tmpfs (/dev/shm) when there is one, where fsync costs nothing, so
+  // what is measured is the sync itself, as on 100 machines with a disk each.
+  const onTmpfs = process.env.FLEET_FILES !== 'disk' && fs.existsSync('/dev/shm');
+  const dir = fs.mkdtempSync(path.join(onTmpfs ? '/dev/shm' : env.work, 'acs-fleet-'));
+  /** Per sample: the time each instance's write landed. */
+  let landed = [];
+  let rendered = [];
+  let expected = '';
+  const instances = [];
+  for (let i = 0; i < INSTANCES; i++) {
+    // A directory each, as gateways have: every instance watches its own file's directory.
+    fs.mkdirSync(path.join(dir, `gw-${i}`));
+    const outputPath = path.join(dir, `gw-${i}`, 'agents.json');
+    const gatewayId = `bench-gw-${i}`;
+    const status = gatewayStatusWriter({ connection: { connectionString: env.url }, gatewayId, outputPath, render: { format: 'entries', layout: 'root' }, logger: log });
+    const running = runPipeline({
+      connection: { connectionString: env.url, application_name: 'agent_config_sync_bench' },
+      channel: 'agent_config_changed',
+      agentsSource: parseAgentsSource('agents'),
+      outputPath,
+      debounceMs: 0,
+      maxWaitMs: 0,
+      render: { format: 'entries', layout: 'root' },
+      reload: async () => undefined,
+      allowEmpty: false,
+      logger: log,
+      gatewayId,
+      onError: status.failed,
+      onRendered: (r) => {
+        status.rendered(r);
+        if (expected !== '' && r.text.includes(expected)) rendered.push(performance.now());
+      },
+      onWritten: (w) => {
+        status.written(w);
+        if (expected !== '' && w.text.includes(expected)) landed.push(performance.now());
+      },
+    });
+    instances.push({ running, status });
+  }
+  const connected = () => instances.every((i) => i.running.status().connected && i.running.status().writes > 0);
+  while (!connected()) await env.sleep(50);
+
+  const writer = await env.connect(env.url);
+  const lastFile = [];
+  const spread = [];
+  for (let s = 0; s < SAMPLES; s++) {
+    landed = [];
+    rendered = [];
+    expected = `fleet/${s}`;
+    const t0 = performance.now();
+    await writer.query(`UPDATE agents SET model = $1 WHERE name = 'agent-1'`, [expected]);
+    const deadline = performance.now() + 10_000;
+    while (landed.length < INSTANCES && performance.now() < deadline) await env.sleep(1);
+    if (landed.length < INSTANCES) throw new Error(`sample ${s}: only ${landed.length} of ${INSTANCES} files followed within 10 s`);
+    lastFile.push(Math.max(...landed) - t0);
+    if (process.env.FLEET_DEBUG) console.error(`sample ${s}: rendered ${(Math.min(...rendered) - t0).toFixed(0)}..${(Math.max(...rendered) - t0).toFixed(0)} written ${(Math.min(...landed) - t0).toFixed(0)}..${(Math.max(...landed) - t0).toFixed(0)}`);
+    spread.push(Math.max(...landed) - Math.min(...landed));
+    await env.sleep(20);
+  }
+  // Cold: a commit after a quiet spell, when every snapshot pool has closed its idle connection
+  // (2 s): all instances connect again (TCP + SCRAM) before they can read.
+  const cold = [];
+  for (let s = 0; s < COLD_SAMPLES; s++) {
+    await env.sleep(3_000);
+    landed = [];
+    rendered = [];
+    expected = `fleet-cold/${s}`;
+    const t0 = performance.now();
+    await writer.query(`UPDATE agents SET model = $1 WHERE name = 'agent-1'`, [expected]);
+    const deadline = performance.now() + 10_000;
+    while (landed.length < INSTANCES && performance.now() < deadline) await env.sleep(1);
+    if (landed.length < INSTANCES) throw new Error(`cold sample ${s}: only ${landed.length} of ${INSTANCES} files followed within 10 s`);
+    cold.push(Math.max(...landed) - t0);
+  }
+  await writer.end();
+
+  // Idle: nothing changes; the keep-alives and the status rows are what remains.
+  // Quiet first: the snapshot pools' idle connections close after 2 s, and an idle backend reports
+  // its counters up to 10 s late (PostgreSQL 15+), so the samples' own statements are not counted.
+  await env.sleep(12_000);
+  const transactions = async () => {
+    await env.observer.query('SELECT pg_stat_clear_snapshot()');
+    const r = await env.observer.query(`SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = $1`, [env.database]);
+    return Number(r.rows[0].n);
+  };
+  const before = await transactions();
+  if (process.env.FLEET_DEBUG) {
+    for (let k = 0; k < 3; k++) {
+      const r = await env.observer.query(`SELECT application_name, state, left(query, 60) AS q, count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 GROUP BY 1, 2, 3 ORDER BY 4 DESC`, [env.database]);
+      console.error(JSON.stringify(r.rows));
+      await env.sleep(1000);
+    }
+  }
+  const writesBefore = instances.reduce((n, i) => n + i.running.status().writes, 0);
+  await env.sleep(env.idleSeconds * 1_000);
+  const statements = (await transactions()) - before;
+  const idleWrites = instances.reduce((n, i) => n + i.running.status().writes, 0) - writesBefore;
+
+  const started = performance.now();
+  await Promise.all(instances.map(async (i) => Promise.all([i.running.dispose(), i.status.stop()])));
+  const disposeMs = performance.now() - started;
+  fs.rmSync(dir, { recursive: true, force: true });
+  return {
+    instances: INSTANCES,
+    samples: SAMPLES,
+    files: onTmpfs ? 'tmpfs (/dev/shm)' : 'disk',
+    // The first sample follows the start (pools just opened); each later one follows the previous by 20 ms.
+    lastFileMs: pick(env.summary(lastFile)),
+    spreadMs: pick(env.summary(spread)),
+    coldLastFileMs: cold.length > 0 ? { samples: cold.length, p50: env.summary(cold).p50, max: env.summary(cold).max } : undefined,
+    idleStatementsPerMinute: Math.round((statements / env.idleSeconds) * 60 * 10) / 10,
+    idleSeconds: env.idleSeconds,
+    idleWrites,
+    disposeAllMs: Math.round(disposeMs),
+    method: 'one process; each instance its own LISTEN connection, snapshot pool, status writer, directory and file; debounceMs 0; from sending the UPDATE to the onWritten of the last (and first) instance; samples 20 ms apart (warm pools), cold samples 3 s apart (every pool reconnects)',
+  };
+}
+
+function pick(s) {
+  return { p50: s.p50, p99: s.p99, max: s.max };
+}
