@@ -16,6 +16,8 @@ import {
   checkOutputExists,
   checkOutputWritable,
   checkRosterShape,
+  checkAgentColumns,
+  checkDefaultAgentTargets,
   checkSchema,
   checkShadowedKeys,
   checkTempFiles,
@@ -33,6 +35,7 @@ import { parseHostVersion, type HostVersion } from '../domain/hostProfile.js';
 import { includeRoots as includeRootsOf, type RealPaths } from '../domain/include.js';
 import { planOutput, type OutputPlan } from '../domain/plan.js';
 import { renderSnapshot } from '../domain/render.js';
+import type { Snapshot } from '../domain/types.js';
 import { includeRootsFromEnv, lastTouchedVersion } from '../host.js';
 import { describeError } from '../logger.js';
 import { listStaleTemps } from '../sinks/file.js';
@@ -127,7 +130,7 @@ function setupFromFlags(flags: Flags, env: NodeJS.ProcessEnv = process.env, prov
 }
 
 /** The checks about the output file, in their order: without a known output, none of them can run. */
-const OUTPUT_CHECKS = ['output-writable', 'output-exists', 'include-roots', 'included', 'shadowed-keys', 'roster-shape', 'in-sync', 'temp-files'];
+const OUTPUT_CHECKS = ['output-writable', 'output-exists', 'include-roots', 'included', 'shadowed-keys', 'roster-shape', 'default-agent', 'in-sync', 'temp-files'];
 
 /**
  * `doctor`: checks the whole chain, from the database to the gateway's `$include`, and prints one
@@ -177,6 +180,7 @@ function outputChecks(setup: DoctorSetup, plan: OutputPlan, db: DatabaseOutcome)
   const content = parseJsonOrUndefined(db.rendered ?? fileText);
   checks.push(checkShadowedKeys(include, content, setup.openclaw.found ? setup.openclaw.path : undefined));
   checks.push(checkRosterShape(fileText, setup.version, setup.versionFrom, include.found ? include.layout : plan.render.layout));
+  checks.push(checkDefaultAgentTargets(setup.openclaw.found ? setup.openclaw.config : undefined, content));
   checks.push(inSyncCheck(fileText, db.rendered, db.renderError));
   const temps = listStaleTemps(plan.outputPath);
   checks.push(checkTempFiles(temps.names, temps.dir, temps.fresh));
@@ -212,12 +216,14 @@ function inSyncCheck(fileText: string | undefined, rendered: string | undefined,
 
 interface DatabaseOutcome {
   checks: CheckResult[];
+  /** Optional agent columns the source has (when it could be read). */
+  columns?: readonly string[];
   rendered?: string;
   renderError?: string;
 }
 
 async function databaseChecks(setup: DoctorSetup): Promise<DatabaseOutcome> {
-  const later = ['schema', 'listen', 'triggers-firing'];
+  const later = ['schema', 'listen', 'triggers-firing', 'agent-columns'];
   if ('error' in setup.connection) {
     const first: CheckResult = { id: 'database', status: 'fail', detail: setup.connection.error, advice: 'set --database-url or DATABASE_URL / PG*' };
     return { checks: [first, ...later.map((id) => notChecked(id, 'no database connection'))], renderError: 'no database connection' };
@@ -261,12 +267,16 @@ async function databaseChecks(setup: DoctorSetup): Promise<DatabaseOutcome> {
 
     let rendered: string | undefined;
     let renderError: string | undefined;
-    if (!setup.plan) return { checks };
+    let snapshot: Snapshot | undefined;
     try {
-      rendered = renderSnapshot(await readSnapshot(writer, setup.source, { gatewayId: setup.gatewayId }), setup.plan.render).text;
+      snapshot = await readSnapshot(writer, setup.source, { gatewayId: setup.gatewayId });
+      checks.push(checkAgentColumns(snapshot.columns));
     } catch (error) {
       renderError = `the database could not be read: ${describeError(error)}`;
+      checks.push(notChecked('agent-columns', renderError));
     }
+    if (!setup.plan || !snapshot) return { checks, renderError };
+    rendered = renderSnapshot(snapshot, setup.plan.render).text;
     return { checks, rendered, renderError };
   } finally {
     await Promise.all([writer.end().catch(() => undefined), listener.end().catch(() => undefined)]);

@@ -157,12 +157,15 @@ Checks the whole chain and prints one finding per check (ok / warn / fail) with 
                    __agent_config_sync_doctor inserted and deleted in one transaction when the table
                    is empty) sends a notification that arrives on the channel within --timeout-ms;
                    a running watcher resyncs and writes nothing
+  agent-columns    which optional columns the agents source has, and what a missing one would enable
   output-writable  the output's directory exists and the file can be replaced atomically
   output-exists    the file exists (an $include of a missing file stops the gateway)
   include-roots    the file is inside openclaw.json's directory or OPENCLAW_INCLUDE_ROOTS
   included         openclaw.json really $includes the file (else the sync is ignored)
   shadowed-keys    keys the database writes that openclaw.json also sets beside $include (it wins)
   roster-shape     the file on disk fits the OpenClaw version (--host-version or meta.lastTouchedVersion)
+  default-agent    on the keyed roster (≥ 2026.8): a default agent, and talk.agentId and bindings set in
+                   openclaw.json itself (OpenClaw's own migration of a default writes them outside the include)
   in-sync          the file equals what the database renders now
   temp-files       temp files a killed writer left beside the output
 

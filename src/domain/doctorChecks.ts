@@ -7,6 +7,8 @@ import { formatVersion, rosterFormatFor, type HostVersion } from './hostProfile.
 import { checkForHost } from './hostRules.js';
 import { findShadowedKeys, includeRootVerdict, type IncludeSite, type RealPaths } from './include.js';
 import type { Layout } from './types.js';
+import { AGENT_COLUMN_PURPOSE } from './agentColumns.js';
+import { rootTargetsAdvice } from './defaultAgent.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 
@@ -260,4 +262,44 @@ function pathBase(file: string): string {
 function pathDir(file: string): string {
   const cut = Math.max(file.lastIndexOf('/'), file.lastIndexOf('\\'));
   return cut > 0 ? file.slice(0, cut) : file;
+}
+
+/** Which optional columns the agents source has, and what the missing ones would enable (DESIGN §10). */
+export function checkAgentColumns(present: readonly string[]): CheckResult {
+  const used = Object.keys(AGENT_COLUMN_PURPOSE).filter((c) => present.includes(c));
+  const missing = Object.keys(AGENT_COLUMN_PURPOSE).filter((c) => !present.includes(c));
+  const detail = `uses name, model${used.length > 0 ? `, ${used.join(', ')}` : ''}`;
+  if (missing.length === 0) return ok('agent-columns', `${detail} (every optional column)`);
+  return ok('agent-columns', `${detail}; not in the source: ${missing.map((c) => `${c} (${AGENT_COLUMN_PURPOSE[c]})`).join('; ')}`);
+}
+
+/**
+ * On ≥ 2026.8 a multi-agent roster's default lives in `agents.defaults.systemAgent.agentId`; OpenClaw's
+ * own migration also sets `talk.agentId` and `bindings`, which live outside the include, in openclaw.json.
+ */
+export function checkDefaultAgentTargets(config: unknown, content: unknown): CheckResult {
+  const agents = agentsObjectOf(content);
+  const entries = agents && isObject(agents.entries) ? Object.keys(agents.entries) : undefined;
+  if (entries === undefined) return ok('default-agent', 'not the keyed roster (≤ 2026.7 hosts read default: true)');
+  const defaults = agents && isObject(agents.defaults) ? agents.defaults : undefined;
+  const system = defaults && isObject(defaults.systemAgent) ? defaults.systemAgent : undefined;
+  const defaultId = typeof system?.agentId === 'string' ? system.agentId : undefined;
+  if (defaultId === undefined) {
+    return entries.length > 1
+      ? warn('default-agent', `${entries.length} agents and no default (agents.defaults.systemAgent.agentId)`, 'mark one row is_default = true, or set systemAgent in openclaw.json')
+      : ok('default-agent', 'one agent, no default needed');
+  }
+  const advice = rootTargetsAdvice(config, entries.length, defaultId);
+  if (advice.length === 0) return ok('default-agent', `default agent "${defaultId}"; openclaw.json sets talk.agentId and bindings`);
+  return warn('default-agent', `default agent "${defaultId}"; ${advice.join('; ')}`, 'set talk.agentId and bindings in openclaw.json itself (outside the include), as OpenClaw\'s own migration of a legacy default does');
+}
+
+function agentsObjectOf(content: unknown): Record<string, unknown> | undefined {
+  if (!isObject(content)) return undefined;
+  if (isObject(content.agents)) return content.agents;
+  return 'entries' in content || 'list' in content || 'defaults' in content ? content : undefined;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -13,12 +13,12 @@ interface DoctorReport {
 }
 
 const ALL_CHECKS = [
-  'database', 'schema', 'listen', 'triggers-firing', 'output-writable', 'output-exists',
-  'include-roots', 'included', 'shadowed-keys', 'roster-shape', 'in-sync', 'temp-files',
+  'database', 'schema', 'listen', 'triggers-firing', 'agent-columns', 'output-writable', 'output-exists',
+  'include-roots', 'included', 'shadowed-keys', 'roster-shape', 'default-agent', 'in-sync', 'temp-files',
 ];
 
 /** The gateway's openclaw.json as the seed has it: agents.json included at the root. */
-const INCLUDING = { $include: './agents.json', meta: { lastTouchedVersion: '2026.9.6' } };
+const INCLUDING = { $include: './agents.json', meta: { lastTouchedVersion: '2026.9.6' }, talk: { agentId: 'alpha' }, bindings: [] };
 
 describe('CLI doctor (real binary, real PostgreSQL)', () => {
   let db: TestDatabase;
@@ -66,7 +66,7 @@ describe('CLI doctor (real binary, real PostgreSQL)', () => {
 
     const human = await runCli(['doctor', ...flags], dir);
     expect(human.code).toBe(0);
-    expect(human.stdout).toContain('0 fail, 0 warn, 12 ok');
+    expect(human.stdout).toContain('0 fail, 0 warn, 14 ok');
   });
 
   it('can report a missing trigger as a failure', async () => {

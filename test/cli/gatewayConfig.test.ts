@@ -13,6 +13,9 @@ function writeHomeGateway(home: string, pluginConfig: Record<string, unknown>, e
   const config = {
     $include: './agents.json',
     meta: { lastTouchedVersion: '2026.9.6' },
+    // What OpenClaw's own migration of a default agent writes outside the include (doctor's default-agent check).
+    talk: { agentId: 'alpha' },
+    bindings: [],
     plugins: { entries: { agent_config_sync: { enabled: true, config: pluginConfig } } },
     ...extra,
   };
@@ -167,7 +170,7 @@ describe('CLI doctor with no openclaw.json at all (real PostgreSQL)', () => {
     expect(migrated.code, migrated.stderr).toBe(0);
     const after = await runCli(['doctor', '--timeout-ms', '1500'], home, env);
     expect(after.code, after.stdout).toBe(0);
-    expect(after.stdout).toMatch(/0 fail, 8 warn, 4 ok/);
+    expect(after.stdout).toMatch(/0 fail, 9 warn, 5 ok/);
     expect(after.stdout).toContain(`no openclaw.json: ${path.join(home, '.openclaw', 'openclaw.json')} does not exist`);
   });
 });
