@@ -180,11 +180,16 @@ export function runPipeline(options: PipelineOptions): RunningPipeline {
   let columns = '';
   /** Drift repairs in a row that the other writer undid at once (1: none). */
   let fight = 1;
+  let lastDriftWarning = Number.NEGATIVE_INFINITY;
   /** A write replaced bytes this process had not written: another writer's change was undone. */
   const repaired = (ours: string | undefined, theirs: string | undefined) => {
     status.driftRepairs += 1;
     const what = theirs === undefined ? 'deleted it' : summarizeChanges(diffJson(parseJsonOrUndefined(ours), parseJsonOrUndefined(theirs)));
-    (fight > 1 ? log.debug : log.warn)(`${file.path} was changed by another writer (${what}); restored what the database renders`);
+    // One warning a minute at most (a fight is said once by repairBackoff); the others are info lines.
+    const now = Date.now();
+    const level = fight > 1 ? log.debug : now - lastDriftWarning >= 60_000 ? log.warn : log.info;
+    if (level === log.warn) lastDriftWarning = now;
+    level(`${file.path} was changed by another writer (${what}); restored what the database renders`);
   };
 
   const flow$ = defer(() => {

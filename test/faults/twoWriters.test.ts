@@ -5,6 +5,7 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../../src/db/migrate.js';
 import { parseAgentsSource } from '../../src/db/source.js';
+import { makeFileSink } from '../../src/sinks/file.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { expectedText, readText, startPipeline, waitFor, type PipelineUnderTest } from '../support/pipelineHarness.js';
 import { sleep, type ConvergenceOptions } from './fixtures/convergence.js';
@@ -51,24 +52,31 @@ describe('two automatic writers of one file', () => {
   });
 
   it('can stay quiet when the other writer wrote exactly what the database renders', async () => {
+    // The other writer is a one-shot sync (cron's `agent-config-sync sync --once`, an operator's copy)
+    // that races the pipeline to write the database's render after each commit. Two *pipelines* with
+    // the same settings can still overwrite each other for a moment when one reads just before a commit
+    // and writes just after the other wrote the newer render: that write really replaced newer bytes,
+    // is warned, and converges (README: run one sync per file).
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'acs-two-same-'));
     const outputPath = path.join(dir, 'agents.json');
-    const fast = start('acs_two_fast', { outputPath, debounceMs: 10, maxWaitMs: 100, reconcileMs: 0 });
-    const late = start('acs_two_late', { outputPath, debounceMs: 10, maxWaitMs: 100, reconcileMs: 0, agentsSource: parseAgentsSource('late_agents()') });
-    await waitFor('both synced', async () => readText(outputPath) === (await expectedText(db.url)) && late.rendered.length > 0, 10_000);
-    await sleep(500);
-    const before = driftWarnings(late).length + driftWarnings(fast).length;
+    const sync = start('acs_two_same', { outputPath, debounceMs: 10, maxWaitMs: 100, reconcileMs: 0 });
+    const other = makeFileSink(outputPath);
+    await waitFor('synced', async () => readText(outputPath) === (await expectedText(db.url)), 10_000);
+    await sleep(300);
+    const before = driftWarnings(sync).length;
 
     for (let i = 1; i <= 5; i++) {
       await client.query(`UPDATE agents SET model = $1 WHERE name = 'alpha'`, [`m/same-${i}`]);
       const want = await expectedText(db.url);
-      await waitFor(`commit ${i} rendered by both`, () => fast.rendered.at(-1)?.text === want && late.rendered.at(-1)?.text === want, 5_000);
-      await sleep(300);
+      await other.write(want); // whichever of the two lands first, both write these bytes
+      await waitFor(`commit ${i} rendered`, () => sync.rendered.at(-1)?.text === want, 5_000);
+      await sleep(200);
     }
-    const warnings = [...driftWarnings(late), ...driftWarnings(fast)].slice(before);
-    console.log(`same render, two writers: ${warnings.length} "changed by another writer" warnings over 5 commits; drift repairs ${late.running.status().driftRepairs} + ${fast.running.status().driftRepairs}`);
+    const warnings = driftWarnings(sync).slice(before);
+    console.log(`same render, a second writer: ${warnings.length} "changed by another writer" warnings over 5 commits; drift repairs ${sync.running.status().driftRepairs}`);
     // Nothing was undone (the file already held what the database renders): no warning, no repair counted.
     expect(warnings.map((l) => l.message)).toEqual([]);
+    expect(sync.running.status().driftRepairs).toBe(0);
     expect(readText(outputPath)).toBe(await expectedText(db.url));
   }, 30_000);
 
