@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
-import { defer, filter, map, merge, Observable, retry, share, Subscription, tap, timer, type SchedulerLike } from 'rxjs';
+import { debounceTime, defer, filter, map, merge, Observable, retry, share, Subscription, tap, timer, type SchedulerLike } from 'rxjs';
 import { summarizeChanges } from './domain/changeSummary.js';
 import { reconnectDelay } from './domain/backoff.js';
 import { diffJson, parseJsonOrUndefined, type Change } from './domain/diff.js';
@@ -238,6 +238,8 @@ export function runPipeline(options: PipelineOptions): RunningPipeline {
       // Only a hint: whether anything is undone (and so warned and counted) is decided by the writer,
       // against the database's render — the other writer may have written exactly that.
       tap((change) => log.debug(`${file.path} ${change.text === undefined ? 'was deleted' : 'was changed'} by another writer; comparing with the database`)),
+      // One edit can be several file events (an editor truncates, then writes): one drift, not a repeat.
+      debounceTime(100, scheduler),
       // A writer that undoes every repair at once (a second sync with other settings) is answered ever
       // more slowly instead of twice a second forever; said once per episode.
       repairBackoff({

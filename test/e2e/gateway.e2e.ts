@@ -131,7 +131,9 @@ describe.each(E2E_HOST_VERSIONS)('openclaw %s gateway with the plugin', (version
     else file.agents.list.find((a: { id: string }) => a.id === 'helper').model = 'tampered/by-hand';
     fs.writeFileSync(agentsFile(), `${JSON.stringify(file, null, 2)}\n`);
     result.driftRepairMs = await within('the database\'s file restored', 10_000, async () => fs.readFileSync(agentsFile(), 'utf8') === synced);
-    expect(gateway!.log()).toMatch(/agent_config_sync: .*agents\.json was changed by another writer \(.*tampered\/by-hand/);
+    // The gateway's log reaches us through a pipe, possibly a moment after the file was restored.
+    const named = /agent_config_sync: .*agents\.json was changed by another writer \(.*tampered\/by-hand/;
+    await within('the log line naming the other writer\'s change', 5_000, async () => named.test(gateway!.log()));
     await within('the running roster back on the database\'s model', 15_000, async () => (await liveRoster(gateway!)).get('helper')?.primary === 'anthropic/claude-opus-4-1');
   });
 

@@ -77,6 +77,13 @@ describe('other writers and silent changes', () => {
       await waitFor(`a log line naming hand edit ${round}`, () => linesNaming(mark, 'alpha', `m/hand-edit-${round}`).length > 0, 1_000);
     }
 
+    // An editor that truncates the file, then writes it a moment later: two file events, one edit.
+    await pause();
+    fs.writeFileSync(sync.outputPath, '');
+    await sleep(30);
+    fs.writeFileSync(sync.outputPath, edited(want, 'alpha', 'm/slow-editor'));
+    took.push(`slow editor: ${await repaired('a truncate-then-write edit')} ms`);
+
     await pause();
     fs.rmSync(sync.outputPath);
     took.push(`delete: ${await repaired('deletion')} ms`);
@@ -91,6 +98,11 @@ describe('other writers and silent changes', () => {
     await pause();
     fs.writeFileSync(sync.outputPath, edited(want, 'beta', 'm/hand-edit-3'));
     took.push(`edit after rename: ${await repaired('an edit after the rename-over')} ms`);
+
+    // Each edit is one drift (an in-place write is a truncate and a write: two file events), so a
+    // person's edits are never taken for a fight with another sync.
+    expect(sync.log.lines.filter((l) => l.message.includes('keeps rewriting'))).toEqual([]);
+    expect(sync.log.lines.filter((l) => l.level !== 'debug' && l.message.includes('was changed by another writer')).length).toBeGreaterThanOrEqual(6);
 
     // No loop: our own writes are not taken for drift.
     const writes = sync.written.length;
