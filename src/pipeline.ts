@@ -289,7 +289,7 @@ export function runPipeline(options: PipelineOptions): RunningPipeline {
 
     return rendered$.pipe(
       guard(
-        (r: Rendered) => refusals(r, renderOptions(), file.readCurrent(), options.allowEmpty),
+        (r: Rendered) => refusals(r, renderOptions(), () => file.readCurrent(), options.allowEmpty),
         (reasons) => once.warn('refused', `not writing ${file.path}: ${reasons.join('; ')}`),
       ),
       tap(() => once.clear('refused')),
@@ -300,7 +300,7 @@ export function runPipeline(options: PipelineOptions): RunningPipeline {
             const ours = own.written;
             const before = file.readCurrent();
             try {
-              const outcome = await file.write(r.text);
+              const outcome = await file.write(r.text, { text: before });
               own.written = r.text;
               if (outcome === 'written') {
                 replaced.set(r, before);

@@ -14,8 +14,11 @@ export interface FileSink {
   readonly path: string;
   /** The file's text, or undefined when it does not exist (or cannot be read). */
   readCurrent(): string | undefined;
-  /** Replaces the file atomically unless it already holds `text`. */
-  write(text: string): Promise<WriteOutcome>;
+  /**
+   * Replaces the file atomically unless it already holds `text`. `current` is the file's text when the
+   * caller has just read it (so the file is not read twice); otherwise the sink reads it.
+   */
+  write(text: string, current?: { text: string | undefined }): Promise<WriteOutcome>;
   /** Removes temp files of ours a killed writer left beside the file (older than a minute); returns their names. */
   removeStaleTemps(): string[];
 }
@@ -48,8 +51,8 @@ export function makeFileSink(file: string, options: StaleTempOptions = {}): File
   return {
     path: target,
     readCurrent,
-    async write(text) {
-      if (readCurrent() === text) return 'unchanged';
+    async write(text, current) {
+      if ((current ? current.text : readCurrent()) === text) return 'unchanged';
       const real = writeTarget(target);
       const existing = statOrUndefined(real);
       const staging = path.join(path.dirname(real), stagingName(path.basename(real)));
