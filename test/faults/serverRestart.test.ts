@@ -66,6 +66,9 @@ describe('PostgreSQL stopped and started again', () => {
       console.log(`server down ${Date.now() - stoppedAt - took} ms; file caught up ${took} ms after the first change`);
 
       expect(JSON.parse(readText(sync.outputPath)!).agents.entries.alpha.model).toBe('m/after-restart');
+      // The file is renamed into place a moment before the pipeline reports the write (fsync of the
+      // directory, the reload step): wait for the report, then count it.
+      await waitFor('the write reported', () => sync.written.length > writes, 2_000);
       expect(sync.written.length).toBe(writes + 1);
       expect(sync.log.lines.filter((l) => l.level === 'warn' && l.message.includes('unavailable'))).toHaveLength(1);
       expect(sync.log.lines.some((l) => l.message.includes('reconnected to PostgreSQL; resyncing'))).toBe(true);
