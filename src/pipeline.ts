@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
-import { debounceTime, defer, filter, map, merge, Observable, retry, share, Subscription, tap, timer, type SchedulerLike } from 'rxjs';
+import { debounceTime, defer, filter, map, merge, Observable, retry, share, Subject, Subscription, tap, timer, type SchedulerLike } from 'rxjs';
 import { summarizeChanges } from './domain/changeSummary.js';
 import { reconnectDelay } from './domain/backoff.js';
 import { diffJson, parseJsonOrUndefined, type Change } from './domain/diff.js';
@@ -82,6 +82,11 @@ export interface PipelineOptions {
   probeSession?: boolean;
   /** How long the probe notification may take to arrive, in ms. Defaults to 3000 ms. */
   probeTimeoutMs?: number;
+  /**
+   * How long the first read waits for LISTEN, in ms (listen, then read: one read at start). A LISTEN
+   * slower than this, or failing, does not hold the first file back. Defaults to 1000 ms.
+   */
+  startupWaitMs?: number;
   scheduler?: SchedulerLike;
 }
 
@@ -193,6 +198,9 @@ export function runPipeline(options: PipelineOptions): RunningPipeline {
   };
 
   const flow$ = defer(() => {
+    // The snapshot connection opens beside the listening one: the probe and the first read need it.
+    reader.warm();
+    const listenFailed$ = new Subject<void>();
     const listen$ = makeNotificationSource({
       connection: options.connection,
       channel: options.channel,
@@ -209,6 +217,7 @@ export function runPipeline(options: PipelineOptions): RunningPipeline {
       },
       onDisconnected: (error, attempt, ms) => {
         status.connected = false;
+        listenFailed$.next();
         failed(`listening connection: ${describeListenError(error)}`);
         (attempt === 1 ? log.warn : log.debug)(
           `listening connection to PostgreSQL unavailable (${describeListenError(error)}); retry ${attempt} in ${Math.round(ms / 1000)} s`,
@@ -224,7 +233,9 @@ export function runPipeline(options: PipelineOptions): RunningPipeline {
         log.info(event.first ? `listening on channel "${options.channel}"` : 'reconnected to PostgreSQL; resyncing');
       }),
       map((): Trigger => 'connected'),
+      share(),
     );
+    const startup$ = makeStartupTick({ connected$, failed$: listenFailed$, waitMs: options.startupWaitMs ?? 1_000, scheduler });
     const notification$ = listen$.pipe(
       filter((event) => event.type === 'notification'),
       // Payloads are informational and untrusted: quoted, so a newline or an escape cannot forge a log line.
@@ -258,7 +269,7 @@ export function runPipeline(options: PipelineOptions): RunningPipeline {
     );
     const reconcile$ = makeReconcileTick(options.reconcileMs ?? 300_000, scheduler);
 
-    const rendered$ = merge(makeStartupTick(scheduler).pipe(map((): Trigger => 'startup')), connected$, notification$, drift$, reconcile$).pipe(
+    const rendered$ = merge(startup$, connected$, notification$, drift$, reconcile$).pipe(
       coalesce(options.debounceMs, options.maxWaitMs, scheduler),
       snapshot((trigger: Trigger) => reader.read$(options.agentsSource).pipe(map((s) => ({ trigger, s }))), {
         retryDelay: options.reconnectDelay,

@@ -126,6 +126,12 @@ export interface SnapshotReader {
    * with no answer within `timeoutMs` it rejects and its connection is given up, as a stuck read's is.
    */
   notify(channel: string, payload: string, timeoutMs: number): Promise<void>;
+  /**
+   * Opens the connection ahead of the first read (at start, beside the listening connection's own
+   * connect), so the probe and the first snapshot do not wait for a second connect. Never fails:
+   * a connect that fails here is tried again, and reported, by the read.
+   */
+  warm(): void;
 }
 
 /**
@@ -195,6 +201,18 @@ export function makeSnapshotReader(connection: pg.ClientConfig, options: Snapsho
           release(new Error('snapshot abandoned'));
         };
       });
+    },
+    warm() {
+      pool.connect().then(
+        (client) => {
+          if (!guarded.has(client)) {
+            guarded.add(client);
+            client.on('error', (error) => options.onIdleError?.(error));
+          }
+          client.release();
+        },
+        () => undefined,
+      );
     },
     async notify(channel, payload, boundMs) {
       const client = await pool.connect();

@@ -142,12 +142,15 @@ function rowToAgent(row: AgentRow, levels: readonly string[], problems: Problem[
   return agent;
 }
 
-/** The entry keys the dedicated columns set for this agent (what wins over `openclaw_config`). */
+/**
+ * The entry keys the dedicated columns set for this agent (what wins over `openclaw_config`), in the
+ * entry's key order (`model` first, the rest sorted), so an agent without settings renders as this.
+ */
 export function columnValues(agent: Agent): Record<string, unknown> {
   const out: Record<string, unknown> = { model: agent.model };
-  if (agent.thinkingDefault !== undefined) out.thinkingDefault = agent.thinkingDefault;
   if (agent.heartbeat !== undefined) out.heartbeat = { ...agent.heartbeat };
   if (agent.allowAgents.length > 0) out.subagents = { allowAgents: agent.allowAgents };
+  if (agent.thinkingDefault !== undefined) out.thinkingDefault = agent.thinkingDefault;
   return out;
 }
 
@@ -281,8 +284,10 @@ const SHOWN_IDS = 10;
  * Each row's sort keys are computed once (not per comparison), without calling into the values.
  */
 function orderRows(rows: readonly AgentRow[]): AgentRow[] {
-  const keyed = rows.map((row) => ({ row, id: numericId(row.id), name: sortName(row.name), tie: rowKey(row) }));
-  keyed.sort((a, b) => (a.id !== b.id ? (a.id < b.id ? -1 : 1) : compareText(a.name, b.name) || compareText(a.tie, b.tie)));
+  const keyed: { row: AgentRow; id: number; name: string; tie?: string }[] = rows.map((row) => ({ row, id: numericId(row.id), name: sortName(row.name) }));
+  // The last tie-break (the values' keys) is needed only for rows whose id and name are equal: computed then, once per row.
+  const tie = (k: (typeof keyed)[number]): string => (k.tie ??= rowKey(k.row));
+  keyed.sort((a, b) => (a.id !== b.id ? (a.id < b.id ? -1 : 1) : compareText(a.name, b.name) || compareText(tie(a), tie(b))));
   return keyed.map((k) => k.row);
 }
 

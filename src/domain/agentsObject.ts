@@ -46,7 +46,11 @@ export function modelToAgentsObject(model: AgentsModel, options: RosterFormat | 
 
 /** The text of a model (e.g. after a checker left a setting out). */
 export function renderModel(model: AgentsModel, options: RenderOptions): Rendered {
-  const agents = modelToAgentsObject(model, options);
+  return renderAgentsObject(modelToAgentsObject(model, options), model, options);
+}
+
+/** The text of an agents object already built from `model` by {@link modelToAgentsObject} (built once, checked, then rendered). */
+export function renderAgentsObject(agents: Record<string, unknown>, model: AgentsModel, options: RenderOptions): Rendered {
   const file = options.layout === 'root' ? { agents } : agents;
   return { text: `${JSON.stringify(file, null, 2)}\n`, agentCount: model.agents.length, problems: [], model };
 }
@@ -56,6 +60,8 @@ export function renderModel(model: AgentsModel, options: RenderOptions): Rendere
  * `model` first and the other keys sorted, so the bytes do not depend on where a setting came from.
  */
 export function agentBody(agent: Agent): Record<string, unknown> {
+  // Most agents have no free-form settings: their entry is the column values, already in key order.
+  if (agent.settings === undefined) return columnValues(agent);
   const merged = mergeOver(agent.settings ?? {}, columnValues(agent));
   const out: Record<string, unknown> = { model: merged.model };
   for (const key of Object.keys(merged).sort(compareText)) if (key !== 'model') out[key] = merged[key];

@@ -2,7 +2,7 @@ import { AGENT_ID_PATTERN } from './agents.js';
 import { isValidDuration } from './agentSettings.js';
 import { DEFAULT_TARGETS, type DefaultTarget } from './defaultAgent.js';
 import { capabilitiesFor, type HostCapabilities } from './hostCapabilities.js';
-import type { HostVersion } from './hostProfile.js';
+import { formatVersion, type HostVersion } from './hostProfile.js';
 import { quote } from './safeText.js';
 import type { Layout, RosterFormat } from './types.js';
 
@@ -29,9 +29,7 @@ export interface HostIssue {
  * version accepts in an entry, and the values this plugin writes.
  */
 export function checkForHost(text: string, format: RosterFormat, layout: Layout, version?: HostVersion): string[] {
-  const reasons: string[] = [];
-  const bytes = Buffer.byteLength(text, 'utf8');
-  if (bytes > MAX_INCLUDE_BYTES) reasons.push(`file is ${bytes} bytes; OpenClaw includes at most ${MAX_INCLUDE_BYTES}`);
+  const reasons = sizeReasons(text);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -44,6 +42,17 @@ export function checkForHost(text: string, format: RosterFormat, layout: Layout,
     agents = parsed.agents;
   }
   return [...reasons, ...findHostIssues(agents, format, version).map(describeIssue)];
+}
+
+/** What our rules' verdict on a text depends on: the roster shape, the layout and the host version. */
+export function rulesKey(options: { format: RosterFormat; layout: Layout; version?: HostVersion }): string {
+  return `${options.format}/${options.layout}/${options.version ? formatVersion(options.version) : '-'}`;
+}
+
+/** The file is larger than OpenClaw includes. */
+export function sizeReasons(text: string): string[] {
+  const bytes = Buffer.byteLength(text, 'utf8');
+  return bytes > MAX_INCLUDE_BYTES ? [`file is ${bytes} bytes; OpenClaw includes at most ${MAX_INCLUDE_BYTES}`] : [];
 }
 
 /** An issue as one line: `agents.entries.main.thinkingDefault: must be one of …`. */

@@ -1,6 +1,6 @@
 import { isPlainObject, memberPath } from './agentSettings.js';
 import { describeIssue, findHostIssues, type HostIssue } from './hostRules.js';
-import { modelToAgentsObject, renderModel, type RenderOptions } from './agentsObject.js';
+import { modelToAgentsObject, renderAgentsObject, type RenderOptions } from './agentsObject.js';
 import { quote, valueKey } from './safeText.js';
 import { SYSTEM_CONFIG_RULES } from './systemConfig.js';
 import type { Agent, AgentsModel, Problem, Rendered, RosterFormat } from './types.js';
@@ -109,22 +109,26 @@ function systemKeyOf(property: string): string {
 /**
  * Renders a model, checks it with `check` (issues below the agents object), leaves out what is
  * rejected and renders again, for at most {@link MAX_ROUNDS} rounds. Returns the last render, the
- * problems of what was left out, and what could not be left out (the file will then be refused).
+ * problems of what was left out, what could not be left out (the file will then be refused), and
+ * `issues`: everything `check` finds in the last render (each agents object is built once, checked,
+ * and that same object is rendered).
  */
 export function renderChecked(
   model: AgentsModel,
   options: RenderOptions,
   check: (agents: Record<string, unknown>) => HostIssue[],
   checker: string,
-): { rendered: Rendered; problems: Problem[]; unresolved: HostIssue[] } {
+): { rendered: Rendered; problems: Problem[]; unresolved: HostIssue[]; issues: HostIssue[] } {
   const problems: Problem[] = [];
   let current = model;
   for (let round = 1; ; round += 1) {
-    const issues = check(modelToAgentsObject(current, options));
-    if (issues.length === 0 || round > MAX_ROUNDS) return { rendered: renderModel(current, options), problems, unresolved: issues };
+    const agents = modelToAgentsObject(current, options);
+    const issues = check(agents);
+    const done = (unresolved: HostIssue[]) => ({ rendered: renderAgentsObject(agents, current, options), problems, unresolved, issues });
+    if (issues.length === 0 || round > MAX_ROUNDS) return done(issues);
     const next = leaveOutRejected(current, issues, options.format, checker);
     problems.push(...next.problems);
-    if (next.problems.length === 0) return { rendered: renderModel(current, options), problems, unresolved: next.unresolved };
+    if (next.problems.length === 0) return done(next.unresolved);
     current = next.model;
   }
 }

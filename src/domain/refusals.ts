@@ -1,4 +1,4 @@
-import { checkForHost } from './hostRules.js';
+import { checkForHost, rulesKey } from './hostRules.js';
 import { countAgentsInText, type RenderOptions } from './render.js';
 import type { Rendered } from './types.js';
 
@@ -13,7 +13,8 @@ export function refusals(
   current: string | undefined | (() => string | undefined),
   allowEmpty: boolean,
 ): string[] {
-  const reasons = [...checkForHost(r.text, render.format, render.layout, render.version), ...(r.rejected ?? [])];
+  const known = r.ourRules?.for === rulesKey(render) ? r.ourRules.reasons : undefined;
+  const reasons = [...(known ?? checkForHost(r.text, render.format, render.layout, render.version)), ...(r.rejected ?? [])];
   // The file on disk is parsed only when it matters: an empty render that may empty a roster.
   const had = !allowEmpty && r.agentCount === 0 ? countAgentsInText(typeof current === 'function' ? current() : current) : 0;
   if (had > 0) {

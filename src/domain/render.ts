@@ -2,6 +2,7 @@ import { rowsToAgents } from './agents.js';
 import { renderModel, type RenderOptions } from './agentsObject.js';
 import { floorCheck, renderChecked } from './leaveOut.js';
 import type { HostVersion } from './hostProfile.js';
+import { describeIssue, rulesKey, sizeReasons } from './hostRules.js';
 import { systemConfigToDefaults } from './systemConfig.js';
 import type { AgentsModel, Rendered, Snapshot } from './types.js';
 
@@ -22,7 +23,9 @@ export function snapshotToModel(snapshot: Snapshot, options: { version?: HostVer
 export function renderSnapshot(snapshot: Snapshot, options: RenderOptions): Rendered {
   const { model, problems } = snapshotToModel(snapshot, options);
   const checked = renderChecked(model, options, floorCheck(options), 'our rules for this host');
-  return { ...checked.rendered, problems: [...problems, ...checked.problems] };
+  // What the guard would find by parsing this text with our rules, found on the object the text was made from.
+  const ourRules = { reasons: [...sizeReasons(checked.rendered.text), ...checked.issues.map(describeIssue)], for: rulesKey(options) };
+  return { ...checked.rendered, problems: [...problems, ...checked.problems], ourRules };
 }
 
 /** How many agents a file's text holds, whatever its layout and roster shape; 0 when unreadable. */

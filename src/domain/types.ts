@@ -88,4 +88,11 @@ export interface Rendered {
   model?: AgentsModel;
   /** What the host's own schema rejects and no single setting or agent could be left out for: the file is not written. */
   rejected?: string[];
+  /**
+   * What our own rules for the host find in exactly this text (empty: nothing), when the render found
+   * it on the object the text was made from; the guard then need not parse the text again. A render
+   * without it (e.g. after a checker left a setting out), or found for other render options
+   * (`for`, see `rulesKey`), is checked from its text.
+   */
+  ourRules?: { reasons: string[]; for: string };
 }

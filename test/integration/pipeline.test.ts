@@ -44,6 +44,16 @@ describe('pipeline on real PostgreSQL', () => {
     expect(fs.statSync(sync.outputPath).mode & 0o777).toBe(0o644);
   });
 
+  it('can start with one read of the database, after LISTEN, even with no coalescing', async () => {
+    // Listen, then read (DESIGN §3): the listening connection's first `connected` is the start's only
+    // read. A start that also read at once (before LISTEN) read a 10 000-agent roster twice.
+    sync = startPipeline(db.url, { debounceMs: 0, maxWaitMs: 0 });
+    await caughtUp('initial sync');
+    await new Promise((resolve) => setTimeout(resolve, 1_500)); // past the startup tick's wait for LISTEN
+    expect(sync.running.status().snapshots).toBe(1);
+    expect(sync.written.map((w) => w.trigger)).toEqual(['connected']);
+  });
+
   const changes: [string, string, (file: any) => unknown, unknown][] = [
     ['INSERT on agents', `INSERT INTO agents (name, model) VALUES ('gamma', 'm/g')`, (f) => f.agents.entries.gamma?.model, 'm/g'],
     ['UPDATE on agents', `UPDATE agents SET model = 'm/new' WHERE name = 'beta'`, (f) => f.agents.entries.beta.model, 'm/new'],

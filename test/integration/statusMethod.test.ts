@@ -87,7 +87,8 @@ describe('status method and secret inputs of the plugin entry (real PostgreSQL)'
       source: 'agents',
       outputPath,
       host: { version: '2026.9.6', format: 'entries', layout: 'root', reload: 'none' },
-      lastWrite: { agents: 1, trigger: 'startup' },
+      // Listen, then read: the start's one read is the listening connection's first `connected`.
+      lastWrite: { agents: 1, trigger: 'connected' },
       lastError: null,
     });
     expect(first.connection).toBe(`postgres@127.0.0.1:${new URL(db.url).port}/${db.name}`);

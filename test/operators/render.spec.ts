@@ -19,8 +19,22 @@ const s2: Snapshot = {
 /** The canonical text: 2-space JSON plus a trailing newline. */
 const canonical = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
 
-// A render also carries the model it laid out (for the host check to leave a setting out and render again).
-const r1: Rendered = { text: canonical({ agents: { entries: { alpha: { model: 'openai/gpt-5' } } } }), agentCount: 1, problems: [], model: expect.anything() };
+// A render also carries the model it laid out (for the host check to leave a setting out and render again)
+// and what our rules for the host found in it, for those render options (so the guard need not parse the text).
+const r1: Rendered = {
+  text: canonical({ agents: { entries: { alpha: { model: 'openai/gpt-5' } } } }),
+  agentCount: 1,
+  problems: [],
+  model: expect.anything(),
+  ourRules: { reasons: [], for: 'entries/root/-' },
+};
+const listSection: Rendered = {
+  text: canonical({ list: [{ id: 'alpha', model: 'openai/gpt-5' }] }),
+  agentCount: 1,
+  problems: [],
+  model: expect.anything(),
+  ourRules: { reasons: [], for: 'list/section/-' },
+};
 const badNameProblem: Problem = {
   key: 'agents:bad-id:undefined/bad name!',
   message:
@@ -46,7 +60,7 @@ describe('render', () => {
       const expected = '-a|';
 
       expectObservable(e1.pipe(render({ format: 'list', layout: 'section' }))).toBe(expected, {
-        a: { text: canonical({ list: [{ id: 'alpha', model: 'openai/gpt-5' }] }), agentCount: 1, problems: [], model: expect.anything() },
+        a: listSection,
       });
     });
   });
@@ -64,7 +78,7 @@ describe('render', () => {
 
       expectObservable(e1.pipe(render(() => asked[calls++]!))).toBe(expected, {
         x: r1,
-        y: { text: canonical({ list: [{ id: 'alpha', model: 'openai/gpt-5' }] }), agentCount: 1, problems: [], model: expect.anything() },
+        y: listSection,
       });
     });
     expect(calls).toBe(2);
@@ -104,6 +118,7 @@ describe('render', () => {
           agentCount: 2,
           problems: expect.any(Array),
           model: expect.anything(),
+          ourRules: { reasons: [], for: 'entries/root/-' },
         },
       });
     });
