@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { Observable } from 'rxjs';
 import type { Snapshot } from '../domain/types.js';
+import { columnParser, type ColumnParser } from './columnParsers.js';
 import { makeSocketTracker, settleWithin } from './sockets.js';
 import { checkAgentsSource, type AgentsSource } from './source.js';
 
@@ -86,7 +87,8 @@ export async function readSnapshot(client: pg.ClientBase, source: AgentsSource, 
       // A source with two columns of one name: the last wins, as in an object row.
       const index = names.lastIndexOf(name);
       const field = agents.fields[index]!;
-      return { name, index, parse: pg.types.getTypeParser(field.dataTypeID, field.format === 'binary' ? 'binary' : 'text') as (text: string) => unknown };
+      const parse = field.format === 'binary' ? (pg.types.getTypeParser(field.dataTypeID, 'binary') as ColumnParser) : columnParser(field.dataTypeID);
+      return { name, index, parse };
     });
     const rows = agents.rows.map((raw) => {
       const row: Record<string, unknown> = {};

@@ -16,6 +16,9 @@ const AGENT_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
  */
 export const MAX_LIST_ELEMENTS = 1_000;
 
+/** Lists up to this long are checked for duplicates by a scan, longer ones with a Set. */
+const SHORT_LIST = 8;
+
 /** At most this many dropped elements of one list are warned one by one; the rest are counted in one more problem. */
 export const MAX_ELEMENT_PROBLEMS = 10;
 
@@ -90,7 +93,8 @@ export function rowsToAgents(rows: readonly AgentRow[], options: ReadOptions = {
     }
     byId.set(agent.id, { agent, row });
   }
-  const agents = [...byId.values()].map((entry) => entry.agent).sort((a, b) => compareText(a.id, b.id));
+  // Ids sorted by the built-in sort (code-unit order, as compareText): no call into a comparator per pair.
+  const agents = [...byId.keys()].sort().map((id) => byId.get(id)!.agent);
   return { agents: keepOneDefault(agents, problems), problems };
 }
 
@@ -235,7 +239,8 @@ function textList(
     problems.push({ key: `${key}:cut`, message: `${where} has ${total} elements; only the first ${MAX_LIST_ELEMENTS} are read` });
   }
   const out: string[] = [];
-  const seen = new Set<string>();
+  // Duplicates: a scan of the few kept so far; a Set only for a long list (linear either way).
+  const seen = read > SHORT_LIST ? new Set<string>() : undefined;
   let dropped = 0;
   for (let index = 0; index < read; index += 1) {
     const element: unknown = value[index];
@@ -248,8 +253,8 @@ function textList(
         key: `${key}:${index}:${valueKey(element)}`,
         message: `${where}[${index + 1}] ${element === null ? 'is NULL' : `${showValue(element)} is not valid`}; element dropped`,
       });
-    } else if (!seen.has(accepted)) {
-      seen.add(accepted);
+    } else if (seen ? !seen.has(accepted) : !out.includes(accepted)) {
+      seen?.add(accepted);
       out.push(accepted);
     }
   }

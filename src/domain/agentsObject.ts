@@ -36,8 +36,10 @@ export function modelToAgentsObject(model: AgentsModel, options: RosterFormat | 
   if (Object.keys(defaults).length > 0) out.defaults = defaults;
   if (format === 'entries') {
     if (model.agents.length > 1) out.ownership = 'explicit';
-    const ordered = [...model.agents.filter((a) => a.isDefault), ...model.agents.filter((a) => !a.isDefault)];
-    out.entries = Object.fromEntries(ordered.map((agent) => [agent.id, agentBody(agent)]));
+    const entries: Record<string, unknown> = {};
+    for (const agent of model.agents) if (agent.isDefault) entries[agent.id] = agentBody(agent);
+    for (const agent of model.agents) if (!agent.isDefault) entries[agent.id] = agentBody(agent);
+    out.entries = entries;
   } else {
     out.list = model.agents.map((agent) => ({ id: agent.id, ...(agent.isDefault ? { default: true } : {}), ...agentBody(agent) }));
   }
