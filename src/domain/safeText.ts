@@ -18,6 +18,9 @@ const KEYED_CHARS = 120;
  * (U+009B is an 8-bit CSI), soft hyphen, the Unicode line and paragraph separators, zero-width and
  * bidi controls, BOM and interlinear annotation marks.
  */
+/** Text that JSON.stringify only wraps in quotes and that holds nothing {@link LOG_UNSAFE} matches. */
+const PLAIN_ASCII = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
 const LOG_UNSAFE = /[\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]/g;
 
 /** Control characters that make a text value unusable as an identifier or a model reference. */
@@ -33,6 +36,8 @@ export function hasControlCharacters(text: string): boolean {
  * character a terminal or log reader could act on escaped as `\uXXXX`.
  */
 export function quote(text: string, max = SHOWN_CHARS): string {
+  // Printable ASCII without a quote or a backslash is its own JSON and safe in a log: no work to do.
+  if (text.length <= max && PLAIN_ASCII.test(text)) return `"${text}"`;
   const cut = text.length > max ? `${text.slice(0, max)}…` : text;
   return escapeForLog(JSON.stringify(cut));
 }
