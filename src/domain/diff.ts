@@ -39,10 +39,14 @@ function diffAt(before: unknown, after: unknown, path: string, depth: number): C
   }
   if (depth >= MAX_DEPTH) return sameJson(before, after) ? [] : [{ path, before, after }];
   // Both objects, or one side missing: compare leaves, the missing side counting as empty.
-  const a = isObject(before) ? before : {};
-  const b = isObject(after) ? after : {};
-  const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
-  return keys.flatMap((key) => diffAt(a[key], b[key], joinPath(path, key), depth + 1));
+  const a: Record<string, unknown> = isObject(before) ? before : {};
+  const b: Record<string, unknown> = isObject(after) ? after : {};
+  // Only keys whose values differ are walked (a value equal as JSON has no changed leaf): one changed
+  // agent in a roster of 10 000 costs one path, not 10 000.
+  const keys: string[] = [];
+  for (const key of Object.keys(a)) if (!Object.hasOwn(b, key) || !sameJson(a[key], b[key])) keys.push(key);
+  for (const key of Object.keys(b)) if (!Object.hasOwn(a, key)) keys.push(key);
+  return keys.sort().flatMap((key) => diffAt(a[key], b[key], joinPath(path, key), depth + 1));
 }
 
 /** `agents.entries.beta.model: "a" → "b"`; `(none)` for a missing side. One line, escaped and bounded. */
@@ -82,15 +86,22 @@ function showJson(value: unknown): string {
  * recursion: an explicit stack, so any depth is fine.
  */
 function sameJson(x: unknown, y: unknown): boolean {
-  const stack: [unknown, unknown][] = [[x, y]];
-  while (stack.length > 0) {
-    const [a, b] = stack.pop()!;
+  if (x === y) return true;
+  // Two stacks of the values still to compare (no pair allocated per value).
+  const left: unknown[] = [x];
+  const right: unknown[] = [y];
+  while (left.length > 0) {
+    const a = left.pop();
+    const b = right.pop();
     if (a === b || (Number.isNaN(a) && Number.isNaN(b))) continue;
     if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
     if (Array.isArray(a) !== Array.isArray(b)) return false;
     if (Array.isArray(a) && Array.isArray(b)) {
       if (a.length !== b.length) return false;
-      for (let i = 0; i < a.length; i += 1) stack.push([a[i], b[i]]);
+      for (let i = 0; i < a.length; i += 1) {
+        left.push(a[i]);
+        right.push(b[i]);
+      }
       continue;
     }
     const ka = Object.keys(a);
@@ -98,7 +109,8 @@ function sameJson(x: unknown, y: unknown): boolean {
     if (ka.length !== kb.length) return false;
     for (let i = 0; i < ka.length; i += 1) {
       if (ka[i] !== kb[i]) return false;
-      stack.push([(a as Record<string, unknown>)[ka[i]!], (b as Record<string, unknown>)[kb[i]!]]);
+      left.push((a as Record<string, unknown>)[ka[i]!]);
+      right.push((b as Record<string, unknown>)[kb[i]!]);
     }
   }
   return true;
