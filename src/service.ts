@@ -6,14 +6,13 @@ import { findInclude, findShadowedKeys, type ShadowedKey } from './domain/includ
 import { planOutput } from './domain/plan.js';
 import { parseAgentsSource } from './db/source.js';
 import { defaultConfigPath, includeRootsFromEnv, lastTouchedVersion, readOpenclawConfig, readPostgresJson, runningOpenclawVersion } from './host.js';
-import { describeError, makeLogger, type Logger } from './logger.js';
-import type { RenderOptions } from './domain/render.js';
+import { describeError, makeLogger } from './logger.js';
 import type { PluginApi, PluginService } from './openclaw.js';
 import { runPipeline, type RunningPipeline } from './pipeline.js';
 import { checkOutputPath, realPathOf } from './sinks/outputGuard.js';
 import { makeReloader } from './sinks/reload.js';
-import { runningHostCommand } from './hostCheck/commands.js';
-import { makeLoggedHostCheck } from './hostCheck/logged.js';
+import { gatewayChecker } from './hostCheck/gateway.js';
+import { describeChecker, makeLoggedHostCheck } from './hostCheck/logged.js';
 import type { RunningFacts } from './plugin/statusReport.js';
 import { resolveSecretInputs, unresolvedSecretInputs } from './plugin/secretInput.js';
 import { resolveGatewayId } from './fleet/gatewayId.js';
@@ -148,6 +147,7 @@ export function createAgentConfigSyncService(api: PluginApi): PluginService {
         });
 
         const reloader = makeReloader(plan.reload, { touchFile: configPath }, secureLog);
+        const checker = gatewayChecker(plan.render.version);
         const pipeline = runPipeline({
           connection: connection.config,
           channel: settings.channel,
@@ -160,7 +160,7 @@ export function createAgentConfigSyncService(api: PluginApi): PluginService {
           allowEmpty: settings.allowEmpty,
           reconcileMs: settings.reconcileMs,
           logger: secureLog,
-          hostCheck: gatewayHostCheck(plan.render, secureLog),
+          hostCheck: checker ? makeLoggedHostCheck(checker, () => plan.render, secureLog) : undefined,
           gatewayId,
           onError: fleet.failed,
           onRendered: fleet.rendered,
@@ -184,8 +184,12 @@ export function createAgentConfigSyncService(api: PluginApi): PluginService {
           outputPath: plan.outputPath,
           configPath,
           host: { version: formatVersion(host.version), format: plan.render.format, layout: plan.render.layout, reload: plan.reload.kind },
+          hostCheck: checker ? 'loading the host validator' : 'our own rules only (not running inside an OpenClaw gateway)',
           startedAt: new Date().toISOString(),
         };
+        void checker?.then((c) => {
+          facts.hostCheck = describeChecker(c);
+        });
         slots[SLOT] = { key, holders, pipeline: withStatusWriter(pipeline, fleet), disposeReload: () => reloader.dispose(), facts };
         delete failures[FAILED];
       } catch (error) {
@@ -217,10 +221,4 @@ export function describeShadow(s: ShadowedKey, configPath: string): string {
   return s.kind === 'overridden'
     ? `${s.path} is set in ${configPath} (${JSON.stringify(s.theirs)}), which wins over the database value (${JSON.stringify(s.ours)}); remove it there to let the database decide`
     : `${s.path} is an array in both ${configPath} and the database; OpenClaw concatenates them`;
-}
-
-/** The running gateway's own schema as the host check (DESIGN §10); none when this process is not an OpenClaw gateway. */
-function gatewayHostCheck(render: RenderOptions, log: Required<Logger>) {
-  const command = runningHostCommand(render.version);
-  return command ? makeLoggedHostCheck(command, () => render, log) : undefined;
 }

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import pg from 'pg';
 import { lastValueFrom, type Observable } from 'rxjs';
 import type { Rendered } from '../domain/types.js';
+import { subprocessChecker } from '../hostCheck/checker.js';
 import { cliHostCommand } from '../hostCheck/commands.js';
 import { makeHostCheck } from '../hostCheck/hostCheck.js';
 import { makeLoggedHostCheck } from '../hostCheck/logged.js';
@@ -113,10 +114,13 @@ function cliHostCheck(flags: Flags, ctx: CliContext, logged = false): ((r: Rende
     ctx.log.debug('no openclaw binary (--openclaw-bin or PATH): the file is checked by our own rules only');
     return undefined;
   }
-  if (logged) return makeLoggedHostCheck(command, () => ctx.plan.render, ctx.log);
+  // A child process, not the host's validator loaded here: this CLI may run on a Node the host does not
+  // support, and only inside the gateway are the host's modules already loaded (see inProcess.ts).
+  const checker = subprocessChecker(command);
+  if (logged) return makeLoggedHostCheck(checker, () => ctx.plan.render, ctx.log);
   // One-shot: the problems are warned with the render's own; a host that cannot be asked is one warning.
   return makeHostCheck({
-    command,
+    checker,
     render: () => ctx.plan.render,
     onProblems: () => undefined,
     onUnavailable: (error) => ctx.log.warn(`${command.label} could not check the file (${error}); checked by our own rules only`),

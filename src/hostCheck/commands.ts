@@ -33,15 +33,30 @@ export function cliHostCommand(given: string | undefined, env: NodeJS.ProcessEnv
 
 /** True when `entry` sits in a package named "openclaw" (looked up at most four directories up). */
 function belongsToOpenclaw(entry: string): boolean {
-  let dir = path.dirname(path.resolve(entry));
+  return openclawPackageRoot(entry) !== undefined;
+}
+
+/**
+ * The root of the "openclaw" package `entry` belongs to (the directory of its package.json, looked up
+ * at most four directories up from the entry's real path), or undefined. In the gateway, `entry` is
+ * the running host's entry script (`process.argv[1]`, its `openclaw.mjs`).
+ */
+export function openclawPackageRoot(entry: string | undefined = process.argv[1]): string | undefined {
+  if (!entry) return undefined;
+  let dir: string;
+  try {
+    dir = path.dirname(fs.realpathSync(path.resolve(entry)));
+  } catch {
+    dir = path.dirname(path.resolve(entry));
+  }
   for (let i = 0; i < 4; i += 1) {
     try {
       const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: unknown };
-      if (manifest.name === 'openclaw') return true;
+      if (manifest.name === 'openclaw') return dir;
     } catch {
       // no package.json here
     }
     dir = path.dirname(dir);
   }
-  return false;
+  return undefined;
 }

@@ -4,12 +4,12 @@ import { formatVersion } from '../domain/hostProfile.js';
 import { describeIssue, type HostIssue } from '../domain/hostRules.js';
 import { leaveOutRejected, MAX_ROUNDS } from '../domain/leaveOut.js';
 import type { Problem, Rendered } from '../domain/types.js';
-import { validateWithOpenclaw, type OpenclawCommand, type ValidateOutcome } from './openclawValidate.js';
+import type { HostChecker } from './checker.js';
 
 /** Options of {@link makeHostCheck}. */
 export interface HostCheckOptions {
-  /** The host's CLI. */
-  command: OpenclawCommand;
+  /** Who checks: the host's validator in this process, or its CLI; a promise while it is being loaded. */
+  checker: HostChecker | PromiseLike<HostChecker>;
   /** The render options in force (format, layout, version). */
   render: () => RenderOptions;
   /** Told the problems of what the host's schema made us leave out (each call: one check). */
@@ -18,32 +18,32 @@ export interface HostCheckOptions {
   onUnavailable: (error: string) => void;
   /** Told when the host answers again after being unavailable. */
   onAvailable?: () => void;
-  /** The validator. Defaults to {@link validateWithOpenclaw} (tests inject a fake). */
-  validate?: (command: OpenclawCommand, agents: unknown, signal: AbortSignal) => Promise<ValidateOutcome>;
 }
 
 /** Most verdicts remembered (by the exact agents object), so an unchanged roster is never checked twice. */
 const CACHED = 16;
 
 /**
- * The host-check stage (DESIGN §10): each render that holds free-form settings (`openclaw_config`),
- * already cut to our own rules, is validated by the host's own schema before it may replace the file; what the host rejects is left out setting by
- * setting (or agent by agent when not separable), with a problem naming the row and the key, and the
- * rest is rendered again and checked again. When the host cannot be asked, the render passes as it
- * is (our rules stay the floor). Unsubscribing kills a running check.
+ * The host-check stage (DESIGN §10): each render, already cut to our own rules, is validated by the
+ * host's own validator before it may replace the file — every render when the checker is cheap (in
+ * process), only those holding free-form settings (`openclaw_config`) when it is a child process. What
+ * the host rejects is left out setting by setting (or agent by agent when not separable), with a
+ * problem naming the row and the key, and the rest is rendered again and checked again. When the host
+ * cannot be asked, the render passes as it is (our rules stay the floor). Unsubscribing stops a running check.
  */
 export function makeHostCheck(options: HostCheckOptions): (r: Rendered) => Observable<Rendered> {
-  const validate = options.validate ?? ((command, agents, signal) => validateWithOpenclaw(command, agents, { signal }));
   const verdicts = new Map<string, HostIssue[]>();
   let unavailable = false;
 
   async function check(r: Rendered, signal: AbortSignal): Promise<Rendered> {
-    // Only free-form settings (openclaw_config) need the host: every value the dedicated columns write
-    // (model, fallbacks, allowAgents, thinking levels per version, heartbeat durations, subagent
-    // defaults) is already checked by our rules, and asking the host costs 2–5 s per new roster.
-    if (!r.model || !r.model.agents.some((a) => a.settings !== undefined)) return r;
+    if (!r.model) return r;
+    const host = await options.checker;
+    if (signal.aborted) return r;
+    // A child process costs seconds a roster: it is asked only about free-form settings (openclaw_config),
+    // since every value the dedicated columns write is one our own rules check.
+    if (!host.everyRender && !r.model.agents.some((a) => a.settings !== undefined)) return r;
     const render = options.render();
-    const checker = options.command.label || `OpenClaw ${formatVersion(render.version)}`;
+    const checker = host.label || `OpenClaw ${formatVersion(render.version)}`;
     const problems: Problem[] = [];
     const done = (rendered: Rendered, rejected?: string[]): Rendered => {
       options.onProblems(problems);
@@ -55,7 +55,7 @@ export function makeHostCheck(options: HostCheckOptions): (r: Rendered) => Obser
       const key = JSON.stringify(agents);
       let issues = verdicts.get(key);
       if (issues === undefined) {
-        const outcome = await validate(options.command, agents, signal);
+        const outcome = await host.validate(agents, signal);
         if (signal.aborted) return done(current);
         if (!outcome.ok) {
           unavailable = true;
@@ -89,7 +89,7 @@ export function makeHostCheck(options: HostCheckOptions): (r: Rendered) => Obser
         },
         (error: unknown) => subscriber.error(error),
       );
-      // Unsubscribing (a newer render, or the pipeline stopping) kills a running host process.
+      // Unsubscribing (a newer render, or the pipeline stopping) kills a running host process or stops between slices.
       return () => abort.abort();
     });
 }

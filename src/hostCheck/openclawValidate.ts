@@ -87,7 +87,14 @@ export function parseValidateOutput(stdout: string): ValidateOutcome {
     return { ok: false, error: 'the host printed no validation answer' };
   }
   const { valid, issues } = answer as { valid: boolean; issues?: unknown };
-  if (valid) return { ok: true, issues: [] };
+  return { ok: true, issues: valid ? [] : hostIssues(issues) };
+}
+
+/**
+ * The host's own issues (`[{path, message}]`, `path` dotted from the config root, as both `config
+ * validate --json` and the in-process validator give them) as issues below the agents object.
+ */
+export function hostIssues(issues: unknown): HostIssue[] {
   const out: HostIssue[] = [];
   for (const issue of Array.isArray(issues) ? issues : []) {
     const { path: where, message } = (issue ?? {}) as { path?: unknown; message?: unknown };
@@ -107,7 +114,7 @@ export function parseValidateOutput(stdout: string): ValidateOutcome {
     }
     out.push({ path: below, message: text });
   }
-  return { ok: true, issues: out };
+  return out;
 }
 
 function safeJsonString(inner: string): string {

@@ -18,6 +18,8 @@ export interface RunningFacts {
   outputPath: string;
   configPath: string;
   host: { version: string; format: string; layout: string; reload: string };
+  /** Who checks each file for the host: "checked by OpenClaw 2026.9.6's own validator, in process (…), every render". */
+  hostCheck?: string;
   startedAt: string;
 }
 
@@ -36,6 +38,8 @@ export interface SyncStatusReport {
   outputPath: string | null;
   openclawConfig: string | null;
   host: RunningFacts['host'] | null;
+  /** Who checks each file for the host before it is written (DESIGN §10). */
+  hostCheck: string | null;
   startedAt: string | null;
   lastWrite: PipelineStatus['lastWrite'] | null;
   lastError: { at: string; message: string } | null;
@@ -69,6 +73,7 @@ export function buildStatusReport(
     outputPath: facts?.outputPath ?? null,
     openclawConfig: facts?.configPath ?? null,
     host: facts?.host ?? null,
+    hostCheck: facts?.hostCheck ?? null,
     startedAt: facts?.startedAt ?? null,
     lastWrite: status?.lastWrite ?? null,
     lastError: (running ? status?.lastError : startFailure) ?? null,

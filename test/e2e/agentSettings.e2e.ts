@@ -109,13 +109,28 @@ describe.each(E2E_HOST_VERSIONS)('openclaw %s: agent settings from the database'
     expect(gateway!.log()).toMatch(/name "broken"\): heartbeat is enabled but heartbeat_every "soon" is not a duration/);
   });
 
+  it('can check every file with the running host\'s own validator, loaded in process', async () => {
+    const line = `files are checked by OpenClaw ${version}'s own validator, in process (dist/config/config.js validateConfigObject), every render`;
+    await within('the checker named in the log', 30_000, async () => gateway!.log().includes(`${PLUGIN}: ${line}`));
+    // 2026.7.35's CLI asks for a scope upgrade ("pending approval") before it calls a read-scoped plugin
+    // method on this auth-less test gateway, so there the log line alone names the checker.
+    if (version !== '2026.7.35') {
+      const report = (await gateway!.call('agent_config_sync.status')) as { hostCheck?: string };
+      expect(report.hostCheck).toBe(line.replace(/^files are /, ''));
+    }
+    expect(gateway!.log()).not.toMatch(/could not check the file|config validate --json/);
+  });
+
   it('can keep an invalid openclaw_config from ever reaching the gateway while the rest still syncs', async () => {
-    // Checked inside the gateway by the running host itself: a tools profile only its schema knows is bad.
-    await client.query(`UPDATE agents SET openclaw_config = '{"tools": {"profile": "bananas"}, "identity": {"name": "Broken 2"}}' WHERE name = 'broken'`);
+    // Checked inside the gateway by the running host's own validator: a tools profile only its schema
+    // knows is bad, and an avatar outside the workspace (a rule of its validator, not of any schema).
+    await client.query(`UPDATE agents SET openclaw_config = '{"tools": {"profile": "bananas"}, "identity": {"name": "Broken 2", "avatar": "../../outside.png"}}' WHERE name = 'broken'`);
     await client.query(`UPDATE agents SET model = 'anthropic/claude-opus-4-1' WHERE name = 'helper'`);
     await within('the helper model in the running roster', 30_000, async () => (await liveRoster(gateway!)).get('helper')?.primary === 'anthropic/claude-opus-4-1');
     await within('the broken row synced without its bad setting', 30_000, async () => (await runningAgents(gateway!)).byId.get('broken')?.identity !== undefined && ((await runningAgents(gateway!)).byId.get('broken')!.identity as { name?: string }).name === 'Broken 2');
     expect((await runningAgents(gateway!)).byId.get('broken')).not.toHaveProperty('tools');
+    expect((await runningAgents(gateway!)).byId.get('broken')!.identity).toEqual({ name: 'Broken 2' });
+    expect(gateway!.log()).toMatch(new RegExp(`name "broken"\\): openclaw_config\\.identity\\.avatar: OpenClaw ${version.replace(/\./g, '\\.')} rejects it`));
     const file = JSON.parse(fs.readFileSync(agentsFile(), 'utf8')) as { agents: Record<string, unknown> };
     expect(JSON.stringify(file)).not.toContain('bananas');
     expect(gateway!.log()).toMatch(new RegExp(`name "broken"\\): openclaw_config\\.tools\\.profile: OpenClaw ${version.replace(/\./g, '\\.')} rejects it`));

@@ -5,6 +5,7 @@ import type { HostIssue } from '../../src/domain/hostRules.js';
 import { refusals } from '../../src/domain/refusals.js';
 import { renderSnapshot, type RenderOptions } from '../../src/domain/render.js';
 import type { AgentRow, Problem, Rendered, Snapshot } from '../../src/domain/types.js';
+import { subprocessChecker } from '../../src/hostCheck/checker.js';
 import { makeHostCheck } from '../../src/hostCheck/hostCheck.js';
 import { parseValidateOutput, type OpenclawCommand, type ValidateOutcome } from '../../src/hostCheck/openclawValidate.js';
 
@@ -86,7 +87,7 @@ function fakeHost(extra: (agents: Record<string, unknown>) => HostIssue[] = () =
 
 describe('makeHostCheck', () => {
   const check = (validate: (c: OpenclawCommand, a: unknown, s: AbortSignal) => Promise<ValidateOutcome>, told: { problems: Problem[]; unavailable: string[] }) =>
-    makeHostCheck({ command: COMMAND, render: () => NEW, validate, onProblems: (p) => told.problems.push(...p), onUnavailable: (e) => told.unavailable.push(e) });
+    makeHostCheck({ checker: subprocessChecker(COMMAND, (c, a, o) => validate(c, a, o!.signal!)), render: () => NEW, onProblems: (p) => told.problems.push(...p), onUnavailable: (e) => told.unavailable.push(e) });
 
   it('can leave out only the setting the host rejects, name the row and the key, and keep the rest', async () => {
     const host = fakeHost();
@@ -143,13 +144,13 @@ describe('makeHostCheck', () => {
 
   it('can ask a real process and tell a missing binary from a verdict', async () => {
     const told = { problems: [] as Problem[], unavailable: [] as string[] };
-    const stage = makeHostCheck({ command: COMMAND, render: () => NEW, onProblems: () => undefined, onUnavailable: (e) => told.unavailable.push(e) });
+    const stage = makeHostCheck({ checker: subprocessChecker(COMMAND), render: () => NEW, onProblems: () => undefined, onUnavailable: (e) => told.unavailable.push(e) });
     const floor = renderSnapshot(snapshot, NEW);
     expect((await lastValueFrom(stage(floor))).text).toBe(floor.text);
     expect(told.unavailable[0]).toMatch(/^cannot run \/nonexistent\/openclaw: .*ENOENT/);
   });
 
-  it('can skip the host for a roster without openclaw_config (our rules check every column value)', async () => {
+  it('can skip a child-process host for a roster without openclaw_config (our rules check every column value)', async () => {
     const host = fakeHost();
     const told = { problems: [] as Problem[], unavailable: [] as string[] };
     const plain: Snapshot = { agents: rows.map(({ openclaw_config: _c, ...r }) => r), systemConfig: [], columns: ['id', 'is_default', 'thinking'] };

@@ -1,0 +1,30 @@
+import type { ValidateOutcome } from './openclawValidate.js';
+import { validateWithOpenclaw, type OpenclawCommand } from './openclawValidate.js';
+
+/**
+ * Who checks a file for the host (DESIGN §10): the host's own validator loaded into this process, or
+ * its CLI run as a child (`openclaw config validate --json`). The host-check stage asks one of these.
+ */
+export interface HostChecker {
+  /** How messages name the host: "OpenClaw 2026.9.6", "openclaw (/usr/bin/openclaw)". */
+  label: string;
+  /** How it checks, for the start line and the status method: "in process (dist/config/config.js validateConfigObject)". */
+  how: string;
+  /**
+   * True when it is cheap enough (milliseconds) to check every render; false for a child process
+   * (seconds), which then checks only rosters holding free-form settings (`openclaw_config`).
+   */
+  everyRender: boolean;
+  /** The host's verdict on `{ agents }`, or why it could not be asked. Never throws. */
+  validate(agents: unknown, signal: AbortSignal): Promise<ValidateOutcome>;
+}
+
+/** The host's CLI as a checker: `openclaw config validate --json` on a temporary copy (1.7–2.4 s a call). */
+export function subprocessChecker(command: OpenclawCommand, validate = validateWithOpenclaw): HostChecker {
+  return {
+    label: command.label,
+    how: 'a child process (openclaw config validate --json)',
+    everyRender: false,
+    validate: (agents, signal) => validate(command, agents, { signal }),
+  };
+}
