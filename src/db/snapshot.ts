@@ -35,6 +35,9 @@ export interface ReadSnapshotOptions {
   gatewayId?: string;
 }
 
+/** Every column the domain reads. */
+const KNOWN_AGENT_COLUMNS: readonly string[] = [...REQUIRED_AGENT_COLUMNS, ...OPTIONAL_AGENT_COLUMNS];
+
 /** The transaction-local setting that carries the gateway id into the snapshot (DESIGN §9). */
 export const GATEWAY_SETTING = 'agent_config_sync.gateway';
 
@@ -59,22 +62,36 @@ export async function readSnapshot(client: pg.ClientBase, source: AgentsSource, 
     await client.query(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY${bounds}`);
     // The system config, and (fleets) the gateway id as a bound parameter, local to this transaction
     // (is_local = true), in one round trip: a one-row relation left-joined to the table, so set_config
-    // runs even when the table is empty, before the agents source is read.
-    const system =
-      options.gatewayId === undefined
-        ? await client.query('SELECT key, value, value_type FROM agent_system_config')
-        : await client.query(
-            `SELECT pg_catalog.set_config('${GATEWAY_SETTING}', $1::pg_catalog.text, true) AS gateway, s.key, s.value, s.value_type
-               FROM (VALUES (1)) AS one (x) LEFT JOIN agent_system_config s ON true`,
-            [options.gatewayId],
-          );
+    // runs even when the table is empty, before the agents source is read. For a table or view the
+    // same round trip lists its columns, so the read below asks only for the ones the domain knows
+    // (an upstream table's long prompts and timestamps are never sent).
+    const params: unknown[] = [];
+    const extra: string[] = [];
+    if (options.gatewayId !== undefined) {
+      params.push(options.gatewayId);
+      extra.push(`pg_catalog.set_config('${GATEWAY_SETTING}', $${params.length}::pg_catalog.text, true) AS gateway`);
+    }
+    if (!source.isFunction) {
+      params.push(source.sql);
+      extra.push(
+        `(SELECT pg_catalog.array_agg(a.attname::pg_catalog.text) FROM pg_catalog.pg_attribute a
+           WHERE a.attrelid = pg_catalog.to_regclass($${params.length}) AND a.attnum > 0 AND NOT a.attisdropped) AS source_columns`,
+      );
+    }
+    const system = await client.query(
+      `SELECT ${[...extra, 's.key', 's.value', 's.value_type'].join(', ')} FROM (VALUES (1)) AS one (x) LEFT JOIN agent_system_config s ON true`,
+      params,
+    );
     const systemConfig = system.rows.filter((r) => r.key !== null).map((r) => ({ key: r.key, value: r.value, value_type: r.value_type }));
+    const available: unknown = system.rows[0]?.source_columns;
+    const known = Array.isArray(available) ? KNOWN_AGENT_COLUMNS.filter((c) => available.includes(c)) : [];
     // A function source must be set-returning: checked before it is ever called (pg_reload_conf() is not a roster).
     await checkAgentsSource(client, source);
-    // The read and the COMMIT in one round trip (simple protocol; nothing spliced but quoted names).
-    // Rows come as arrays of raw text: only the columns kept below are parsed, by their type's parser,
-    // so the columns the domain never reads (created_at, description …) cost no parse and no object.
-    const [agents] = (await client.query({ text: `SELECT * FROM ${source.sql}; COMMIT`, rowMode: 'array', types: RAW_TEXT })) as unknown as pg.QueryResult<unknown[]>[];
+    // The read and the COMMIT in one round trip (simple protocol; nothing spliced but quoted names:
+    // the source's, and the known column names, which are constants). Rows come as arrays of raw
+    // text: only the columns kept below are parsed, by their type's parser.
+    const list = known.length > 0 ? known.map((c) => `"${c}"`).join(', ') : '*';
+    const [agents] = (await client.query({ text: `SELECT ${list} FROM ${source.sql}; COMMIT`, rowMode: 'array', types: RAW_TEXT })) as unknown as pg.QueryResult<unknown[]>[];
     if (!agents) throw new Error(`agents source ${source.text} returned no result`);
     const names = agents.fields.map((f) => f.name);
     const present = new Set(names);

@@ -71,7 +71,7 @@ export interface ReadOptions {
 export function rowsToAgents(rows: readonly AgentRow[], options: ReadOptions = {}): { agents: Agent[]; problems: Problem[] } {
   const problems: Problem[] = [];
   const levels = capabilitiesFor(options.version).thinkingLevels;
-  const byId = new Map<string, { agent: Agent; row: AgentRow }>();
+  const byId = new Map<string, Agent>();
   for (const row of orderRows(rows)) {
     let agent: Agent | undefined;
     try {
@@ -87,14 +87,14 @@ export function rowsToAgents(rows: readonly AgentRow[], options: ReadOptions = {
     if (taken) {
       problems.push({
         key: `agents:duplicate:${agent.id}:${rowKey(row)}`,
-        message: `${describeRow(row)}: agent id "${agent.id}" is already used by ${describeRow(taken.row)}; row skipped`,
+        message: `${describeRow(row)}: agent id "${agent.id}" is already used by ${taken.row}; row skipped`,
       });
       continue;
     }
-    byId.set(agent.id, { agent, row });
+    byId.set(agent.id, agent);
   }
   // Ids sorted by the built-in sort (code-unit order, as compareText): no call into a comparator per pair.
-  const agents = [...byId.keys()].sort().map((id) => byId.get(id)!.agent);
+  const agents = [...byId.keys()].sort().map((id) => byId.get(id)!);
   return { agents: keepOneDefault(agents, problems), problems };
 }
 
@@ -288,12 +288,24 @@ const SHOWN_IDS = 10;
  * Deterministic row order: by serial id when present, then by raw name, then by the values' keys.
  * Each row's sort keys are computed once (not per comparison), without calling into the values.
  */
-function orderRows(rows: readonly AgentRow[]): AgentRow[] {
+function orderRows(rows: readonly AgentRow[]): readonly AgentRow[] {
+  if (inOrder(rows)) return rows; // a table read in id order, the usual case: nothing to sort
   const keyed: { row: AgentRow; id: number; name: string; tie?: string }[] = rows.map((row) => ({ row, id: numericId(row.id), name: sortName(row.name) }));
   // The last tie-break (the values' keys) is needed only for rows whose id and name are equal: computed then, once per row.
   const tie = (k: (typeof keyed)[number]): string => (k.tie ??= rowKey(k.row));
   keyed.sort((a, b) => (a.id !== b.id ? (a.id < b.id ? -1 : 1) : compareText(a.name, b.name) || compareText(tie(a), tie(b))));
   return keyed.map((k) => k.row);
+}
+
+/** Whether the rows are already strictly ordered by serial id (finite, distinct numbers), so the sort would change nothing. */
+function inOrder(rows: readonly AgentRow[]): boolean {
+  let last = Number.NEGATIVE_INFINITY;
+  for (const row of rows) {
+    const id = numericId(row.id);
+    if (!(id > last) || id === Number.POSITIVE_INFINITY) return false;
+    last = id;
+  }
+  return true;
 }
 
 /** Serial ids arrive as numbers (int4) or digit strings (int8 / bigserial from a view). */
