@@ -101,7 +101,7 @@ function safely(validator: ConfigValidator, config: Record<string, unknown>): { 
 /**
  * The agents object cut into slices of at most `size` agents, each a whole agents object (its other
  * keys kept) so the host can check it alone. Agents the host compares across the roster ride in every
- * slice: the default agent (the system agent's reference, `default: true`) and every agent that sets
+ * slice: the default agent (named by any `agents.defaults.<target>.agentId`, or `default: true`) and every agent that sets
  * its own `agentDir` (duplicates are rejected). `listIndex` maps a slice's list index to the roster's.
  */
 export function slices(agents: unknown, size: number): { agents: unknown; listIndex: number[]; more: boolean }[] {
@@ -112,8 +112,12 @@ export function slices(agents: unknown, size: number): { agents: unknown; listIn
   if (isRecord(entries)) {
     const ids = Object.keys(entries);
     if (ids.length <= size) return [{ agents, listIndex: [], more: false }];
-    const systemAgent = (whole.defaults as { systemAgent?: { agentId?: unknown } } | undefined)?.systemAgent?.agentId;
-    const shared = new Set(ids.filter((id) => id === systemAgent || (isRecord(entries[id]) && entries[id].agentDir !== undefined)));
+    // Every agent `agents.defaults.<target>.agentId` names (systemAgent, heartbeat, authInheritance,
+    // sessionStore: the host rejects a target that is not in the roster), not only the system agent —
+    // openclaw.json may set systemAgent itself while the file still names the default under heartbeat.
+    const named = new Set<unknown>();
+    if (isRecord(whole.defaults)) for (const target of Object.values(whole.defaults)) if (isRecord(target) && typeof target.agentId === 'string') named.add(target.agentId);
+    const shared = new Set(ids.filter((id) => named.has(id) || (isRecord(entries[id]) && entries[id].agentDir !== undefined)));
     const rest = ids.filter((id) => !shared.has(id));
     if (rest.length === 0) return [{ agents, listIndex: [], more: false }];
     const out: { agents: unknown; listIndex: number[]; more: boolean }[] = [];
