@@ -15,6 +15,13 @@ const TEXT_TYPES = new Set([25, 1043, 1042, 19]); // text, varchar, bpchar, name
 const TEXT_ARRAYS = new Set([1009, 1015, 1014, 1003]); // text[], varchar[], bpchar[], name[]
 
 const asIs: ColumnParser = (text) => text;
+/**
+ * node-postgres's own string-array parser (pg-types' arrayParser, the one it registers for text[],
+ * varchar[] and bpchar[]), used for every text array the fast path leaves: the same for all four
+ * types — node-postgres registers none for name[], whose quoted values would otherwise stay raw text
+ * while its unquoted ones are split — and not one another plugin replaced globally.
+ */
+const fullTextArray: ColumnParser = (text) => (pg.types as unknown as { arrayParser: { create(source: string): { parse(): unknown } } }).arrayParser.create(text).parse();
 const bool: ColumnParser = (text) => text === 't';
 const int: ColumnParser = (text) => Number.parseInt(text, 10);
 
@@ -23,10 +30,7 @@ export function columnParser(dataTypeID: number): ColumnParser {
   if (TEXT_TYPES.has(dataTypeID)) return asIs;
   if (dataTypeID === BOOL) return bool;
   if (dataTypeID === INT4 || dataTypeID === INT2) return int;
-  if (TEXT_ARRAYS.has(dataTypeID)) {
-    const full = pg.types.getTypeParser(dataTypeID, 'text') as ColumnParser;
-    return (text) => simpleTextArray(text) ?? full(text);
-  }
+  if (TEXT_ARRAYS.has(dataTypeID)) return (text) => simpleTextArray(text) ?? fullTextArray(text);
   return pg.types.getTypeParser(dataTypeID, 'text') as ColumnParser;
 }
 
