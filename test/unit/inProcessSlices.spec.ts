@@ -1,5 +1,3 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import { lastValueFrom } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { parseHostVersion } from '../../src/domain/hostProfile.js';
@@ -7,14 +5,14 @@ import { refusals } from '../../src/domain/refusals.js';
 import { renderSnapshot, type RenderOptions } from '../../src/domain/render.js';
 import type { Problem, Snapshot } from '../../src/domain/types.js';
 import { makeHostCheck } from '../../src/hostCheck/hostCheck.js';
-import { inProcessChecker, loadInProcessChecker, type ConfigValidator } from '../../src/hostCheck/inProcess.js';
+import { inProcessChecker, type ConfigValidator } from '../../src/hostCheck/inProcess.js';
 
 /**
  * openclaw.json sets agents.defaults.systemAgent.agentId itself (outside the include): the render then
  * writes no systemAgent, but still `agents.defaults.heartbeat.agentId` (and authInheritance) naming the
  * default agent. The host (2026.8.2 / 2026.9.6 OpenClawSchema superRefine) rejects a heartbeat.agentId
  * that is not in agents.entries — so every slice without the default agent fails, though the whole
- * roster is valid.
+ * roster is valid. (test/e2e/hostValidator.e2e.ts holds the real validators of the four hosts to the same.)
  */
 const NEW: RenderOptions = {
   format: 'entries',
@@ -43,8 +41,6 @@ const hostLike: ConfigValidator = (config) => {
   return { ok: issues.length === 0, issues };
 };
 
-const HOST_ROOT = path.resolve('.cache/e2e/openclaw-2026.9.6/node_modules/openclaw');
-
 describe('in-process host check in slices: default targets other than systemAgent', () => {
   it('the render names the default agent under defaults.heartbeat, and not under systemAgent', () => {
     const agents = JSON.parse(renderSnapshot(big, NEW).text).agents;
@@ -70,15 +66,4 @@ describe('in-process host check in slices: default targets other than systemAgen
     expect(checked.text).toBe(floor.text);
   });
 
-  it.skipIf(!fs.existsSync(HOST_ROOT))('should agree with the real 2026.9.6 validator run on the whole roster', async () => {
-    const found = await loadInProcessChecker(HOST_ROOT, 'OpenClaw 2026.9.6');
-    expect(found.ok).toBe(true);
-    if (!found.ok) return;
-    const agents = JSON.parse(renderSnapshot(big, NEW).text).agents;
-    const sliced = await found.checker.validate(agents, new AbortController().signal);
-    const unsliced = (await loadInProcessChecker(HOST_ROOT, 'OpenClaw 2026.9.6', 100_000));
-    const oneCall = unsliced.ok ? await unsliced.checker.validate(agents, new AbortController().signal) : undefined;
-    expect(oneCall).toEqual({ ok: true, issues: [] });
-    expect(sliced).toEqual(oneCall);
-  });
 });
