@@ -14,15 +14,26 @@ export function gatewayChecker(
   version: HostVersion | undefined,
   entry: string | undefined = process.argv[1],
   load: (root: string, label: string) => Promise<InProcessLoad> = loadInProcessChecker,
+  loadTimeoutMs = LOAD_TIMEOUT_MS,
 ): Promise<HostChecker> | undefined {
   const root = openclawPackageRoot(entry);
   const command = root === undefined ? undefined : runningHostCommand(version, entry, () => true);
   if (root === undefined || command === undefined) return undefined;
-  return load(root, command.label).then(
+  // Every write waits for the checker: a load that never settles must not hold the sync.
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<InProcessLoad>((resolve) => {
+    timer = setTimeout(() => resolve({ ok: false, error: `it did not load within ${loadTimeoutMs / 1000} s` }), loadTimeoutMs);
+    timer.unref?.();
+  });
+  const loaded = load(root, command.label).finally(() => clearTimeout(timer));
+  return Promise.race([loaded, late]).then(
     (found) => (found.ok ? found.checker : withReason(subprocessChecker(command), found.error)),
     (error: unknown) => withReason(subprocessChecker(command), (error as Error)?.message ?? String(error)),
   );
 }
+
+/** How long the host's validator may take to load before the child process checks instead. */
+export const LOAD_TIMEOUT_MS = 15_000;
 
 function withReason(checker: HostChecker, why: string): HostChecker {
   return { ...checker, how: `${checker.how}, as its validator cannot be loaded in process (${why.slice(0, 300)})` };

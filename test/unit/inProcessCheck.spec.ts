@@ -152,6 +152,14 @@ describe('choosing the checker in the gateway', () => {
     expect(checker!.how).toMatch(/^a child process \(openclaw config validate --json\), as its validator cannot be loaded in process \(dist\/config\/config\.js validateConfigObject: not in this package; openclaw\/plugin-sdk\/config-schema OpenClawSchema: not in this package\)$/);
   });
 
+  it('should fall back to the child process when the validator never finishes loading (a write never waits forever)', async () => {
+    const root = fakePackage({});
+    const never = () => new Promise<never>(() => undefined);
+    const checker = await gatewayChecker(parseHostVersion('2026.9.6'), path.join(root, 'openclaw.mjs'), never, 50);
+    expect(checker).toMatchObject({ label: 'OpenClaw 2026.9.6', everyRender: false });
+    expect(checker!.how).toContain('as its validator cannot be loaded in process (it did not load within 0.05 s)');
+  });
+
   it('should have no checker outside an OpenClaw gateway', () => {
     expect(gatewayChecker(parseHostVersion('2026.9.6'), path.resolve('dist/cli/main.js'))).toBeUndefined();
   });
