@@ -113,6 +113,8 @@ function checkList(list: unknown, caps: HostCapabilities): HostIssue[] {
 /** Values OpenClaw's `HeartbeatSchema` types as strings (every is also a duration). */
 const HEARTBEAT_TEXT = ['every', 'model', 'session', 'target', 'to', 'accountId', 'prompt'];
 const IDENTITY_TEXT = ['name', 'theme', 'emoji', 'avatar'];
+/** Entry keys the dedicated columns write (and `id`/`default` of the list form), each checked above the free-form ones. */
+const COLUMN_KEYS: ReadonlySet<string> = new Set(['id', 'default', 'model', 'subagents', 'thinkingDefault', 'heartbeat']);
 const ENTRY_OBJECTS = ['tools', 'sandbox', 'params', 'groupChat', 'memory'];
 const ENTRY_TEXT = ['name', 'description', 'workspace', 'cwd', 'agentDir', 'utilityModel', 'systemPromptOverride'];
 
@@ -123,7 +125,12 @@ function checkAgent(path: (string | number)[], id: string, agent: unknown, allow
     return;
   }
   if (!AGENT_ID_PATTERN.test(id)) issues.push({ path, message: `: id ${quote(id)} is not a valid agent id` });
-  for (const key of Object.keys(agent)) if (!allowed.has(key)) issues.push({ path: [...path, key], message: 'is not an accepted key' });
+  // An entry holding only what the dedicated columns write (most of a big roster) skips the checks of free-form keys.
+  let freeForm = false;
+  for (const key of Object.keys(agent)) {
+    if (!allowed.has(key)) issues.push({ path: [...path, key], message: 'is not an accepted key' });
+    else if (!COLUMN_KEYS.has(key)) freeForm = true;
+  }
   const model = agent.model;
   const modelOk =
     (typeof model === 'string' && model.trim() !== '') ||
@@ -145,6 +152,7 @@ function checkAgent(path: (string | number)[], id: string, agent: unknown, allow
       if (typeof hb.every === 'string' && !isValidDuration(hb.every)) issues.push({ path: [...path, 'heartbeat', 'every'], message: 'is not a duration (use ms, s, m, h)' });
     }
   }
+  if (!freeForm) return;
   if (agent.identity !== undefined) {
     const identity = agent.identity;
     if (!isObject(identity)) issues.push({ path: [...path, 'identity'], message: 'must be an object' });
