@@ -28,7 +28,7 @@ const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 60);
 const BURST = 10_000;
 const SCALES = [10, 1_000, 10_000];
 /** Runs of the scale child per roster size: the full sync of a fresh process is noisy, its median is not. */
-const SCALE_RUNS = Number(process.env.BENCH_SCALE_RUNS ?? 5);
+const SCALE_RUNS = Number(process.env.BENCH_SCALE_RUNS ?? 9);
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',')) : undefined;
 const run = (section) => !ONLY || ONLY.has(section);
 const APP = 'agent_config_sync_bench';
