@@ -116,7 +116,9 @@ function cliHostCheck(flags: Flags, ctx: CliContext, logged = false): ((r: Rende
   }
   // A child process, not the host's validator loaded here: this CLI may run on a Node the host does not
   // support, and only inside the gateway are the host's modules already loaded (see inProcess.ts).
-  const checker = subprocessChecker(command);
+  // Every render is asked (DESIGN §10): the first file is the one a gateway must accept to start at all;
+  // a roster already checked is not asked again (verdicts are remembered by content).
+  const checker = subprocessChecker(command, undefined, true);
   if (logged) return makeLoggedHostCheck(checker, () => ctx.plan.render, ctx.log);
   // One-shot: the problems are warned with the render's own; a host that cannot be asked is one warning.
   return makeHostCheck({

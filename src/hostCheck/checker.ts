@@ -19,12 +19,16 @@ export interface HostChecker {
   validate(agents: unknown, signal: AbortSignal): Promise<ValidateOutcome>;
 }
 
-/** The host's CLI as a checker: `openclaw config validate --json` on a temporary copy (1.7–2.4 s a call). */
-export function subprocessChecker(command: OpenclawCommand, validate = validateWithOpenclaw): HostChecker {
+/**
+ * The host's CLI as a checker: `openclaw config validate --json` on a temporary copy (1.7–2.4 s a call).
+ * In the gateway it is the fallback of the in-process validator and asks only about rosters with
+ * free-form settings (a sync stays fast); the CLI asks it about every render (`everyRender`).
+ */
+export function subprocessChecker(command: OpenclawCommand, validate = validateWithOpenclaw, everyRender = false): HostChecker {
   return {
     label: command.label,
     how: 'a child process (openclaw config validate --json)',
-    everyRender: false,
+    everyRender,
     validate: (agents, signal) => validate(command, agents, { signal }),
   };
 }

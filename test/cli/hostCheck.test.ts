@@ -19,6 +19,8 @@ fs.appendFileSync(process.env.FAKE_LOG, JSON.stringify({ home: process.env.HOME,
 const config = JSON.parse(fs.readFileSync(file, 'utf8'));
 const issues = [];
 for (const [id, entry] of Object.entries(config.agents.entries || {})) {
+  const primary = typeof entry.model === 'string' ? entry.model : entry.model && entry.model.primary;
+  if (String(primary).startsWith('retired/')) issues.push({ path: 'agents.entries.' + id + '.model', message: 'Unknown model' });
   const profile = entry.tools && entry.tools.profile;
   if (profile !== undefined && !['minimal', 'coding', 'messaging', 'full'].includes(profile)) {
     issues.push({ path: 'agents.entries.' + id + '.tools.profile', message: 'Invalid input (allowed: "minimal", "coding", "messaging", "full")' });
@@ -67,6 +69,17 @@ describe('CLI sync --once checked by the host (--openclaw-bin; real processes, r
       expect(call.home.startsWith(dir)).toBe(false);
       expect(fs.existsSync(call.home)).toBe(false);
     }
+  });
+
+  it('can ask the host about a roster without openclaw_config too, and leave out the agent it rejects', async () => {
+    // A value only the host knows is bad (our rules accept any model reference), in a dedicated column.
+    await sql(db.url, `UPDATE agents SET openclaw_config = NULL; UPDATE agents SET model = 'retired/model-1' WHERE name = 'alpha'`);
+    const result = await runCli(['sync', '--once', '--database-url', db.url, '--output', output, '--host-version', '2026.9.6', '--openclaw-bin', bin], dir, { FAKE_LOG: log });
+    expect(result.code, result.stderr).toBe(0);
+    const file = JSON.parse(fs.readFileSync(output, 'utf8')) as { agents: { entries: Record<string, unknown> } };
+    expect(Object.keys(file.agents.entries)).toEqual(['beta']);
+    expect(result.stderr).toMatch(/agents row id=1 \(name "alpha"\): entries\.alpha\.model Unknown model: openclaw \(.*fake-openclaw\) rejects it \("Unknown model"\); agent "alpha" left out/);
+    expect(fs.readFileSync(log, 'utf8').trim().split('\n')).toHaveLength(2);
   });
 
   it('can fall back to our own rules, with one warning, when the binary cannot run', async () => {
