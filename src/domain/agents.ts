@@ -128,8 +128,8 @@ function rowToAgent(row: AgentRow, levels: readonly string[], problems: Problem[
       message: `${where}: id is not a number or text (${kindOf(row.id)}); ignored (the row is ordered by its name)`,
     });
   }
-  const fallbacks = textList(row.fallback_models, `${where}: fallback_models`, `agents:fallbacks:${rk}`, problems, readModelText);
-  const allowAgents = textList(row.allowed_subagents, `${where}: allowed_subagents`, `agents:allow:${rk}`, problems, (s) =>
+  const fallbacks = textList(row.fallback_models, where, rk, 'fallback_models', 'fallbacks', problems, readModelText);
+  const allowAgents = textList(row.allowed_subagents, where, rk, 'allowed_subagents', 'allow', problems, (s) =>
     s === ANY_AGENT ? ANY_AGENT : normalizeAgentId(s),
   ).sort(compareText);
   const model: ModelSpec = fallbacks.length > 0 ? { primary, fallbacks } : primary;
@@ -221,22 +221,32 @@ function readDefault(value: unknown, where: string, rk: string, problems: Proble
  * {@link MAX_LIST_ELEMENTS} elements are read (a longer list is warned once and cut), duplicates are
  * found with a Set, and at most {@link MAX_ELEMENT_PROBLEMS} dropped elements are warned one by one.
  */
+/** A list column as messages name it (`agents row …: fallback_models`) and its problem key prefix (`agents:fallbacks:<row key>`). */
+function names(where: string, rk: string, column: string, kind: string): [where: string, key: string] {
+  return [`${where}: ${column}`, `agents:${kind}:${rk}`];
+}
+
 function textList(
   value: unknown,
+  // The row and column: named in messages and problem keys only when there is a problem.
   where: string,
-  key: string,
+  rk: string,
+  column: string,
+  kind: string,
   problems: Problem[],
   accept: (s: string) => string | undefined,
 ): string[] {
   if (value === null || value === undefined) return [];
   if (!Array.isArray(value)) {
-    problems.push({ key: `${key}:not-array`, message: `${where} is not an array (${showValue(value)}); ignored` });
+    const [at, key] = names(where, rk, column, kind);
+    problems.push({ key: `${key}:not-array`, message: `${at} is not an array (${showValue(value)}); ignored` });
     return [];
   }
   const total = value.length;
   const read = Math.min(total, MAX_LIST_ELEMENTS);
   if (total > read) {
-    problems.push({ key: `${key}:cut`, message: `${where} has ${total} elements; only the first ${MAX_LIST_ELEMENTS} are read` });
+    const [at, key] = names(where, rk, column, kind);
+    problems.push({ key: `${key}:cut`, message: `${at} has ${total} elements; only the first ${MAX_LIST_ELEMENTS} are read` });
   }
   const out: string[] = [];
   // Duplicates: a scan of the few kept so far; a Set only for a long list (linear either way).
@@ -249,9 +259,10 @@ function textList(
     if (accepted === undefined) {
       dropped += 1;
       if (dropped > MAX_ELEMENT_PROBLEMS) continue;
+      const [at, key] = names(where, rk, column, kind);
       problems.push({
         key: `${key}:${index}:${valueKey(element)}`,
-        message: `${where}[${index + 1}] ${element === null ? 'is NULL' : `${showValue(element)} is not valid`}; element dropped`,
+        message: `${at}[${index + 1}] ${element === null ? 'is NULL' : `${showValue(element)} is not valid`}; element dropped`,
       });
     } else if (seen ? !seen.has(accepted) : !out.includes(accepted)) {
       seen?.add(accepted);
@@ -259,9 +270,10 @@ function textList(
     }
   }
   if (dropped > MAX_ELEMENT_PROBLEMS) {
+    const [at, key] = names(where, rk, column, kind);
     problems.push({
       key: `${key}:more-dropped`,
-      message: `${where}: ${dropped - MAX_ELEMENT_PROBLEMS} more invalid elements dropped (${dropped} in all)`,
+      message: `${at}: ${dropped - MAX_ELEMENT_PROBLEMS} more invalid elements dropped (${dropped} in all)`,
     });
   }
   return out;
