@@ -9,6 +9,7 @@ import { parseAgentsSource } from '../dist/db/source.js';
 import { gatewayStatusWriter } from '../dist/fleet/statusWriter.js';
 import { makeLogger } from '../dist/logger.js';
 import { runPipeline } from '../dist/pipeline.js';
+import { startCounting, stopCounting } from './queryCounter.mjs';
 
 const INSTANCES = Number(process.env.FLEET_INSTANCES ?? 100);
 const SAMPLES = Number(process.env.FLEET_SAMPLES ?? 100);
@@ -115,7 +116,9 @@ export async function fleetBench(env) {
     }
   }
   const writesBefore = instances.reduce((n, i) => n + i.running.status().writes, 0);
+  startCounting();
   await env.sleep(env.idleSeconds * 1_000);
+  const sent = stopCounting();
   const statements = (await transactions()) - before;
   const idleWrites = instances.reduce((n, i) => n + i.running.status().writes, 0) - writesBefore;
 
@@ -132,6 +135,9 @@ export async function fleetBench(env) {
     spreadMs: pick(env.summary(spread)),
     coldLastFileMs: cold.length > 0 ? { samples: cold.length, p50: env.summary(cold).p50, max: env.summary(cold).max } : undefined,
     idleStatementsPerMinute: Math.round((statements / env.idleSeconds) * 60 * 10) / 10,
+    // Exact: every query the 100 pipelines sent in the idle window (the server's counters above arrive late).
+    idleSentStatementsPerMinute: Math.round((sent.total / env.idleSeconds) * 60 * 10) / 10,
+    idleSentByKind: sent.byKind,
     idleSeconds: env.idleSeconds,
     idleWrites,
     disposeAllMs: Math.round(disposeMs),

@@ -21,6 +21,7 @@ import { makeLogger } from '../dist/logger.js';
 import { runPipeline } from '../dist/pipeline.js';
 import { badData } from './bad-data.mjs';
 import { fleetBench } from './fleet.mjs';
+import { exclude, startCounting, stopCounting } from './queryCounter.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 500);
@@ -83,7 +84,7 @@ try {
   if (run('fleet')) {
     step(`fleet (${process.env.FLEET_INSTANCES ?? 100} instances, then ${IDLE_SECONDS} s idle)`);
     const url = await freshDatabase('bench_fleet', 20);
-    const observer = await connect(admin());
+    const observer = exclude(await connect(admin()));
     try {
       results.fleet = await fleetBench({ url, database: 'bench_fleet', work, connect, observer, idleSeconds: IDLE_SECONDS, summary, sleep });
     } finally {
@@ -204,13 +205,14 @@ async function idle() {
   // The snapshot pool's idle connection closes after 2 s, and an idle backend reports its counters up
   // to 10 s late (PostgreSQL 15+): wait both out, so the start's own statements are not counted.
   await sleep(12_000);
-  const observer = await connect(admin()); // another database: its own queries do not count
+  const observer = exclude(await connect(admin())); // another database: its own queries do not count
   const transactions = async () =>
     Number((await observer.query(`SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = 'bench_idle'`)).rows[0].n);
   const held = async () =>
     Number((await observer.query(`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = 'bench_idle' AND application_name = $1`, [APP])).rows[0].n);
   await observer.query('SELECT pg_stat_clear_snapshot()');
   const before = await transactions();
+  startCounting();
   const writesBefore = sync.writes;
   let most = 0;
   const end = performance.now() + IDLE_SECONDS * 1000;
@@ -222,12 +224,15 @@ async function idle() {
   await sleep(1_500); // backends report their counters at most once a second
   await observer.query('SELECT pg_stat_clear_snapshot()');
   const statements = (await transactions()) - before;
+  const sent = stopCounting();
   const result = {
     seconds: IDLE_SECONDS,
     statementsPerMinute: round((statements / IDLE_SECONDS) * 60, 1),
+    sentStatementsPerMinute: round((sent.total / (IDLE_SECONDS + 1.5)) * 60, 1),
+    sentByKind: sent.byKind,
     writes: sync.writes - writesBefore,
     connectionsHeld: most,
-    method: 'xact_commit + xact_rollback of the idle database in pg_stat_database, read from another database',
+    method: 'statementsPerMinute: xact_commit + xact_rollback of the idle database in pg_stat_database, read from another database; sentStatementsPerMinute: every query the pipeline sent (pg.Client#query), counted in the bench process',
   };
   await observer.end();
   await sync.stop();
@@ -322,13 +327,13 @@ function printTable(r) {
       `${s.ms} ms (${s.msRange[0]}–${s.msRange[1]}), peak RSS ${s.peakRssMb} MiB (max ${s.peakRssMaxMb}; ${s.nodeBaselineRssMb} MiB before the sync); one UPDATE → file in the running sync p50 ${s.resyncMs.p50} ms`,
     ]),
     [`bad data: ${r.badData.rows} rows (80 000-element lists, 20 000 NULL models)`, `render ${r.badData.renderMs} ms, problem filter ${r.badData.filterMs} ms, next resync ${r.badData.secondResyncMs} ms; ${r.badData.problems} problems, ${r.badData.warned} warned`],
-    [`idle ${r.idle.seconds} s`, `${r.idle.statementsPerMinute} statements/min, ${r.idle.writes} writes, ${r.idle.connectionsHeld} connection(s) held`],
+    [`idle ${r.idle.seconds} s`, `${r.idle.sentStatementsPerMinute ?? '?'} statements/min sent (${JSON.stringify(r.idle.sentByKind ?? {})}; the server counted ${r.idle.statementsPerMinute} transactions/min), ${r.idle.writes} writes, ${r.idle.connectionsHeld} connection(s) held`],
     ...(r.fleet
       ? [
           [`fleet: ${r.fleet.instances} instances (files on ${r.fleet.files}), one COMMIT → last file, ms`, `p50 ${r.fleet.lastFileMs.p50}, p99 ${r.fleet.lastFileMs.p99}, max ${r.fleet.lastFileMs.max} (${r.fleet.samples} samples)`],
           [`fleet: spread first → last file, ms`, `p50 ${r.fleet.spreadMs.p50}, p99 ${r.fleet.spreadMs.p99}, max ${r.fleet.spreadMs.max}`],
           [`fleet: after 3 s quiet (all ${r.fleet.instances} reconnect), COMMIT → last file, ms`, `p50 ${r.fleet.coldLastFileMs?.p50}, max ${r.fleet.coldLastFileMs?.max} (${r.fleet.coldLastFileMs?.samples} samples)`],
-          [`fleet: ${r.fleet.instances} instances idle ${r.fleet.idleSeconds} s`, `${r.fleet.idleStatementsPerMinute} statements/min (keep-alives and status rows), ${r.fleet.idleWrites} writes`],
+          [`fleet: ${r.fleet.instances} instances idle ${r.fleet.idleSeconds} s`, `${r.fleet.idleSentStatementsPerMinute ?? '?'} statements/min sent (${JSON.stringify(r.fleet.idleSentByKind ?? {})}; the server counted ${r.fleet.idleStatementsPerMinute} transactions/min), ${r.fleet.idleWrites} writes`],
         ]
       : []),
   ];
