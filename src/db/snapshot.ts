@@ -174,6 +174,19 @@ export function makeSnapshotReader(connection: pg.ClientConfig, options: Snapsho
   // An idle client that dies is reported here, not thrown.
   pool.on('error', (error) => options.onIdleError?.(error));
   const guarded = new WeakSet<pg.PoolClient>();
+  /**
+   * A client from the pool, listened to for errors: node-postgres emits 'error' on a checked-out client
+   * that loses its connection between queries, and the pool listens only while the client is idle —
+   * unheard, it would crash the host.
+   */
+  const checkOut = async (): Promise<pg.PoolClient> => {
+    const client = await pool.connect();
+    if (!guarded.has(client)) {
+      guarded.add(client);
+      client.on('error', (error) => options.onIdleError?.(error));
+    }
+    return client;
+  };
 
   return {
     read$(source) {
@@ -195,16 +208,9 @@ export function makeSnapshotReader(connection: pg.ClientConfig, options: Snapsho
           release(error);
           subscriber.error(error);
         }, timeoutMs + CLIENT_GRACE_MS) : undefined;
-        pool
-          .connect()
+        checkOut()
           .then(async (c) => {
             client = c;
-            // node-postgres emits 'error' on a checked-out client that loses its connection between
-            // queries, and the pool listens only while the client is idle: unheard, it would crash the host.
-            if (!guarded.has(c)) {
-              guarded.add(c);
-              c.on('error', (error) => options.onIdleError?.(error));
-            }
             if (subscriber.closed) return release(new Error('snapshot abandoned'));
             const snapshot = await readSnapshot(c, source, { timeoutMs, gatewayId: options.gatewayId });
             release();
@@ -222,23 +228,13 @@ export function makeSnapshotReader(connection: pg.ClientConfig, options: Snapsho
       });
     },
     warm() {
-      pool.connect().then(
-        (client) => {
-          if (!guarded.has(client)) {
-            guarded.add(client);
-            client.on('error', (error) => options.onIdleError?.(error));
-          }
-          client.release();
-        },
+      checkOut().then(
+        (client) => client.release(),
         () => undefined,
       );
     },
     async notify(channel, payload, boundMs) {
-      const client = await pool.connect();
-      if (!guarded.has(client)) {
-        guarded.add(client);
-        client.on('error', (error) => options.onIdleError?.(error));
-      }
+      const client = await checkOut();
       let timer: ReturnType<typeof setTimeout> | undefined;
       try {
         await Promise.race([

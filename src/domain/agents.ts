@@ -215,17 +215,18 @@ function readDefault(value: unknown, where: string, rk: string, problems: Proble
   return false;
 }
 
-/**
- * Reads a text[] column: NULL means empty; NULL, empty or invalid elements are dropped with a problem;
- * duplicates are dropped silently; order is kept (fallbacks are a priority list). Linear: at most
- * {@link MAX_LIST_ELEMENTS} elements are read (a longer list is warned once and cut), duplicates are
- * found with a Set, and at most {@link MAX_ELEMENT_PROBLEMS} dropped elements are warned one by one.
- */
 /** A list column as messages name it (`agents row …: fallback_models`) and its problem key prefix (`agents:fallbacks:<row key>`). */
 function names(where: string, rk: string, column: string, kind: string): [where: string, key: string] {
   return [`${where}: ${column}`, `agents:${kind}:${rk}`];
 }
 
+/**
+ * Reads a text[] column: NULL means empty; NULL, empty or invalid elements are dropped with a problem;
+ * duplicates are dropped silently; order is kept (fallbacks are a priority list). Linear: at most
+ * {@link MAX_LIST_ELEMENTS} elements are read (a longer list is warned once and cut), duplicates are
+ * found by a scan of a short list (at most {@link SHORT_LIST}) or with a Set, and at most
+ * {@link MAX_ELEMENT_PROBLEMS} dropped elements are warned one by one.
+ */
 function textList(
   value: unknown,
   // The row and column: named in messages and problem keys only when there is a problem.

@@ -18,10 +18,10 @@ const KEYED_CHARS = 120;
  * (U+009B is an 8-bit CSI), soft hyphen, the Unicode line and paragraph separators, zero-width and
  * bidi controls, BOM and interlinear annotation marks.
  */
+const LOG_UNSAFE = /[\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]/g;
+
 /** Text that JSON.stringify only wraps in quotes and that holds nothing {@link LOG_UNSAFE} matches. */
 const PLAIN_ASCII = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
-
-const LOG_UNSAFE = /[\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]/g;
 
 /** Control characters that make a text value unusable as an identifier or a model reference. */
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;

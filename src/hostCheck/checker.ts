@@ -11,8 +11,9 @@ export interface HostChecker {
   /** How it checks, for the start line and the status method: "in process (dist/config/config.js validateConfigObject)". */
   how: string;
   /**
-   * True when it is cheap enough (milliseconds) to check every render; false for a child process
-   * (seconds), which then checks only rosters holding free-form settings (`openclaw_config`).
+   * True: every render is checked (the in-process validator, milliseconds; the CLI's child process).
+   * False: only rosters holding free-form settings (`openclaw_config`) — the gateway's child-process
+   * fallback, which costs seconds a call.
    */
   everyRender: boolean;
   /** The host's verdict on `{ agents }`, or why it could not be asked. Never throws. */

@@ -3,6 +3,9 @@ import { subprocessChecker, type HostChecker } from './checker.js';
 import { openclawPackageRoot, runningHostCommand } from './commands.js';
 import { loadInProcessChecker, type InProcessLoad } from './inProcess.js';
 
+/** How long the host's validator may take to load before the child process checks instead. */
+export const LOAD_TIMEOUT_MS = 15_000;
+
 /**
  * The checker inside an OpenClaw gateway (DESIGN §10), chosen at runtime by what the running host
  * has: its own validator loaded into this process when one of the known surfaces is there (see
@@ -31,9 +34,6 @@ export function gatewayChecker(
     (error: unknown) => withReason(subprocessChecker(command), (error as Error)?.message ?? String(error)),
   );
 }
-
-/** How long the host's validator may take to load before the child process checks instead. */
-export const LOAD_TIMEOUT_MS = 15_000;
 
 function withReason(checker: HostChecker, why: string): HostChecker {
   return { ...checker, how: `${checker.how}, as its validator cannot be loaded in process (${why.slice(0, 300)})` };
