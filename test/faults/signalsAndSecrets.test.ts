@@ -11,7 +11,7 @@ import { makeReloader } from '../../src/sinks/reload.js';
 import { freePort } from '../globalSetup.js';
 import { isListening } from '../e2e/gateway.js';
 import { createTestDatabase, withAdmin, type TestDatabase } from '../helpers/db.js';
-import { captureLog, expectedText, readText, startPipeline, waitFor } from '../support/pipelineHarness.js';
+import { captureLog, expectedText, readText, startPipeline, waitFor, writeReported } from '../support/pipelineHarness.js';
 
 const FIXTURES = path.resolve('test/faults/fixtures');
 const CLI = path.resolve('dist/cli/main.js');
@@ -83,6 +83,7 @@ describe('signals', () => {
       await caughtUp(sync.outputPath);
       await client.query(`UPDATE agents SET model = 'm/unheard' WHERE name = 'beta'`);
       await caughtUp(sync.outputPath);
+      await writeReported(sync);
       const writesWithoutListener = sync.written.length;
       expect(writesWithoutListener).toBe(2);
       expect(kill.mock.calls.filter(([, signal]) => signal === 'SIGUSR1')).toEqual([]);
@@ -92,6 +93,7 @@ describe('signals', () => {
       await client.query(`UPDATE agents SET model = 'm/heard' WHERE name = 'beta'`);
       await caughtUp(sync.outputPath);
       await waitFor('the handler to run', () => handled === 1, 2_000);
+      await writeReported(sync);
       expect(sync.written.length).toBe(writesWithoutListener + 1);
       expect(kill.mock.calls.filter(([, signal]) => signal === 'SIGUSR1')).toEqual([[process.pid, 'SIGUSR1']]);
     } finally {
@@ -293,6 +295,7 @@ describe('the output file', () => {
       await caughtUp(file);
       await client.query(`UPDATE agents SET model = 'm/mode' WHERE name = 'alpha'`);
       await caughtUp(file);
+      await writeReported(sync);
       expect(sync.written.length).toBe(2);
       expect(fs.statSync(file).mode & 0o777).toBe(0o640);
     } finally {

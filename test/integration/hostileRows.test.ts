@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { migrate } from '../../src/db/migrate.js';
 import { parseAgentsSource } from '../../src/db/source.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
-import { expectedText, readText, startPipeline, waitFor, type PipelineUnderTest } from '../support/pipelineHarness.js';
+import { expectedText, readText, startPipeline, waitFor, writeReported, type PipelineUnderTest } from '../support/pipelineHarness.js';
 
 /**
  * A view as the agents source that returns hostile values (issue 10 item 4, issue 11 items 5 and 6):
@@ -61,6 +61,7 @@ describe('hostile rows from a view, through the real pipeline', () => {
   it('can write the good rows, warn each bad one once, and follow a later change', async () => {
     sync = startPipeline(db.url, { agentsSource: parseAgentsSource('hostile_agents') });
     await caughtUp('the first sync from the hostile view');
+    await writeReported(sync);
 
     const file = JSON.parse(readText(sync.outputPath)!) as { agents: { entries: Record<string, { model: unknown; subagents?: unknown }> } };
     expect(Object.keys(file.agents.entries)).toEqual(['alpha', 'beta', 'wide']);
@@ -86,6 +87,7 @@ describe('hostile rows from a view, through the real pipeline', () => {
     const writes = sync.written.length;
     await client.query(`UPDATE agents SET model = 'm/after' WHERE name = 'beta'`);
     await caughtUp('the later change');
+    await writeReported(sync);
     expect(JSON.parse(readText(sync.outputPath)!).agents.entries.beta.model).toBe('m/after');
     expect(sync.written.length).toBe(writes + 1);
     for (const needle of expected) expect(count(needle)).toBe(1);

@@ -72,6 +72,15 @@ export function startPipeline(url: string, overrides: Partial<PipelineOptions> =
   });
 }
 
+/**
+ * Waits until the pipeline has reported the write of what its file holds now: the file is renamed a
+ * moment before the write is reported, so a test that counts writes right after the file caught up
+ * would count one short.
+ */
+export function writeReported(sync: PipelineUnderTest, timeoutMs = 2_000): Promise<number> {
+  return waitFor('the write of the file on disk reported', () => sync.written.at(-1)?.text === readText(sync.outputPath), timeoutMs);
+}
+
 /** What the file should hold for the database's current state. */
 export async function expectedText(url: string, options: RenderOptions = { format: 'entries', layout: 'root' }, source = 'agents'): Promise<string> {
   const client = new pg.Client({ connectionString: url });
