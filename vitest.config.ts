@@ -6,7 +6,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.spec.ts', 'test/**/*.test.ts'],
-    exclude: ['test/e2e/**', 'test/faults/**', 'node_modules/**'],
+    exclude: ['test/e2e/**', 'test/faults/**', 'test/system/**', 'node_modules/**'],
     globalSetup: ['test/globalSetup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -97,7 +97,7 @@ export function createAgentConfigSyncService(api: PluginApi): PluginService {
           postgresJson: readPostgresJson(),
           env: process.env,
         });
-        const secureLog = makeLogger(api.logger, connection.secrets);
+        const secureLog = makeLogger(api.logger, connection.secrets, [connection.description]);
         const configPath = defaultConfigPath();
         const read = readOpenclawConfig(configPath);
         const host = {

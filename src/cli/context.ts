@@ -40,7 +40,8 @@ export function connectionFromFlags(flags: Flags, env: NodeJS.ProcessEnv = proce
         pluginKey: `${PLUGIN_CONFIG_KEY}.connectionString`,
       });
   cliSecrets.push(...connection.secrets);
-  const warn = makeLogger(consoleLogger(), connection.secrets).warn;
+  cliSafeTexts.push(connection.description);
+  const warn = makeLogger(consoleLogger(), connection.secrets, [connection.description]).warn;
   if (url && key === '--database-url' && parseConnectionString(url, key).hasPassword && !warned.has(url)) {
     warned.add(url);
     warn('--database-url carries a password, which is visible in ps to every user of this machine; use --database-url-file FILE or PGPASSWORD / ~/.pgpass instead.');
@@ -62,6 +63,8 @@ export interface GatewayConnection {
 
 /** Secrets of every connection the CLI resolved in this process, to mask in its last error line too. */
 export const cliSecrets: string[] = [];
+/** Descriptions of those connections (built without the password): never masked, see secretMasker. */
+export const cliSafeTexts: string[] = [];
 const warned = new Set<string>();
 
 /** `--database-url`, or the trimmed contents of `--database-url-file`; both at once is a usage error. */
@@ -131,7 +134,7 @@ export function contextFromFlags(flags: Flags, env: NodeJS.ProcessEnv = process.
     throw new UsageError(`--output FILE is required (or --openclaw-config FILE, to write agents.json beside it); ${describeGatewayConfig(gateway)}.`);
   }
   const connection = connectionFromFlags(flags, env, gateway.found ? { config: gateway, settings: fromPlugin } : undefined);
-  const log = makeLogger(consoleLogger(flags.verbose === true), connection.secrets);
+  const log = makeLogger(consoleLogger(flags.verbose === true), connection.secrets, [connection.description]);
   if (gateway.found && gateway.from !== '--openclaw-config') {
     // Found by itself: say which file decided the settings.
     log.info(describeGatewayConfig(gateway));

@@ -37,7 +37,8 @@ import { planOutput, type OutputPlan } from '../domain/plan.js';
 import { renderSnapshot } from '../domain/render.js';
 import type { Snapshot } from '../domain/types.js';
 import { includeRootsFromEnv, lastTouchedVersion } from '../host.js';
-import { describeError } from '../logger.js';
+import { describeError, secretMasker } from '../logger.js';
+import { boundedConfig, explainBound, ONE_SHOT_BOUNDS } from '../db/oneShot.js';
 import { listStaleTemps } from '../sinks/file.js';
 import { checkOutputPath, realPathOf } from '../sinks/outputGuard.js';
 import { channelFlag, choiceFlag, msFlag, textFlag, UsageError, type Flags } from './args.js';
@@ -150,7 +151,7 @@ export async function doctorCommand(flags: Flags, provided?: ProvidedGateway): P
   const where = 'description' in setup.connection ? setup.connection.description : '(no connection)';
   const target = setup.plan?.outputPath ?? '(no output file)';
   const gatewayLine = describeGatewayConfig(setup.gateway);
-  const hide = (text: string) => secrets.reduce((t, s) => t.split(s).join('***'), text);
+  const hide = secretMasker(secrets, [where]);
   if (flags.json === true) {
     const g = setup.gateway;
     const openclawConfig = { path: g.path ?? null, from: g.from ?? null, found: g.found, ...(g.found ? {} : { error: g.error }) };
@@ -229,20 +230,22 @@ async function databaseChecks(setup: DoctorSetup): Promise<DatabaseOutcome> {
     return { checks: [first, ...later.map((id) => notChecked(id, 'no database connection'))], renderError: 'no database connection' };
   }
   const connection = setup.connection;
-  const writer = new pg.Client(connection.config);
-  const listener = new pg.Client(connection.config);
+  // Bounded like every one-shot command: a server that accepts and never answers ends in a failed check.
+  const writer = new pg.Client(boundedConfig(connection.config));
+  const listener = new pg.Client(boundedConfig(connection.config));
   writer.on('error', () => undefined);
   listener.on('error', () => undefined);
   try {
     let facts: DatabaseFacts;
     try {
       await writer.connect();
+      await writer.query(`SET statement_timeout = ${ONE_SHOT_BOUNDS.statementMs}; SET lock_timeout = ${ONE_SHOT_BOUNDS.statementMs}`);
       const r = await writer.query<{ version: string; recovery: boolean }>(
         "SELECT current_setting('server_version') AS version, pg_is_in_recovery() AS recovery",
       );
       facts = { reachable: true, description: connection.description, serverVersion: r.rows[0]!.version, inRecovery: r.rows[0]!.recovery };
     } catch (error) {
-      facts = { reachable: false, description: connection.description, error: describeError(error) };
+      facts = { reachable: false, description: connection.description, error: explainBound(error) };
     }
     const checks = [checkDatabase(facts)];
     if (!facts.reachable) {

@@ -5,7 +5,7 @@ import { ConfigError } from '../config.js';
 import type { ProvidedGateway } from '../plugin/gatewayConfig.js';
 import { describeError, maskSecrets, printable } from '../logger.js';
 import { DOCTOR_FLAGS, FLEET_FLAGS, MIGRATE_FLAGS, parseFlags, QUICKSTART_FLAGS, STATUS_FLAGS, SYNC_FLAGS, UsageError, type Flags } from './args.js';
-import { cliSecrets } from './context.js';
+import { cliSafeTexts, cliSecrets } from './context.js';
 import { doctorCommand } from './doctor.js';
 import { fleetCommand } from './fleet.js';
 import { HELP } from './help.js';
@@ -67,7 +67,7 @@ export async function main(argv: string[], provided?: ProvidedGateway): Promise<
     const usage = error instanceof UsageError || error instanceof ConfigError;
     // The last line of a failed command is masked like every log line: the URL as given, every form of its password.
     const given = rest.flatMap((arg, i) => (rest[i - 1] === '--database-url' ? [arg] : arg.startsWith('--database-url=') ? [arg.slice(15)] : []));
-    process.stderr.write(`agent-config-sync ${name}: ${printable(maskSecrets(describeError(error), [...cliSecrets, ...given]))}\n`);
+    process.stderr.write(`agent-config-sync ${name}: ${printable(maskSecrets(describeError(error), [...cliSecrets, ...given], cliSafeTexts))}\n`);
     return usage ? EXIT_USAGE : 1;
   }
 }

@@ -10,7 +10,7 @@ import { withClient } from './sync.js';
 export async function migrateCommand(flags: Flags): Promise<number> {
   const channel = channelFlag(flags);
   const connection = connectionFromFlags(flags);
-  const log = makeLogger(consoleLogger(flags.verbose === true), connection.secrets);
+  const log = makeLogger(consoleLogger(flags.verbose === true), connection.secrets, [connection.description]);
   return withClient({ connection }, async (client) => {
     if (flags['verify-only'] === true) {
       const report = await verifySchema(client);

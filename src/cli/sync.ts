@@ -1,11 +1,12 @@
 import fs from 'node:fs';
-import pg from 'pg';
+import type pg from 'pg';
 import { lastValueFrom, type Observable } from 'rxjs';
 import type { Rendered } from '../domain/types.js';
 import { subprocessChecker } from '../hostCheck/checker.js';
 import { cliHostCommand } from '../hostCheck/commands.js';
 import { makeHostCheck } from '../hostCheck/hostCheck.js';
 import { makeLoggedHostCheck } from '../hostCheck/logged.js';
+import { connectBounded, explainBound } from '../db/oneShot.js';
 import { readSnapshot } from '../db/snapshot.js';
 import { diffJson, formatChange, parseJsonOrUndefined } from '../domain/diff.js';
 import { makeProblemFilter } from '../domain/problems.js';
@@ -202,17 +203,18 @@ async function reloadOnce(reloader: Reloader): Promise<void> {
   }
 }
 
-/** Opens one client for a one-shot command and always closes it. */
+/**
+ * Opens one client for a one-shot command, bounded like the live pipeline (connect, server-side
+ * statement and lock timeouts, a client-side answer bound), and always closes it.
+ */
 export async function withClient<T>(ctx: Pick<CliContext, 'connection'>, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client(ctx.connection.config);
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-  } catch (error) {
-    throw new Error(`cannot connect to PostgreSQL at ${ctx.connection.description}: ${describeError(error)}`);
-  }
+  const client = await connectBounded(ctx.connection.config, ctx.connection.description);
   try {
     return await fn(client);
+  } catch (error) {
+    // A timeout is said as the bound that ran out; any other error goes on as it is.
+    if (explainBound(error) === describeError(error)) throw error;
+    throw new Error(`PostgreSQL at ${ctx.connection.description}: ${explainBound(error)}`);
   } finally {
     await client.end().catch(() => undefined);
   }

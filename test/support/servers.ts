@@ -65,7 +65,7 @@ function stopProcess(child: ChildProcess, signal: NodeJS.Signals = 'SIGINT'): Pr
  * in `mode` pooling. Every database name maps to the same one on the server, logged in as the given user.
  */
 export async function startPgBouncer(options: { serverPort: number; user: string; password: string; mode: 'session' | 'transaction' }): Promise<TestServer> {
-  const binary = ['/usr/sbin/pgbouncer', '/usr/bin/pgbouncer'].find((p) => fs.existsSync(p));
+  const binary = ['/usr/sbin/pgbouncer', '/usr/bin/pgbouncer'].find(isExecutable);
   if (!binary) throw new Error('pgbouncer is not installed (apt-get install pgbouncer; .ci/run does it)');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'acs-pgbouncer-'));
   fs.chmodSync(dir, 0o755);
@@ -131,4 +131,13 @@ export async function startPostgresOn(dataDir: string, port: number): Promise<Te
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
 }

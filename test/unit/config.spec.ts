@@ -328,6 +328,31 @@ describe('connection strings and secrets', () => {
     log.info(`url ${url}; as typed Kv9%2FTq4mZpw; decoded Kv9/Tq4mZpw; in JSON ${JSON.stringify({ p: 'Kv9/Tq4mZpw' })}`);
     expect(lines).toEqual(['agent_config_sync: url ***; as typed ***; decoded ***; in JSON {"p":"***"}']);
   });
+
+  it('can keep the description readable when the password equals the user and database name', () => {
+    const url = 'postgres://postgres:postgres@127.0.0.1:5432/postgres';
+    const { secrets, description } = resolveConnection({ plugin: { connectionString: url } });
+    const lines: string[] = [];
+    const log = makeLogger({ info: (m) => lines.push(m), warn: (m) => lines.push(m), error: (m) => lines.push(m) }, secrets, [description]);
+    log.info(`connection from plugin config: ${description}`);
+    log.warn(`postgresql said: password "postgres" rejected; url ${url}`);
+    expect(lines).toEqual([
+      'agent_config_sync: connection from plugin config: postgres@127.0.0.1:5432/postgres',
+      'agent_config_sync: postgresql said: password "***" rejected; url ***',
+    ]);
+  });
+
+  it('can mask a one-letter password only where it stands alone', () => {
+    const { secrets, description } = resolveConnection({ plugin: { connectionString: 'postgres://app:x@db.example:5432/openclaw' } });
+    const lines: string[] = [];
+    const log = makeLogger({ info: (m) => lines.push(m), warn: (m) => lines.push(m), error: (m) => lines.push(m) }, secrets, [description]);
+    log.info(`connection from environment: ${description}; next sync in 5 s`);
+    log.info('in a URL postgres://app:x@db, as a value password=x&sslmode=require, PGPASSWORD=x; "x" stays text');
+    expect(lines).toEqual([
+      'agent_config_sync: connection from environment: app@db.example:5432/openclaw; next sync in 5 s',
+      'agent_config_sync: in a URL postgres://app:***@db, as a value password=***&sslmode=require, PGPASSWORD=***; "x" stays text',
+    ]);
+  });
 });
 
 describe('log lines', () => {
