@@ -13,6 +13,7 @@ import { makeSnapshotReader } from './db/snapshot.js';
 import { settleWithin } from './db/sockets.js';
 import type { AgentsSource } from './db/source.js';
 import { makeOnceLogger } from './logOnce.js';
+import { withHint } from './db/errorHints.js';
 import { describeError, type Logger } from './logger.js';
 import { coalesce } from './operators/coalesce.js';
 import { guard } from './operators/guard.js';
@@ -276,7 +277,7 @@ export function runPipeline(options: PipelineOptions): RunningPipeline {
         scheduler,
         onError: (error, attempt) => {
           failed(`snapshot: ${describeError(error)}`);
-          once.warn('snapshot', `reading the database failed (retry ${attempt}): ${describeError(error)}`);
+          once.warn('snapshot', `reading the database failed (retry ${attempt}): ${withHint(describeError(error))}`);
         },
       }),
       map(({ trigger, s }) => {
@@ -415,5 +416,5 @@ function totalLogger(target: Required<Logger>): Required<Logger> {
 
 function describeListenError(error: unknown): string {
   const text = describeError(error);
-  return text.startsWith('Re-initializing') ? 'connection lost' : text;
+  return text.startsWith('Re-initializing') ? 'connection lost' : withHint(text);
 }

@@ -212,9 +212,10 @@ export async function withClient<T>(ctx: Pick<CliContext, 'connection'>, fn: (cl
   try {
     return await fn(client);
   } catch (error) {
-    // A timeout is said as the bound that ran out; any other error goes on as it is.
-    if (explainBound(error) === describeError(error)) throw error;
-    throw new Error(`PostgreSQL at ${ctx.connection.description}: ${explainBound(error)}`);
+    // A timeout is said as the bound that ran out, a first-hour error with its next step; others as they are.
+    const explained = explainBound(error);
+    if (explained === describeError(error)) throw error;
+    throw new Error(`PostgreSQL at ${ctx.connection.description}: ${explained}`);
   } finally {
     await client.end().catch(() => undefined);
   }

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { describeError } from '../logger.js';
+import { withHint } from './errorHints.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_SNAPSHOT_TIMEOUT_MS } from './snapshot.js';
 
 /**
@@ -47,14 +48,14 @@ export async function connectBounded(config: pg.ClientConfig, description: strin
   return client;
 }
 
-/** The driver's or server's message for a timeout, said as the bound that ran out; other errors as they are. */
+/** The driver's or server's message for a timeout, said as the bound that ran out; other errors with their hint (errorHints.ts). */
 export function explainBound(error: unknown, bounds: OneShotBounds = ONE_SHOT_BOUNDS): string {
   const text = describeError(error);
   if (/connection timeout|timeout expired/i.test(text)) return `no connection within ${seconds(bounds.connectMs)} (connect timeout); is the server up and answering?`;
   if (/query read timeout/i.test(text)) return `no answer within ${seconds(bounds.answerMs)} (client-side bound; the server's statement_timeout is ${seconds(bounds.statementMs)}): the server or the network path is not answering`;
   if (/statement timeout/i.test(text)) return `${text} (statement_timeout ${seconds(bounds.statementMs)})`;
   if (/lock timeout/i.test(text)) return `${text} (lock_timeout ${seconds(bounds.statementMs)}: another session holds a lock)`;
-  return text;
+  return withHint(text);
 }
 
 function seconds(ms: number): string {

@@ -1,0 +1,54 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { assertBuilt, makeTempDir, runCli, sql } from './cli.js';
+
+/** What a new operator sees first on a real PostgreSQL: each error says the next step. */
+describe('first-hour database errors (real binary, real PostgreSQL)', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    assertBuilt();
+    db = await createTestDatabase('first_hour');
+  });
+  afterAll(async () => db.drop());
+
+  /** The URL in a file (the way the README asks for it), so no password is on the command line. */
+  function urlFile(dir: string, url: string): string {
+    const file = path.join(dir, 'db.url');
+    fs.writeFileSync(file, url, { mode: 0o600 });
+    return file;
+  }
+
+  it('can point sync --once and status at migrate before the schema is installed', async () => {
+    const dir = makeTempDir('nomigrate');
+    const file = urlFile(dir, db.url);
+    for (const args of [['sync', '--once'], ['status']]) {
+      const result = await runCli([...args, '--database-url-file', file, '--output', path.join(dir, 'agents.json')], dir);
+      expect(result.code, args.join(' ')).toBe(1);
+      expect(result.stderr, args.join(' ')).toMatch(/relation "agent_system_config" does not exist — the table "agent_system_config" is not in this database: install the schema with "agent-config-sync migrate"/);
+    }
+  });
+
+  it('can say that a password is needed when none was given', async () => {
+    const dir = makeTempDir('nopassword');
+    const url = new URL(db.url);
+    url.password = '';
+    const result = await runCli(['sync', '--once', '--database-url-file', urlFile(dir, url.toString()), '--output', path.join(dir, 'agents.json')], dir);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/the server asks for a password and none was given: set PGPASSWORD/);
+  });
+
+  it('can give the view recipe when the agents table has no model column', async () => {
+    const dir = makeTempDir('othershape');
+    await sql(db.url, `CREATE TABLE agent_system_config (key text PRIMARY KEY, value text NOT NULL, value_type text NOT NULL DEFAULT 'text');
+      CREATE TABLE agents (id serial PRIMARY KEY, name text UNIQUE, llm text)`);
+    try {
+      const result = await runCli(['sync', '--once', '--database-url-file', urlFile(dir, db.url), '--output', path.join(dir, 'agents.json')], dir);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/has no column model .*CREATE VIEW agent_export AS SELECT <your id column> AS name, <your model column> AS model/);
+    } finally {
+      await sql(db.url, 'DROP TABLE agents; DROP TABLE agent_system_config');
+    }
+  });
+});
