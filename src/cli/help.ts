@@ -28,7 +28,7 @@ difference, 64 bad flag or value.
 
 Reads both tables in one snapshot, renders agents.json and replaces the file atomically when it changed.
 
-  --once                  required: one sync, then exit
+  --once                  one sync, then exit (the default: "sync" alone does the same; "watch" keeps syncing)
   --dry-run               print the file that would be written; write nothing
   --diff                  print what would change against the file on disk; write nothing;
                           exit 2 when something would change, 0 when not

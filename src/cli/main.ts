@@ -24,10 +24,8 @@ type Command = { flags: Parameters<typeof parseFlags>[1]; run: (flags: Flags, pr
 const COMMANDS: Record<string, Command> = {
   sync: {
     flags: SYNC_FLAGS,
-    run: (flags, provided) => {
-      if (flags.once !== true) throw new UsageError('sync needs --once (use "watch" to keep syncing).');
-      return syncOnce(flags, provided);
-    },
+    // One sync, with or without --once (kept for the scripts that say it); "watch" keeps syncing.
+    run: (flags, provided) => syncOnce(flags, provided),
   },
   watch: {
     flags: SYNC_FLAGS,

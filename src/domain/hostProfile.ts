@@ -50,15 +50,15 @@ export type ReloadAction =
 export function decideReload(option: ReloadOption, version: HostVersion | undefined, signal: NodeJS.Signals): ReloadAction {
   switch (option) {
     case 'none':
-      return { kind: 'none', why: 'reload is "none"' };
+      return { kind: 'none', why: 'set by the reload option' };
     case 'touch':
-      return { kind: 'touch', why: 'reload is "touch"' };
+      return { kind: 'touch', why: "openclaw.json's mtime is touched after each write, as the reload option says" };
     case 'signal':
-      return { kind: 'signal', signal, why: `reload is "signal" (${signal})` };
+      return { kind: 'signal', signal, why: `${signal} is sent to this process after each write, as the reload option says` };
     case 'auto':
       return isModernHost(version)
-        ? { kind: 'none', why: 'the host watches included files, so the write itself is the reload' }
-        : { kind: 'touch', why: "the host watches openclaw.json only, so its mtime is touched" };
+        ? { kind: 'none', why: 'not needed: the host watches included files, so the write itself is the reload' }
+        : { kind: 'touch', why: "the host watches openclaw.json only, so its mtime is touched after each write" };
   }
 }
 

@@ -87,8 +87,14 @@ export function planOutput(options: OutputOptions, host: HostFacts): OutputPlan 
     warnings.push('reload "touch" needs the path of openclaw.json, which is unknown; no reload will happen');
     reload = { kind: 'none', why: 'openclaw.json path unknown' };
   }
-  const summary =
-    `host ${formatVersion(host.version)} (${isModernHost(host.version) ? 'watches included files' : 'watches openclaw.json only'}); ` +
-    `format ${format}, layout ${layout}, reload ${reload.kind} (${reload.why})`;
+  const summary = `${describeHost(host.version)}; format ${format}, layout ${layout}, reload ${reload.kind} (${reload.why})`;
   return { outputPath, render: { format, layout, version: host.version, outside: outsideFacts(host.config) }, reload, include, warnings, summary };
+}
+
+/** The host as a log line says it: its version and what it reloads on, or what is assumed without one. */
+export function describeHost(version: HostVersion | undefined): string {
+  if (version === undefined) return 'OpenClaw version unknown (assumed 2026.8 or newer, which reloads when an included file changes)';
+  return isModernHost(version)
+    ? `OpenClaw ${formatVersion(version)} (reloads when an included file changes)`
+    : `OpenClaw ${formatVersion(version)} (reloads only when openclaw.json changes)`;
 }

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
-import { assertBuilt, makeTempDir, runCli, sql } from './cli.js';
+import { assertBuilt, createSeededDatabase, makeTempDir, runCli, sql } from './cli.js';
 
 /** What a new operator sees first on a real PostgreSQL: each error says the next step. */
 describe('first-hour database errors (real binary, real PostgreSQL)', () => {
@@ -49,6 +49,23 @@ describe('first-hour database errors (real binary, real PostgreSQL)', () => {
       expect(result.stderr).toMatch(/has no column model .*CREATE VIEW agent_export AS SELECT <your id column> AS name, <your model column> AS model/);
     } finally {
       await sql(db.url, 'DROP TABLE agents; DROP TABLE agent_system_config');
+    }
+  });
+});
+
+describe('sync as a new operator types it (real binary, real PostgreSQL)', () => {
+  it('can sync once without --once', async () => {
+    assertBuilt();
+    const db = await createSeededDatabase('sync_plain');
+    try {
+      const dir = makeTempDir('plain');
+      const output = path.join(dir, 'agents.json');
+      fs.writeFileSync(path.join(dir, 'db.url'), db.url, { mode: 0o600 });
+      const result = await runCli(['sync', '--database-url-file', path.join(dir, 'db.url'), '--output', output], dir);
+      expect(result.code).toBe(0);
+      expect(JSON.parse(fs.readFileSync(output, 'utf8')).agents.entries).toHaveProperty('alpha');
+    } finally {
+      await db.drop();
     }
   });
 });

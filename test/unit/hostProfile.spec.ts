@@ -53,10 +53,10 @@ describe('rosterFormatFor and decideReload (auto)', () => {
 describe('decideReload (explicit options)', () => {
   const versions = ['2026.4.29', '2026.7.35', '2026.8.2', '2026.9.6', undefined];
   const table: [ReloadOption, NodeJS.Signals, unknown][] = [
-    ['touch', 'SIGUSR1', { kind: 'touch', why: 'reload is "touch"' }],
-    ['none', 'SIGUSR1', { kind: 'none', why: 'reload is "none"' }],
-    ['signal', 'SIGUSR1', { kind: 'signal', signal: 'SIGUSR1', why: 'reload is "signal" (SIGUSR1)' }],
-    ['signal', 'SIGHUP', { kind: 'signal', signal: 'SIGHUP', why: 'reload is "signal" (SIGHUP)' }],
+    ['touch', 'SIGUSR1', { kind: 'touch', why: "openclaw.json's mtime is touched after each write, as the reload option says" }],
+    ['none', 'SIGUSR1', { kind: 'none', why: 'set by the reload option' }],
+    ['signal', 'SIGUSR1', { kind: 'signal', signal: 'SIGUSR1', why: 'SIGUSR1 is sent to this process after each write, as the reload option says' }],
+    ['signal', 'SIGHUP', { kind: 'signal', signal: 'SIGHUP', why: 'SIGHUP is sent to this process after each write, as the reload option says' }],
   ];
   for (const [option, signal, expected] of table) {
     it(`can honour reload "${option}" (${signal}) on every host version`, () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planOutput, type HostFacts, type OutputOptions } from '../../src/domain/plan.js';
+import { describeHost, planOutput, type HostFacts, type OutputOptions } from '../../src/domain/plan.js';
 import { parseHostVersion } from '../../src/domain/hostProfile.js';
 
 const CONFIG = '/cfg/openclaw.json';
@@ -116,7 +116,7 @@ describe('planOutput', () => {
 
   it('can pass the signal through and report the include site', () => {
     const plan = planOutput({ ...auto, reload: 'signal', reloadSignal: 'SIGUSR2' }, { version: v('2026.8.2'), configPath: CONFIG, config: { agents: { $include: './agents.json', ownership: 'x' } } });
-    expect(plan.reload).toEqual({ kind: 'signal', signal: 'SIGUSR2', why: 'reload is "signal" (SIGUSR2)' });
+    expect(plan.reload).toEqual({ kind: 'signal', signal: 'SIGUSR2', why: 'SIGUSR2 is sent to this process after each write, as the reload option says' });
     expect(plan.include).toEqual({ found: true, layout: 'section', siblings: { ownership: 'x' } });
   });
 
@@ -133,5 +133,13 @@ describe('planOutput', () => {
 
   it('can refuse to plan without an outputPath and without openclaw.json', () => {
     expect(() => planOutput(auto, {})).toThrow('outputPath is not set and the location of openclaw.json is unknown; set outputPath.');
+  });
+});
+
+describe('describeHost', () => {
+  it('can say what an unknown host is assumed to do, and what a known one reloads on', () => {
+    expect(describeHost(undefined)).toBe('OpenClaw version unknown (assumed 2026.8 or newer, which reloads when an included file changes)');
+    expect(describeHost({ year: 2026, month: 9, patch: 6 })).toBe('OpenClaw 2026.9.6 (reloads when an included file changes)');
+    expect(describeHost({ year: 2026, month: 4, patch: 29 })).toBe('OpenClaw 2026.4.29 (reloads only when openclaw.json changes)');
   });
 });
