@@ -85,6 +85,7 @@ export const FLEET_FLAGS = {
   'database-url': COMMON_FLAGS['database-url'],
   'database-url-file': COMMON_FLAGS['database-url-file'],
   'agents-source': COMMON_FLAGS['agents-source'],
+  forget: { type: 'string' },
   json: COMMON_FLAGS.json,
   verbose: COMMON_FLAGS.verbose,
   help: COMMON_FLAGS.help,

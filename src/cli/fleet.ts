@@ -28,6 +28,7 @@ export interface FleetEntry {
   lastError: string | null;
   lastErrorAt: string | null;
   lastSeenAt: string;
+  stoppedAt: string | null;
   pluginVersion: string | null;
 }
 
@@ -44,6 +45,7 @@ interface Row {
   last_error_at: Date | null;
   last_seen_at: Date;
   plugin_version: string | null;
+  stopped_at?: Date | null;
   db_now: Date;
 }
 
@@ -54,6 +56,8 @@ interface Row {
  * Exit 0 all current (or none reported), 2 some behind or stale, 1 some failing or an error.
  */
 export async function fleetCommand(flags: Flags): Promise<number> {
+  const forget = textFlag(flags, 'forget');
+  if (forget !== undefined) return forgetGateway(flags, forget);
   let source: AgentsSource;
   try {
     source = parseAgentsSource(textFlag(flags, 'agents-source') ?? 'agents');
@@ -64,7 +68,7 @@ export async function fleetCommand(flags: Flags): Promise<number> {
   const entries = await withClient({ connection }, (client) => fleetEntries(client, source));
   const exit = fleetExitCode(entries.map((e) => e.state));
   if (flags.json === true) {
-    const counts = { current: 0, behind: 0, stale: 0, failing: 0 };
+    const counts = { current: 0, behind: 0, stale: 0, failing: 0, stopped: 0 };
     for (const e of entries) counts[e.state] += 1;
     process.stdout.write(`${JSON.stringify({ connection: connection.description, agentsSource: source.text, ...counts, gateways: entries }, null, 2)}\n`);
   } else {
@@ -84,9 +88,11 @@ export async function fleetEntries(client: pg.ClientBase, source: AgentsSource):
   }
   const entries: FleetEntry[] = [];
   for (const row of rows) {
-    const expected = await expectedSha(client, source, row);
+    const stoppedAt = row.stopped_at ?? null;
+    // A stopped gateway is not judged against a render: it reads everything when it starts again.
+    const expected = stoppedAt !== null && stoppedAt >= row.last_seen_at ? undefined : await expectedSha(client, source, row);
     const { state, reason } = classifyGateway(
-      { gatewayId: row.gateway_id, rosterSha256: row.roster_sha256, lastWriteAt: row.last_write_at, lastError: row.last_error, lastErrorAt: row.last_error_at, lastSeenAt: row.last_seen_at },
+      { gatewayId: row.gateway_id, rosterSha256: row.roster_sha256, lastWriteAt: row.last_write_at, lastError: row.last_error, lastErrorAt: row.last_error_at, lastSeenAt: row.last_seen_at, stoppedAt },
       expected,
       row.db_now,
       STATUS_INTERVAL_MS,
@@ -106,6 +112,7 @@ export async function fleetEntries(client: pg.ClientBase, source: AgentsSource):
       lastError: row.last_error,
       lastErrorAt: row.last_error_at?.toISOString() ?? null,
       lastSeenAt: row.last_seen_at.toISOString(),
+      stoppedAt: stoppedAt?.toISOString() ?? null,
       pluginVersion: row.plugin_version,
     });
   }
@@ -128,6 +135,27 @@ export function formatFleet(entries: readonly FleetEntry[]): string {
     [cell(e.gatewayId), e.state, `${e.agents ?? '?'} agents`, `seen ${e.lastSeenAt}`, cell(e.reason)].join('  '),
   );
   const count = (s: GatewayState) => entries.filter((e) => e.state === s).length;
-  lines.push(`${entries.length} gateway(s): ${count('current')} current, ${count('behind')} behind, ${count('stale')} stale, ${count('failing')} failing`);
+  lines.push(`${entries.length} gateway(s): ${count('current')} current, ${count('behind')} behind, ${count('stale')} stale, ${count('failing')} failing, ${count('stopped')} stopped`);
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * `fleet --forget ID`: removes a retired gateway's row (exit 0), or says there is none (exit 1). A
+ * gateway that still runs records itself again within a minute. Needs DELETE on the table, which the
+ * grants for gateways' own roles leave out.
+ */
+async function forgetGateway(flags: Flags, gatewayId: string): Promise<number> {
+  const connection = connectionFromFlags(flags);
+  const removed = await withClient({ connection }, async (client) => {
+    try {
+      return (await client.query(`DELETE FROM ${GATEWAYS_TABLE} WHERE gateway_id = $1`, [gatewayId])).rowCount ?? 0;
+    } catch (error) {
+      if ((error as { code?: string }).code === '42501') throw new Error(`no permission to delete from ${GATEWAYS_TABLE}: run "fleet --forget" as the operator's role (gateways' roles have no DELETE)`);
+      throw error;
+    }
+  });
+  const id = printable(JSON.stringify(gatewayId));
+  if (flags.json === true) process.stdout.write(`${JSON.stringify({ forgot: gatewayId, removed: removed > 0 })}\n`);
+  else process.stdout.write(removed > 0 ? `forgot gateway ${id}: its row is removed (a gateway still running records itself again within a minute)\n` : `no gateway ${id} in ${GATEWAYS_TABLE}\n`);
+  return removed > 0 ? 0 : 1;
 }

@@ -56,14 +56,20 @@ export interface StatusWriter {
 }
 
 const UPSERT = `INSERT INTO ${GATEWAYS_TABLE} AS g
-    (gateway_id, host_version, format, layout, output_path, agents, roster_sha256, last_write_at, last_error, last_error_at, last_seen_at, plugin_version)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, pg_catalog.now(), $11)
+    (gateway_id, host_version, format, layout, output_path, agents, roster_sha256, last_write_at, last_error, last_error_at, last_seen_at, plugin_version, stopped_at)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, pg_catalog.now(), $11, CASE WHEN $12::boolean THEN pg_catalog.now() END)
   ON CONFLICT (gateway_id) DO UPDATE SET
     host_version = EXCLUDED.host_version, format = EXCLUDED.format, layout = EXCLUDED.layout,
     output_path = EXCLUDED.output_path, agents = EXCLUDED.agents, roster_sha256 = EXCLUDED.roster_sha256,
     last_write_at = COALESCE(EXCLUDED.last_write_at, g.last_write_at), last_error = EXCLUDED.last_error,
     last_error_at = COALESCE(EXCLUDED.last_error_at, g.last_error_at), last_seen_at = EXCLUDED.last_seen_at,
-    plugin_version = EXCLUDED.plugin_version`;
+    plugin_version = EXCLUDED.plugin_version, stopped_at = EXCLUDED.stopped_at`;
+
+/** The same upsert on a table created before `stopped_at` (migrate adds it): the row is kept up to date, a stop is not recorded. */
+const UPSERT_WITHOUT_STOP = UPSERT.replace(', stopped_at)', ')').replace(', CASE WHEN $12::boolean THEN pg_catalog.now() END)', ')').replace(', stopped_at = EXCLUDED.stopped_at', '');
+
+/** How long a clean stop waits for its last upsert (the one that marks the row stopped), in ms. */
+const STOP_UPSERT_MS = 1_500;
 
 /** SQLSTATEs that mean "this database does not take our row": no table, no permission, read-only. */
 const REFUSED = new Map([
@@ -104,14 +110,15 @@ export function makeStatusWriter(options: StatusWriterOptions): StatusWriter {
   let warned = false;
   let settling: ReturnType<typeof setTimeout> | undefined;
 
-  const upsert = async (): Promise<boolean> => {
+  let withStop = true;
+  const upsert = async (stopping = false): Promise<boolean> => {
     const facts = options.facts();
     const disk = options.readFile();
     // A render equal to the disk and newer than the error: the gateway has recovered.
     if (error && !error.over && disk !== undefined && lastRendered && lastRendered.at >= error.at && lastRendered.text === disk) error.over = true;
     const known = [lastWrite, lastRendered].find((r) => r !== undefined && r.text === disk);
     try {
-      await pool.query(UPSERT, [
+      const values = [
         facts.gatewayId,
         facts.hostVersion ?? null,
         facts.format,
@@ -123,7 +130,16 @@ export function makeStatusWriter(options: StatusWriterOptions): StatusWriter {
         error && !error.over ? error.message : null,
         error?.at ?? null,
         PLUGIN_VERSION,
-      ]);
+      ];
+      try {
+        await pool.query(withStop ? UPSERT : UPSERT_WITHOUT_STOP, withStop ? [...values, stopping] : values);
+      } catch (e) {
+        // 42703: no stopped_at column yet (a table from before it; "agent-config-sync migrate" adds it).
+        if (!withStop || (e as { code?: string }).code !== '42703') throw e;
+        withStop = false;
+        log.debug(`fleet status: ${GATEWAYS_TABLE} has no stopped_at column (run "agent-config-sync migrate"); a clean stop is not recorded`);
+        await pool.query(UPSERT_WITHOUT_STOP, values);
+      }
       if (warned) log.info(`fleet status: ${GATEWAYS_TABLE} takes this gateway's row again`);
       warned = false;
       return true;
@@ -187,9 +203,13 @@ export function makeStatusWriter(options: StatusWriterOptions): StatusWriter {
       if (error && !error.over) kickSoon();
     },
     async stop() {
+      if (stopped) return;
       stopped = true;
       clearInterval(timer);
       clearTimeout(settling);
+      // A clean stop is the row's last word: "stopped", not stale, in `fleet`. Bounded: a database that
+      // does not answer costs at most STOP_UPSERT_MS, and the row then goes stale as a crash's would.
+      await settleWithin(upsert(true), STOP_UPSERT_MS);
       await settleWithin(pool.end(), 1_000);
     },
   };

@@ -117,6 +117,8 @@ describe('fleet status on real PostgreSQL', () => {
     await waitFor('both recorded', async () => (await recorded(a, 'gw-a')) && (await recorded(b, 'gw-b')));
     await b.stop();
     gateways.splice(gateways.indexOf(b), 1);
+    // As if it had died (no clean stop: a crash leaves no stopped_at).
+    await client.query(`UPDATE agent_config_sync_gateways SET stopped_at = NULL WHERE gateway_id = 'gw-b'`);
     await client.query(`UPDATE agents SET model = 'm/beta-2' WHERE name = 'beta'`);
     const { code, report } = await fleet();
     expect(stateOf(report, 'gw-a')).toBe('current');
@@ -129,11 +131,46 @@ describe('fleet status on real PostgreSQL', () => {
     await waitFor('recorded', () => recorded(a, 'gw-a'));
     await a.stop();
     gateways.splice(0);
-    // As if it had been gone for four minutes: the row is old news.
-    await client.query(`UPDATE agent_config_sync_gateways SET last_seen_at = now() - interval '4 minutes' WHERE gateway_id = 'gw-a'`);
+    // As if it had died four minutes ago (no clean stop): the row is old news.
+    await client.query(`UPDATE agent_config_sync_gateways SET last_seen_at = now() - interval '4 minutes', stopped_at = NULL WHERE gateway_id = 'gw-a'`);
     const { code, report } = await fleet();
     expect(stateOf(report, 'gw-a')).toBe('stale');
     expect(code).toBe(2);
+  });
+
+  it('can call a cleanly stopped gateway stopped (exit 0), neither behind nor stale, and current again after a restart', async () => {
+    const a = startGateway('gw-a');
+    const b = startGateway('gw-b');
+    await waitFor('both recorded', async () => (await recorded(a, 'gw-a')) && (await recorded(b, 'gw-b')));
+    await b.stop();
+    gateways.splice(gateways.indexOf(b), 1);
+    expect((await row('gw-b'))?.stopped_at).toBeInstanceOf(Date);
+    await client.query(`UPDATE agents SET model = 'm/beta-2' WHERE name = 'beta'`);
+    let { code, report } = await fleet();
+    expect(stateOf(report, 'gw-b')).toBe('stopped');
+    expect(report?.stopped).toBe(1);
+    expect(code).toBe(0);
+    // Days later it is still stopped, not stale.
+    await client.query(`UPDATE agent_config_sync_gateways SET last_seen_at = now() - interval '3 days', stopped_at = now() - interval '3 days' WHERE gateway_id = 'gw-b'`);
+    ({ code, report } = await fleet());
+    expect([stateOf(report, 'gw-b'), code]).toEqual(['stopped', 0]);
+    // Started again: it syncs in full and its row is no longer marked stopped.
+    const b2 = startGateway('gw-b');
+    await waitFor('restarted gateway recorded with the new model', async () => (readText(b2.sync.outputPath) ?? '').includes('m/beta-2') && (await recorded(b2, 'gw-b')) && (await row('gw-b'))?.stopped_at === null);
+    ({ code, report } = await fleet());
+    expect([stateOf(report, 'gw-b'), code]).toEqual(['current', 0]);
+  });
+
+  it('can forget a retired gateway with fleet --forget, and say when there is none (exit 1)', async () => {
+    const a = startGateway('gw-a');
+    await waitFor('recorded', () => recorded(a, 'gw-a'));
+    await a.stop();
+    gateways.splice(0);
+    const forgot = await runCli(['fleet', '--forget', 'gw-a', '--database-url', db.url], home);
+    expect([forgot.code, forgot.stdout]).toEqual([0, 'forgot gateway "gw-a": its row is removed (a gateway still running records itself again within a minute)\n']);
+    expect(await row('gw-a')).toBeUndefined();
+    const again = await runCli(['fleet', '--forget', 'gw-a', '--database-url', db.url], home);
+    expect([again.code, again.stdout]).toEqual([1, 'no gateway "gw-a" in agent_config_sync_gateways\n']);
   });
 
   it('can call a gateway whose writes fail failing (exit 1), and current again once it recovers', async () => {
