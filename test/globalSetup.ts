@@ -41,6 +41,13 @@ function urlFromEnv(env: NodeJS.ProcessEnv): string | undefined {
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const given = urlFromEnv(process.env);
   if (given) {
+    // Said once, before anything is created there: the tests make databases (acs_*) and login roles on that server.
+    const where = new URL(given);
+    process.stderr.write(
+      `agent-config-sync tests: using the PostgreSQL server from ${process.env.DATABASE_URL ? 'DATABASE_URL' : 'PGHOST/PG*'} ` +
+        `(${where.username || '?'}@${where.hostname}:${where.port || 5432}), not an embedded one: each test file creates a database ` +
+        `named acs_* and some test roles there, and drops them when done. Unset DATABASE_URL and PGHOST to use an embedded server.\n`,
+    );
     project.provide('pgAdminUrl', given);
     return async () => undefined;
   }
