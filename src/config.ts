@@ -1,12 +1,11 @@
 import { parseAgentsSource } from './db/source.js';
 import { checkChannel, DEFAULT_CHANNEL } from './domain/channel.js';
 import type { ReloadOption } from './domain/hostProfile.js';
-import type { Layout, RosterFormat } from './domain/types.js';
+import type { FormatOption, LayoutOption } from './domain/types.js';
+import { ConfigError } from './configError.js';
 
-/** Roster format option: `auto` follows the host version. */
-export type FormatOption = RosterFormat | 'auto';
-/** Layout option: `auto` follows how openclaw.json includes the file. */
-export type LayoutOption = Layout | 'auto';
+export type { FormatOption, LayoutOption } from './domain/types.js';
+export { ConfigError } from './configError.js';
 
 /** Signals a reload may use. SIGUSR1 is the gateway's restart signal on hosts that handle it. */
 export const RELOAD_SIGNALS = ['SIGUSR1', 'SIGUSR2', 'SIGHUP'] as const;
@@ -66,9 +65,6 @@ export const DEFAULTS = {
 } as const satisfies Omit<SyncSettings, 'connection' | 'outputPath'>;
 
 /** A setting that is not allowed; the message names the key and what is allowed. */
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
 
 const KNOWN_KEYS = new Set([
   'connectionString', 'host', 'port', 'database', 'user', 'password', 'ssl',

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { ConfigError } from '../config.js';
+import { ConfigError } from '../configError.js';
 
 /** A validated agents source: a table, a view or a set-returning function without arguments. */
 export interface AgentsSource {

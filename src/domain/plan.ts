@@ -1,9 +1,9 @@
 import path from 'node:path';
-import type { FormatOption, LayoutOption } from '../config.js';
 import { decideReload, formatVersion, isModernHost, rosterFormatFor, type HostVersion, type ReloadAction, type ReloadOption } from './hostProfile.js';
 import { outsideFacts } from './defaultAgent.js';
 import { findInclude, includeRootVerdict, includeRoots, type IncludeSite } from './include.js';
 import type { RenderOptions } from './render.js';
+import type { FormatOption, LayoutOption } from './types.js';
 
 /** What is known about the host: its version and its openclaw.json (path and parsed content). */
 export interface HostFacts {

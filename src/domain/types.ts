@@ -27,6 +27,11 @@ export type RosterFormat = 'entries' | 'list';
 /** `root`: the file is `{"agents": {...}}`; `section`: the file is the agents object itself. */
 export type Layout = 'root' | 'section';
 
+/** Roster format option: `auto` follows the host version. */
+export type FormatOption = RosterFormat | 'auto';
+/** Layout option: `auto` follows how openclaw.json includes the file. */
+export type LayoutOption = Layout | 'auto';
+
 /** A problem found in the data. `key` identifies the problem, so it is reported once. */
 export interface Problem {
   key: string;
