@@ -6,14 +6,15 @@ export const AGENT_SECTION_KEYS: ReadonlySet<string> = new Set(['defaults', 'lis
 /** What an existing output file holds, as far as overwriting it goes. */
 export type AgentsFileVerdict =
   | { agentsFile: true; layout?: 'root' | 'section' }
-  | { agentsFile: false; why: string };
+  | { agentsFile: false; why: string; unparsable?: true };
 
 /**
  * Tells whether `text` is an agents file, which the sync may replace: empty (or only whitespace),
  * or JSON/JSON5 holding an object that is either `{"agents": {…}}` (root layout) or whose keys are
  * all agent-section keys — defaults, list, entries, ownership (section layout; `{}` counts).
  * Anything else (openclaw.json, another tool's config, a half-edited file) is not, and `why` says
- * what was found, in a few words.
+ * what was found, in a few words; `unparsable` marks text that is not JSON at all (a torn or
+ * half-made edit), which a running sync may still repair in a file it has been writing.
  */
 export function classifyAgentsFile(text: string): AgentsFileVerdict {
   if (text.trim() === '') return { agentsFile: true };
@@ -21,7 +22,7 @@ export function classifyAgentsFile(text: string): AgentsFileVerdict {
   try {
     parsed = JSON5.parse(text);
   } catch {
-    return { agentsFile: false, why: 'it is not JSON' };
+    return { agentsFile: false, why: 'it is not JSON', unparsable: true };
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     return { agentsFile: false, why: `it holds ${Array.isArray(parsed) ? 'an array' : parsed === null ? 'null' : `a ${typeof parsed}`}, not an object` };

@@ -13,7 +13,7 @@ interface DoctorReport {
 }
 
 const ALL_CHECKS = [
-  'database', 'schema', 'listen', 'triggers-firing', 'agent-columns', 'output-writable', 'output-exists',
+  'database', 'schema', 'listen', 'triggers-firing', 'agent-columns', 'output-writable', 'output-owner', 'output-exists',
   'include-roots', 'included', 'shadowed-keys', 'roster-shape', 'default-agent', 'in-sync', 'temp-files',
 ];
 
