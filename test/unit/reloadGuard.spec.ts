@@ -10,7 +10,7 @@ import { isNodeExecutable, startTimeOf, type Executable } from '../../src/sinks/
 import { makeReloader, type ReloadEdges } from '../../src/sinks/reload.js';
 import { looksLikeSignalExit, realListenerCount } from '../../src/sinks/signalListeners.js';
 
-/** The signal-exit that write-file-atomic itself loads (the one that adds listeners during our writes). */
+/** The signal-exit that write-file-atomic loads, as packages of a host do (a dev dependency: our own writes no longer use it). */
 const requireFromWriteFileAtomic = createRequire(createRequire(import.meta.url).resolve('write-file-atomic'));
 const signalExit = requireFromWriteFileAtomic('signal-exit') as { onExit(cb: () => void): () => void };
 
