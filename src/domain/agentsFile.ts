@@ -20,9 +20,15 @@ export function classifyAgentsFile(text: string): AgentsFileVerdict {
   if (text.trim() === '') return { agentsFile: true };
   let parsed: unknown;
   try {
-    parsed = JSON5.parse(text);
+    // JSON first: what the sync writes is plain JSON, which JSON5 reads the same way ~100x slower
+    // (1.5 s for a 10 000-agent file); JSON5 only for a hand-edited file.
+    parsed = JSON.parse(text);
   } catch {
-    return { agentsFile: false, why: 'it is not JSON', unparsable: true };
+    try {
+      parsed = JSON5.parse(text);
+    } catch {
+      return { agentsFile: false, why: 'it is not JSON', unparsable: true };
+    }
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     return { agentsFile: false, why: `it holds ${Array.isArray(parsed) ? 'an array' : parsed === null ? 'null' : `a ${typeof parsed}`}, not an object` };

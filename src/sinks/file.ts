@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { checkBeforeWrite, writeTarget } from './outputGuard.js';
+import { checkBeforeWrite, writeTarget, type FileIdentity } from './outputGuard.js';
 import { isStagingSuffix, replaceThroughStaging, STAGING_INFIX } from './stagedWrite.js';
 import type { WriteOutcome } from '../operators/writeLatest.js';
 
@@ -62,14 +62,16 @@ export function makeFileSink(file: string, options: FileSinkOptions = {}): FileS
   // Where the path led when the sink was made: a symlink that appears later is not followed.
   const startTarget = writeTargetOrUndefined(target);
   const rules = { configPath: options.configPath, label: options.label };
+  /** The file this sink last wrote: an agents file by construction, so finding it again needs no parse. */
+  let written: FileIdentity | undefined;
   return {
     path: target,
     readCurrent,
     async write(text, current) {
       if ((current ? current.text : readCurrent()) === text) return 'unchanged';
-      const real = checkBeforeWrite(target, startTarget, rules);
+      const real = checkBeforeWrite(target, startTarget, { ...rules, ownFile: written });
       const existing = statOrUndefined(real);
-      await replaceThroughStaging(
+      written = await replaceThroughStaging(
         real,
         text,
         existing ? { mode: existing.mode & 0o7777, owner: { uid: existing.uid, gid: existing.gid } } : { mode: NEW_FILE_MODE },

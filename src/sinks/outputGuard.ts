@@ -27,6 +27,18 @@ export interface OutputPathContext {
    * Defaults to false.
    */
   beforeWrite?: boolean;
+  /**
+   * The file this sink last wrote (device and inode). Found again at the path, it is the sync's own
+   * file, whatever an in-place edit left in it: its content is not classified again (parsing a
+   * 10 000-agent file costs ~100 ms), and a write repairs it. Any other file there is classified.
+   */
+  ownFile?: FileIdentity;
+}
+
+/** Which file a path holds: device and inode, as stat reports them. */
+export interface FileIdentity {
+  dev: number;
+  ino: number;
 }
 
 /**
@@ -73,6 +85,7 @@ export function checkOutputPath(outputPath: string, context: OutputPathContext =
   const stat = fs.statSync(real);
   if (stat.isDirectory()) refuse(`it is a directory${via}`, 'give the path of a file inside it, e.g. agents.json');
   if (!stat.isFile()) refuse(`it is not a regular file${via}`, 'give the path of a regular file');
+  if (context.ownFile && stat.dev === context.ownFile.dev && stat.ino === context.ownFile.ino) return;
   let text: string;
   try {
     text = fs.readFileSync(real, 'utf8');

@@ -41,10 +41,10 @@ export function isStagingSuffix(rest: string): boolean {
  * Replaces `real` (a path whose directory is already resolved) with `text`: a new staging file
  * beside it, created exclusively (never following a name that exists), written, given its owner and
  * mode and fsynced through its own descriptor (no later call looks the name up again), then renamed
- * over `real`, and the directory fsynced so the rename survives a crash. On failure the staging file
- * is removed only when this call created it.
+ * over `real`, and the directory fsynced so the rename survives a crash. Returns the new file's
+ * device and inode. On failure the staging file is removed only when this call created it.
  */
-export async function replaceThroughStaging(real: string, text: string, keep: Keep): Promise<void> {
+export async function replaceThroughStaging(real: string, text: string, keep: Keep): Promise<{ dev: number; ino: number }> {
   const dir = path.dirname(real);
   const staging = path.join(dir, stagingName(path.basename(real)));
   let handle: fs.promises.FileHandle | undefined;
@@ -58,15 +58,17 @@ export async function replaceThroughStaging(real: string, text: string, keep: Ke
     // After chown, which may clear set-id bits; fchmod is not subject to the umask, open's mode is.
     await handle.chmod(keep.mode);
     await handle.sync();
+    const { dev, ino } = await handle.stat();
     await handle.close();
     handle = undefined;
     await fs.promises.rename(staging, real);
+    fsyncDirectory(dir);
+    return { dev, ino };
   } catch (error) {
     await handle?.close().catch(() => undefined);
     if (created) await fs.promises.rm(staging, { force: true }).catch(() => undefined);
     throw error;
   }
-  fsyncDirectory(dir);
 }
 
 /**

@@ -86,6 +86,22 @@ describe('the output file sink', () => {
     expect(fs.readdirSync(dir).sort()).toEqual([...BACKUPS].sort());
   });
 
+  it('can refuse, at a later write, another tool\'s file moved over its own, and still repair a torn edit of its own file', async () => {
+    const sink = makeFileSink(file, { configPath: path.join(dir, 'openclaw.json') });
+    expect(await sink.write('{"agents":{}}\n')).toBe('written');
+    const models = '{"models": {"providers": {"p": {"apiKey": "k"}}}}\n';
+    fs.writeFileSync(path.join(dir, 'models.json'), models);
+    fs.renameSync(path.join(dir, 'models.json'), file);
+    await expect(sink.write('{"agents":{"entries":{}}}\n')).rejects.toThrow(`outputPath ${file}: the existing file is not an agents file: it has keys an agents file never has ("models")`);
+    expect(fs.readFileSync(file, 'utf8')).toBe(models);
+
+    fs.writeFileSync(file, '{"agents":{}}\n');
+    expect(await sink.write('{"agents":{"entries":{}}}\n')).toBe('written');
+    fs.writeFileSync(file, '{"agents": {"entr'); // an editor's half-written save, in place
+    expect(await sink.write('{"agents":{}}\n')).toBe('written');
+    expect(fs.readFileSync(file, 'utf8')).toBe('{"agents":{}}\n');
+  });
+
   it('can refuse to write through a dangling symlink, which stays a symlink', async () => {
     const missing = path.join(dir, 'managed', 'agents.json');
     fs.symlinkSync(missing, file);
