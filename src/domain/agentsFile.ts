@@ -20,8 +20,8 @@ export function classifyAgentsFile(text: string): AgentsFileVerdict {
   if (text.trim() === '') return { agentsFile: true };
   let parsed: unknown;
   try {
-    // JSON first: what the sync writes is plain JSON, which JSON5 reads the same way ~100x slower
-    // (1.5 s for a 10 000-agent file); JSON5 only for a hand-edited file.
+    // JSON first: what the sync writes is plain JSON, which JSON5 reads the same way but ~15x slower
+    // (measured on a 10 000-agent file: ~1.5 s against ~0.1 s); JSON5 only for a hand-edited file.
     parsed = JSON.parse(text);
   } catch {
     try {
