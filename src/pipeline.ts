@@ -50,8 +50,10 @@ export interface PipelineOptions {
   logger: Required<Logger>;
   /** A full snapshot on this interval writes only when the render differs from the disk. Defaults to 300000 ms; 0 turns it off. */
   reconcileMs?: number;
-  /** The output file. Defaults to makeFileSink(outputPath). */
+  /** The output file. Defaults to makeFileSink(outputPath, { configPath }). */
   file?: FileSink;
+  /** The host's openclaw.json: no write replaces it, even through a symlink that appears later. Defaults to unknown. */
+  configPath?: string;
   /** Keep-alive interval of the listening connection, in ms. Defaults to 30000 ms. */
   keepAliveMs?: number;
   /** A keep-alive with no answer within this bound replaces the listening connection. Defaults to 10000 ms. */
@@ -140,7 +142,7 @@ export interface RunningPipeline {
 export function runPipeline(options: PipelineOptions): RunningPipeline {
   const log = totalLogger(options.logger);
   const scheduler = options.scheduler;
-  const file = options.file ?? makeFileSink(options.outputPath);
+  const file = options.file ?? makeFileSink(options.outputPath, { configPath: options.configPath });
   const stale = file.removeStaleTemps();
   if (stale.length > 0) log.info(`removed ${stale.length} stale temp file(s) beside ${file.path}: ${stale.join(', ')}`);
 

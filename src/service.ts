@@ -153,6 +153,7 @@ export function createAgentConfigSyncService(api: PluginApi): PluginService {
           channel: settings.channel,
           agentsSource: source,
           outputPath: plan.outputPath,
+          configPath,
           debounceMs: settings.debounceMs,
           maxWaitMs: settings.maxWaitMs,
           render: plan.render,

@@ -14,6 +14,7 @@ import {
   checkIncludeRoots,
   checkListen,
   checkOutputExists,
+  checkOutputOwner,
   checkOutputWritable,
   checkRosterShape,
   checkAgentColumns,
@@ -40,7 +41,7 @@ import { includeRootsFromEnv, lastTouchedVersion } from '../host.js';
 import { describeError, secretMasker } from '../logger.js';
 import { boundedConfig, explainBound, ONE_SHOT_BOUNDS } from '../db/oneShot.js';
 import { listStaleTemps } from '../sinks/file.js';
-import { checkOutputPath, realPathOf } from '../sinks/outputGuard.js';
+import { checkOutputPath, realPathOf, untrustedOutputPaths } from '../sinks/outputGuard.js';
 import { channelFlag, choiceFlag, msFlag, textFlag, UsageError, type Flags } from './args.js';
 import { connectionFromFlags, pluginSettingsOf } from './context.js';
 import { describeGatewayConfig, findGatewayConfig, type GatewayConfig, type ProvidedGateway } from '../plugin/gatewayConfig.js';
@@ -131,7 +132,7 @@ function setupFromFlags(flags: Flags, env: NodeJS.ProcessEnv = process.env, prov
 }
 
 /** The checks about the output file, in their order: without a known output, none of them can run. */
-const OUTPUT_CHECKS = ['output-writable', 'output-exists', 'include-roots', 'included', 'shadowed-keys', 'roster-shape', 'default-agent', 'in-sync', 'temp-files'];
+const OUTPUT_CHECKS = ['output-writable', 'output-owner', 'output-exists', 'include-roots', 'included', 'shadowed-keys', 'roster-shape', 'default-agent', 'in-sync', 'temp-files'];
 
 /**
  * `doctor`: checks the whole chain, from the database to the gateway's `$include`, and prints one
@@ -171,6 +172,7 @@ function outputChecks(setup: DoctorSetup, plan: OutputPlan, db: DatabaseOutcome)
   const fileText = readText(plan.outputPath);
   const include = plan.include;
   checks.push(checkOutputWritable(output));
+  checks.push(checkOutputOwner(output));
   checks.push(checkOutputExists(output, include.found));
   const real: RealPaths | undefined = setup.openclaw.path
     ? { file: realPathOf(plan.outputPath), roots: includeRootsOf(setup.openclaw.path, setup.includeRoots).map(realPathOf) }
@@ -406,11 +408,13 @@ function outputFacts(file: string, configPath: string | undefined): OutputFacts 
   const fileExists = fs.existsSync(target);
   let refused: string | undefined;
   try {
-    checkOutputPath(file, { configPath, label: 'the output' });
+    // Ownership is a check of its own (output-owner), with its own advice.
+    checkOutputPath(file, { configPath, label: 'the output', ownership: false });
   } catch (error) {
     refused = (error as Error).message;
   }
-  return { path: file, dirExists, dirWritable: dirExists && canWrite(dir), fileExists, fileWritable: fileExists && canWrite(target), refused };
+  const untrusted = untrustedOutputPaths(file);
+  return { path: file, dirExists, dirWritable: dirExists && canWrite(dir), fileExists, fileWritable: fileExists && canWrite(target), refused, untrusted };
 }
 
 function isDirectory(dir: string): boolean {

@@ -46,8 +46,10 @@ Reads both tables in one snapshot, renders agents.json and replaces the file ato
   --database-url URL      PostgreSQL connection (default DATABASE_URL, then PG* variables)
   --database-url-file FILE  the URL read from FILE (trimmed); keeps the password out of ps
   --reload-pid-file F     after a write, signal the process whose id is in F (read again before every
-                          signal: a new pid is followed; the same pid with another start time was reused
-                          by another process and is not signalled) ...
+                          signal: a new pid is followed only when it runs the same executable as the
+                          first; the same pid with another start time was reused by another process and
+                          is not signalled; pid 0, 1 and the sync's own never). F and its directory must
+                          belong to the sync's user or root and be writable by no one else ...
   --reload-signal SIG     ... with SIG: SIGHUP (default) or SIGUSR2; never sent if the process does not
                           catch it. SIGUSR1 is never sent to another process (Node opens its inspector)
   --signal-node-process   allow signalling a Node process (told by its executable, not its name): its
@@ -162,6 +164,9 @@ Checks the whole chain and prints one finding per check (ok / warn / fail) with 
                    a running watcher resyncs and writes nothing
   agent-columns    which optional columns the agents source has, and what a missing one would enable
   output-writable  the output's directory exists and the file can be replaced atomically
+  output-owner     no user but the sync's own and root owns or can write the output's directory (a
+                   shared or sticky one like /tmp is refused), a symlink at the output or its target's
+                   directory; the sync refuses to write there
   output-exists    the file exists (an $include of a missing file stops the gateway)
   include-roots    the file is inside openclaw.json's directory or OPENCLAW_INCLUDE_ROOTS
   included         openclaw.json really $includes the file (else the sync is ignored)

@@ -14,6 +14,7 @@ import { renderSnapshot } from '../domain/render.js';
 import { describeError } from '../logger.js';
 import { refusals, runPipeline } from '../pipeline.js';
 import { makeFileSink } from '../sinks/file.js';
+import { pidFileRefusal } from '../sinks/pidFile.js';
 import { makeReloader, type Reloader, type ReloadTarget } from '../sinks/reload.js';
 import { formatVersion, type ReloadAction } from '../domain/hostProfile.js';
 import { gatewayStatusWriter, withStatusWriter } from '../fleet/statusWriter.js';
@@ -46,6 +47,8 @@ export function reloadFromFlags(flags: Flags): { action: ReloadAction; target: R
     if (signal === 'SIGUSR1') {
       throw new UsageError('--reload-signal SIGUSR1 is never sent to another process (a Node process opens its inspector on it, whatever its name); use SIGHUP or SIGUSR2.');
     }
+    const untrusted = pidFileRefusal(pidFile);
+    if (untrusted !== undefined) throw new UsageError(`--reload-pid-file: ${untrusted}.`);
     let text: string;
     try {
       text = fs.readFileSync(pidFile, 'utf8').trim();
@@ -53,6 +56,8 @@ export function reloadFromFlags(flags: Flags): { action: ReloadAction; target: R
       throw new UsageError(`--reload-pid-file: cannot read ${pidFile}: ${(error as NodeJS.ErrnoException).code ?? String(error)}.`);
     }
     if (!/^\d+$/.test(text)) throw new UsageError(`--reload-pid-file: ${pidFile} does not hold a process id.`);
+    if (Number(text) <= 1) throw new UsageError(`--reload-pid-file: ${pidFile} names pid ${Number(text)}, which is never signalled.`);
+    if (Number(text) === process.pid) throw new UsageError(`--reload-pid-file: ${pidFile} names this process.`);
     const sig = signal ?? 'SIGHUP';
     return { action: { kind: 'signal', signal: sig, why: `--reload-signal ${sig}` }, target: { pidFile, signalNodeProcess } };
   }
@@ -70,7 +75,7 @@ export async function syncOnce(flags: Flags, provided?: ProvidedGateway): Promis
   const check = cliHostCheck(flags, ctx);
   const rendered = check ? await lastValueFrom(check(renderSnapshot(snapshot, ctx.plan.render))) : renderSnapshot(snapshot, ctx.plan.render);
   makeProblemFilter()(rendered.problems).forEach((p) => ctx.log.warn(p.message));
-  const file = makeFileSink(ctx.plan.outputPath);
+  const file = makeFileSink(ctx.plan.outputPath, { configPath: ctx.host.configPath });
   const current = file.readCurrent();
   const changes = diffJson(parseJsonOrUndefined(current), parseJsonOrUndefined(rendered.text));
   const reasons = refusals(rendered, ctx.plan.render, current, ctx.settings.allowEmpty);
@@ -162,6 +167,7 @@ export function runUntilSignal(
     channel: ctx.settings.channel,
     agentsSource: ctx.source,
     outputPath: ctx.plan.outputPath,
+    configPath: ctx.host.configPath,
     debounceMs: ctx.settings.debounceMs,
     maxWaitMs: ctx.settings.maxWaitMs,
     render: ctx.plan.render,

@@ -6,22 +6,29 @@ export const AGENT_SECTION_KEYS: ReadonlySet<string> = new Set(['defaults', 'lis
 /** What an existing output file holds, as far as overwriting it goes. */
 export type AgentsFileVerdict =
   | { agentsFile: true; layout?: 'root' | 'section' }
-  | { agentsFile: false; why: string };
+  | { agentsFile: false; why: string; unparsable?: true };
 
 /**
  * Tells whether `text` is an agents file, which the sync may replace: empty (or only whitespace),
  * or JSON/JSON5 holding an object that is either `{"agents": {…}}` (root layout) or whose keys are
  * all agent-section keys — defaults, list, entries, ownership (section layout; `{}` counts).
  * Anything else (openclaw.json, another tool's config, a half-edited file) is not, and `why` says
- * what was found, in a few words.
+ * what was found, in a few words; `unparsable` marks text that is not JSON at all (a torn or
+ * half-made edit), which a running sync may still repair in a file it has been writing.
  */
 export function classifyAgentsFile(text: string): AgentsFileVerdict {
   if (text.trim() === '') return { agentsFile: true };
   let parsed: unknown;
   try {
-    parsed = JSON5.parse(text);
+    // JSON first: what the sync writes is plain JSON, which JSON5 reads the same way but ~15x slower
+    // (measured on a 10 000-agent file: ~1.5 s against ~0.1 s); JSON5 only for a hand-edited file.
+    parsed = JSON.parse(text);
   } catch {
-    return { agentsFile: false, why: 'it is not JSON' };
+    try {
+      parsed = JSON5.parse(text);
+    } catch {
+      return { agentsFile: false, why: 'it is not JSON', unparsable: true };
+    }
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     return { agentsFile: false, why: `it holds ${Array.isArray(parsed) ? 'an array' : parsed === null ? 'null' : `a ${typeof parsed}`}, not an object` };

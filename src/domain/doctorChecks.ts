@@ -6,6 +6,7 @@
 import { formatVersion, rosterFormatFor, type HostVersion } from './hostProfile.js';
 import { checkForHost } from './hostRules.js';
 import { findShadowedKeys, includeRootVerdict, type IncludeSite, type RealPaths } from './include.js';
+import type { UntrustedPath } from './pathTrust.js';
 import type { Layout } from './types.js';
 import { AGENT_COLUMN_PURPOSE } from './agentColumns.js';
 import { rootTargetsAdvice } from './defaultAgent.js';
@@ -146,6 +147,8 @@ export interface OutputFacts {
   fileWritable: boolean;
   /** Why the sync refuses to write this path (openclaw.json, not an agents file, a dangling symlink), if it does. */
   refused?: string;
+  /** The output directory, symlink or symlink target directory that another user owns or can write; empty when none. */
+  untrusted?: readonly UntrustedPath[];
 }
 
 export function checkOutputWritable(facts: OutputFacts): CheckResult {
@@ -161,6 +164,20 @@ export function checkOutputWritable(facts: OutputFacts): CheckResult {
     return fail('output-writable', `${facts.path} is not writable`, 'make the file writable for the user that runs the sync');
   }
   return ok('output-writable', `${facts.path} can be written atomically`);
+}
+
+/**
+ * No other local user can redirect the sync's writes: the output directory, a symlink at the output
+ * path and its target's directory belong to the sync's user or root and no group or other user can
+ * write them (a sticky shared directory such as /tmp included). The sync refuses to start otherwise,
+ * and a running sync stops writing when it finds one, so this is a failure, with the commands.
+ */
+export function checkOutputOwner(facts: OutputFacts): CheckResult {
+  const untrusted = facts.untrusted ?? [];
+  if (untrusted.length === 0) return ok('output-owner', `only the sync's user and root can change the directory of ${facts.path}`);
+  const first = untrusted[0]!;
+  const more = untrusted.length > 1 ? ` (and ${untrusted.slice(1).map((u) => u.path).join(', ')})` : '';
+  return fail('output-owner', `${first.why}${more}; the sync refuses to write there`, untrusted.map((u) => u.fix).join('; '));
 }
 
 /** The output file exists (an `$include` of a missing file stops the gateway from starting). */

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
+import { checkBeforeWrite, writeTarget, type FileIdentity } from './outputGuard.js';
+import { isStagingSuffix, replaceThroughStaging, STAGING_INFIX } from './stagedWrite.js';
 import type { WriteOutcome } from '../operators/writeLatest.js';
 
 /** Mode of a file this sink creates; an existing file keeps its own. */
@@ -31,15 +32,25 @@ export interface StaleTempOptions {
   now?: () => number;
 }
 
+/** Options of {@link makeFileSink}. */
+export interface FileSinkOptions extends StaleTempOptions {
+  /** The host's openclaw.json, which no write may replace (whatever the output path leads to by then). */
+  configPath?: string;
+  /** How refusals name the output setting. Defaults to `outputPath`. */
+  label?: string;
+}
+
 /**
- * Makes the sink for `file`. A write never uses a name an operator could have chosen: the text goes
- * to a staging file of ours in the target's directory, `.<name>.acs-staging-<pid>-<n>`, written by
- * write-file-atomic (its own temp `<staging>.<number>`, fsync, rename) with the target's mode and
- * owner passed explicitly; the staging file is then renamed over the target and the directory is
- * fsynced so the rename survives a crash. A symlinked path is followed: the link stays, its target
- * is replaced. A dangling symlink is refused (never replaced by a regular file).
+ * Makes the sink for `file`. A write never goes through a name another user could have chosen or
+ * planted: before each write the output-path rules are applied again (the path still leads where it
+ * led when the sink was made, it is not openclaw.json nor another tool's file, and no other user
+ * owns or can write its directory or link); then the text goes to a staging file of ours, created
+ * exclusively under an unpredictable name, written, fsynced and given the target's mode and owner
+ * through its own descriptor, renamed over the target, and the directory is fsynced so the rename
+ * survives a crash. A symlinked path is followed: the link stays, its target is replaced. A
+ * dangling symlink is refused (never replaced by a regular file).
  */
-export function makeFileSink(file: string, options: StaleTempOptions = {}): FileSink {
+export function makeFileSink(file: string, options: FileSinkOptions = {}): FileSink {
   const target = path.resolve(file);
   const readCurrent = (): string | undefined => {
     try {
@@ -48,29 +59,23 @@ export function makeFileSink(file: string, options: StaleTempOptions = {}): File
       return undefined;
     }
   };
+  // Where the path led when the sink was made: a symlink that appears later is not followed.
+  const startTarget = writeTargetOrUndefined(target);
+  const rules = { configPath: options.configPath, label: options.label };
+  /** The file this sink last wrote: an agents file by construction, so finding it again needs no parse. */
+  let written: FileIdentity | undefined;
   return {
     path: target,
     readCurrent,
     async write(text, current) {
       if ((current ? current.text : readCurrent()) === text) return 'unchanged';
-      const real = writeTarget(target);
+      const real = checkBeforeWrite(target, startTarget, { ...rules, ownFile: written });
       const existing = statOrUndefined(real);
-      const staging = path.join(path.dirname(real), stagingName(path.basename(real)));
-      try {
-        // The staging name is new, so write-file-atomic has nothing to copy mode and owner from: pass the target's.
-        await writeFileAtomic(
-          staging,
-          text,
-          existing
-            ? { fsync: true, mode: existing.mode & 0o7777, chown: { uid: existing.uid, gid: existing.gid } }
-            : { fsync: true, mode: NEW_FILE_MODE },
-        );
-        await fs.promises.rename(staging, real);
-      } catch (error) {
-        fs.rmSync(staging, { force: true });
-        throw error;
-      }
-      fsyncDirectory(path.dirname(real));
+      written = await replaceThroughStaging(
+        real,
+        text,
+        existing ? { mode: existing.mode & 0o7777, owner: { uid: existing.uid, gid: existing.gid } } : { mode: NEW_FILE_MODE },
+      );
       return 'written';
     },
     removeStaleTemps() {
@@ -79,53 +84,17 @@ export function makeFileSink(file: string, options: StaleTempOptions = {}): File
   };
 }
 
-/** Message of a write refused because the output path is a symlink to nothing. */
-export function danglingSymlinkMessage(file: string, linkTarget: string): string {
-  return `${file} is a symlink to ${linkTarget}, which does not exist: refusing to replace the link with a regular file (create the target or remove the link)`;
-}
-
-/**
- * The path a write replaces: the real path of `file` (a symlink is followed), or, for a file that
- * does not exist yet, its name in the real directory. Throws for a dangling symlink.
- */
-export function writeTarget(file: string): string {
-  try {
-    return fs.realpathSync(file);
-  } catch {
-    // Not there (or a dangling link): decided below.
-  }
-  let link: string | undefined;
-  try {
-    if (fs.lstatSync(file).isSymbolicLink()) link = fs.readlinkSync(file);
-  } catch {
-    // Nothing at all at that path: a new file.
-  }
-  if (link !== undefined) throw new Error(danglingSymlinkMessage(file, link));
-  let dir = path.dirname(file);
-  try {
-    dir = fs.realpathSync(dir);
-  } catch {
-    // The directory is missing too; the write will say so.
-  }
-  return path.join(dir, path.basename(file));
-}
-
-let staged = 0;
-
-/** A staging name of this process for `base` (the target's file name). */
-function stagingName(base: string): string {
-  staged += 1;
-  return `.${base}.acs-staging-${process.pid}-${staged}`;
-}
-
 /**
  * True when `candidate` is a temp name this tool produces for `file`: the staging file
- * `.<name>.acs-staging-<pid>-<n>` or write-file-atomic's temp of it, `<staging>.<number>`. An
+ * `.<name>.acs-staging-<32 hex digits>`, or one left by an older version of this tool
+ * (`.<name>.acs-staging-<pid>-<n>`, or write-file-atomic's temp of it, `<staging>.<number>`). An
  * operator's `agents.json.20261124` or `agents.json.bak` never matches.
  */
 export function isTempNameOf(file: string, candidate: string): boolean {
-  const prefix = `.${path.basename(file)}.acs-staging-`;
-  return candidate.startsWith(prefix) && /^\d+-\d+(\.\d{1,10})?$/.test(candidate.slice(prefix.length));
+  const prefix = `.${path.basename(file)}${STAGING_INFIX}`;
+  if (!candidate.startsWith(prefix)) return false;
+  const rest = candidate.slice(prefix.length);
+  return isStagingSuffix(rest) || /^\d+-\d+(\.\d{1,10})?$/.test(rest);
 }
 
 /** Deletes the temp files of ours beside `file` that are older than a minute (left by a killed writer); returns their names. */
@@ -166,10 +135,14 @@ export function listStaleTemps(file: string, options: StaleTempOptions = {}): { 
 }
 
 function writeTargetOrPath(file: string): string {
+  return writeTargetOrUndefined(file) ?? file;
+}
+
+function writeTargetOrUndefined(file: string): string | undefined {
   try {
     return writeTarget(file);
   } catch {
-    return file;
+    return undefined;
   }
 }
 
@@ -186,17 +159,5 @@ function lstatOrUndefined(file: string): fs.Stats | undefined {
     return fs.lstatSync(file);
   } catch {
     return undefined;
-  }
-}
-
-function fsyncDirectory(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = fs.openSync(dir, 'r');
-    fs.fsyncSync(fd);
-  } catch {
-    // Some file systems refuse fsync on a directory; the rename itself already happened.
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd);
   }
 }

@@ -13,6 +13,8 @@ export interface ReloadEdges {
   kill?: (pid: number, signal: NodeJS.Signals) => void;
   /** Defaults to `process.pid`. */
   ownPid?: number;
+  /** The sync's user, who (with root) alone may own or write a pid file and its directory. Defaults to the effective uid. */
+  ownUid?: number;
   /** Reads `/proc/<pid>/status` (Linux). */
   readProcStatus?: (pid: number) => string | undefined;
   /** Reads the start time of a process (field 22 of `/proc/<pid>/stat`). */
@@ -29,7 +31,11 @@ export interface ReloadTarget {
   touchFile?: string;
   /** Process to signal; defaults to this process (the gateway, when running as a plugin). */
   pid?: number;
-  /** A file holding the id of the process to signal (CLI `--reload-pid-file`); read again before every signal. */
+  /**
+   * A file holding the id of the process to signal (CLI `--reload-pid-file`); read again before every
+   * signal, trusted only while no other user can write it or its directory, and a new pid in it is
+   * followed only when it runs the executable the first one ran.
+   */
   pidFile?: string;
   /** Signal another Node process (its executable is node) at all: off by default, see `foreignRefusal`. */
   signalNodeProcess?: boolean;
@@ -90,7 +96,10 @@ function makeSignaller(signal: NodeJS.Signals, target: ReloadTarget, log: Log, e
     startTime: edges.readStartTime ?? readStartTime,
     executable: edges.readExecutable ?? readExecutable,
   };
-  const locate = target.pidFile === undefined ? () => ({ pid: target.pid ?? ownPid }) : makePidFileTracker(target.pidFile, proc.startTime, log);
+  const locate =
+    target.pidFile === undefined
+      ? () => ({ pid: target.pid ?? ownPid })
+      : makePidFileTracker(target.pidFile, { startTime: proc.startTime, executable: (pid) => proc.executable(pid)?.path }, log, { ownPid, ownUid: edges.ownUid });
   let disposed = false;
 
   const reloader = async () => {
@@ -101,6 +110,11 @@ function makeSignaller(signal: NodeJS.Signals, target: ReloadTarget, log: Log, e
       return;
     }
     const { pid } = located;
+    // kill(0) and kill(-1) reach whole groups, kill(1) init: no reload means any of them.
+    if (pid <= 1) {
+      log.warn(`reload signal ${signal} not sent: pid ${pid} is never signalled`);
+      return;
+    }
     const refusal = pid === ownPid ? ownRefusal(signal, listenerCount) : foreignRefusal(pid, signal, target.signalNodeProcess === true, proc);
     if (refusal) {
       log.warn(`reload signal ${signal} not sent to pid ${pid}: ${refusal}`);

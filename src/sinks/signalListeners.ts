@@ -1,10 +1,11 @@
 /**
  * Counts the listeners of a signal in this process that really handle it, leaving out signal-exit's.
  *
- * signal-exit (pulled in by write-file-atomic) adds a listener to SIGHUP, SIGUSR2 and most other
- * fatal signals while a write is in flight. That listener does not handle the signal: when it finds
+ * signal-exit (pulled in by write-file-atomic and many other packages; every supported OpenClaw
+ * host ships it) adds a listener to SIGHUP, SIGUSR2 and most other fatal signals while its user
+ * has work in flight. That listener does not handle the signal: when it finds
  * that only signal-exit listeners are left, it removes itself and sends the signal again, which
- * kills the process. So "process.listenerCount('SIGHUP') > 0" proves nothing during a write.
+ * kills the process. So "process.listenerCount('SIGHUP') > 0" proves nothing.
  *
  * Two independent ways to recognise them; the larger count wins (the safe side is "not handled"):
  * - signal-exit's own bookkeeping: v4 keeps a shared emitter at

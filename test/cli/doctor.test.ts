@@ -13,7 +13,7 @@ interface DoctorReport {
 }
 
 const ALL_CHECKS = [
-  'database', 'schema', 'listen', 'triggers-firing', 'agent-columns', 'output-writable', 'output-exists',
+  'database', 'schema', 'listen', 'triggers-firing', 'agent-columns', 'output-writable', 'output-owner', 'output-exists',
   'include-roots', 'included', 'shadowed-keys', 'roster-shape', 'default-agent', 'in-sync', 'temp-files',
 ];
 
@@ -66,7 +66,7 @@ describe('CLI doctor (real binary, real PostgreSQL)', () => {
 
     const human = await runCli(['doctor', ...flags], dir);
     expect(human.code).toBe(0);
-    expect(human.stdout).toContain('0 fail, 0 warn, 14 ok');
+    expect(human.stdout).toContain('0 fail, 0 warn, 15 ok');
   });
 
   it('can report a missing trigger as a failure', async () => {
@@ -166,6 +166,20 @@ describe('CLI doctor (real binary, real PostgreSQL)', () => {
     } finally {
       fs.rmSync(managed, { recursive: true, force: true });
     }
+  });
+
+  it('can report a sticky shared output directory (1777) as a failure, with the fix', async () => {
+    const flags = await setUp(INCLUDING);
+    fs.chmodSync(dir, 0o1777);
+    const { code, check } = await doctor(flags);
+    expect(code).toBe(1);
+    expect(check('output-owner')).toMatchObject({ status: 'fail' });
+    expect(check('output-owner').detail).toContain(`the output directory ${dir} is writable by its group and other users (sticky, which still lets them create names) (owner uid 0, mode 1777)`);
+    expect(check('output-owner').advice).toContain(`chmod go-w ${dir}`);
+
+    fs.chmodSync(dir, 0o755);
+    const fixed = await doctor(flags);
+    expect(fixed.check('output-owner')).toMatchObject({ status: 'ok' });
   });
 
   it('can report openclaw.json given as the output as a failure and leave it intact', async () => {

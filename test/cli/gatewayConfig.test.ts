@@ -170,7 +170,7 @@ describe('CLI doctor with no openclaw.json at all (real PostgreSQL)', () => {
     expect(migrated.code, migrated.stderr).toBe(0);
     const after = await runCli(['doctor', '--timeout-ms', '1500'], home, env);
     expect(after.code, after.stdout).toBe(0);
-    expect(after.stdout).toMatch(/0 fail, 9 warn, 5 ok/);
+    expect(after.stdout).toMatch(/0 fail, 10 warn, 5 ok/);
     expect(after.stdout).toContain(`no openclaw.json: ${path.join(home, '.openclaw', 'openclaw.json')} does not exist`);
   });
 });

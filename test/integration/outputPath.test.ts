@@ -69,8 +69,10 @@ describe('the output file sink', () => {
 
   it('can tell its own temp names from an operator\'s backups', () => {
     for (const name of BACKUPS) expect(isTempNameOf(file, name), name).toBe(false);
-    for (const name of [STALE, FRESH, '.agents.json.acs-staging-1-1.4294967295']) expect(isTempNameOf(file, name), name).toBe(true);
-    for (const name of ['.agents.json.acs-staging-', '.agents.json.acs-staging-1-x', '.other.json.acs-staging-1-1', 'agents.json.acs-staging-1-1']) {
+    const random = `.agents.json.acs-staging-${'0123456789abcdef'.repeat(2)}`;
+    for (const name of [STALE, FRESH, '.agents.json.acs-staging-1-1.4294967295', random]) expect(isTempNameOf(file, name), name).toBe(true);
+    for (const name of ['.agents.json.acs-staging-', '.agents.json.acs-staging-1-x', '.other.json.acs-staging-1-1', 'agents.json.acs-staging-1-1',
+      random.slice(0, -1), random.toUpperCase(), `${random}0`, `${random}.1234`]) {
       expect(isTempNameOf(file, name), name).toBe(false);
     }
   });
@@ -84,6 +86,36 @@ describe('the output file sink', () => {
     // With the clock two minutes on, the other writer's temp is stale too; the backups still stay.
     expect(removeStaleTemps(file, { now: () => Date.now() + 120_000 })).toEqual([FRESH]);
     expect(fs.readdirSync(dir).sort()).toEqual([...BACKUPS].sort());
+  });
+
+  it('can refuse, at a later write, another tool\'s file moved over its own, and still repair a torn edit of its own file', async () => {
+    const sink = makeFileSink(file, { configPath: path.join(dir, 'openclaw.json') });
+    expect(await sink.write('{"agents":{}}\n')).toBe('written');
+    const models = '{"models": {"providers": {"p": {"apiKey": "k"}}}}\n';
+    fs.writeFileSync(path.join(dir, 'models.json'), models);
+    fs.renameSync(path.join(dir, 'models.json'), file);
+    await expect(sink.write('{"agents":{"entries":{}}}\n')).rejects.toThrow(`outputPath ${file}: the existing file is not an agents file: it has keys an agents file never has ("models")`);
+    expect(fs.readFileSync(file, 'utf8')).toBe(models);
+
+    fs.writeFileSync(file, '{"agents":{}}\n');
+    expect(await sink.write('{"agents":{"entries":{}}}\n')).toBe('written');
+    fs.writeFileSync(file, '{"agents": {"entr'); // an editor's half-written save, in place
+    expect(await sink.write('{"agents":{}}\n')).toBe('written');
+    expect(fs.readFileSync(file, 'utf8')).toBe('{"agents":{}}\n');
+  });
+
+  it('can remove a stale staging file of the random form and leave a link planted at such a name alone', () => {
+    const stale = `.agents.json.acs-staging-${'a1'.repeat(16)}`;
+    const planted = `.agents.json.acs-staging-${'b2'.repeat(16)}`;
+    const victim = path.join(dir, 'victim.txt');
+    fs.writeFileSync(victim, 'keep\n');
+    fs.writeFileSync(path.join(dir, stale), '{"agents": {"entr');
+    fs.utimesSync(path.join(dir, stale), TWO_MINUTES_AGO, TWO_MINUTES_AGO);
+    fs.symlinkSync(victim, path.join(dir, planted));
+    fs.utimesSync(victim, TWO_MINUTES_AGO, TWO_MINUTES_AGO);
+    expect(removeStaleTemps(file)).toEqual([stale]);
+    expect(fs.readlinkSync(path.join(dir, planted))).toBe(victim);
+    expect(fs.readFileSync(victim, 'utf8')).toBe('keep\n');
   });
 
   it('can refuse to write through a dangling symlink, which stays a symlink', async () => {

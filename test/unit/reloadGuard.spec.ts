@@ -10,7 +10,7 @@ import { isNodeExecutable, startTimeOf, type Executable } from '../../src/sinks/
 import { makeReloader, type ReloadEdges } from '../../src/sinks/reload.js';
 import { looksLikeSignalExit, realListenerCount } from '../../src/sinks/signalListeners.js';
 
-/** The signal-exit that write-file-atomic itself loads (the one that adds listeners during our writes). */
+/** The signal-exit that write-file-atomic loads, as packages of a host do (a dev dependency: our own writes no longer use it). */
 const requireFromWriteFileAtomic = createRequire(createRequire(import.meta.url).resolve('write-file-atomic'));
 const signalExit = requireFromWriteFileAtomic('signal-exit') as { onExit(cb: () => void): () => void };
 
@@ -336,6 +336,36 @@ describe('reload guard: the pid file', () => {
     expect(w.kills).toEqual([]);
     expect(w.warnings[0]).toMatch(/does not hold a process id/);
     expect(w.warnings[1]).toMatch(/cannot read the pid file .*ENOENT/);
+  });
+
+  it('never signals pid 0, pid 1 or its own pid named by the pid file, even when they would handle the signal', async () => {
+    const starts = new Map([[0, '1'], [1, '1'], [OWN_PID, '1']]);
+    for (const pid of [0, 1, OWN_PID]) {
+      const w = world({ readProcStatus: () => procStatus('nginx', [1]), readStartTime: (p) => starts.get(p), listenerCount: () => 1 });
+      const reloader = makeReloader(signal('SIGHUP'), { pidFile: pidFile(pid) }, w.log, w.edges);
+      await reloader();
+      expect(w.kills, `pid ${pid}`).toEqual([]);
+      expect(w.warnings.at(-1), `pid ${pid}`).toMatch(pid === OWN_PID ? /names this process/ : /is never signalled/);
+    }
+  });
+
+  it('adopts a new pid only when it runs the executable the first one ran', async () => {
+    const starts = new Map([[GATEWAY_PID, '1000'], [GATEWAY_PID + 1, '2000'], [GATEWAY_PID + 2, '3000']]);
+    const executables = new Map<number, Executable>([[GATEWAY_PID, NGINX], [GATEWAY_PID + 1, { path: '/home/mallory/nginx', sameAsThisNode: false }], [GATEWAY_PID + 2, NGINX]]);
+    const file = pidFile(GATEWAY_PID);
+    const w = world({ readProcStatus: () => procStatus('nginx', [1]), readStartTime: (p) => starts.get(p), readExecutable: (p) => executables.get(p) });
+    const reloader = makeReloader(signal('SIGHUP'), { pidFile: file }, w.log, w.edges);
+    await reloader();
+    fs.writeFileSync(file, `${GATEWAY_PID + 1}\n`);
+    await reloader();
+    expect(w.warnings.at(-1)).toMatch(/now names pid 778, which runs \/home\/mallory\/nginx, not \/usr\/sbin\/nginx .*not adopted/);
+    // The real restart, running the first executable, is followed.
+    fs.writeFileSync(file, `${GATEWAY_PID + 2}\n`);
+    await reloader();
+    expect(w.kills).toEqual([
+      [GATEWAY_PID, 'SIGHUP'],
+      [GATEWAY_PID + 2, 'SIGHUP'],
+    ]);
   });
 
   it('sends nothing after dispose', async () => {
