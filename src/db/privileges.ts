@@ -1,6 +1,6 @@
-import type pg from 'pg';
+import pg from 'pg';
 import { ConfigError } from '../config.js';
-import { SERVER_PROGRAM_ROLES, sourceRefusal, type ForeignCode, type SessionRole } from '../domain/privileges.js';
+import { leastPrivilegeGrants, SERVER_PROGRAM_ROLES, sourceRefusal, type ForeignCode, type SessionRole } from '../domain/privileges.js';
 import type { AgentsSource } from './source.js';
 
 /** The relation every snapshot reads besides the agents source. */
@@ -116,3 +116,24 @@ export async function statusTableForeignCode(client: Pick<pg.ClientBase, 'query'
   );
   return rows;
 }
+
+/**
+ * Makes `role` a login role with `password` and exactly the grants a sync needs (those of
+ * leastPrivilegeGrants, in `public`), creating it or resetting its password: run it twice and
+ * nothing else changes. Run as an administrator, after migrate.
+ */
+export async function ensureSyncRole(client: Pick<pg.ClientBase, 'query'>, role: string, password: string): Promise<void> {
+  const { rows } = await client.query<{ found: boolean; ledger: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) $1::pg_catalog.name) AS found,
+            pg_catalog.to_regclass('public.agent_config_changes') IS NOT NULL AS ledger`,
+    [role],
+  );
+  const ident = pg.escapeIdentifier(role);
+  await client.query(
+    `${rows[0]?.found ? 'ALTER' : 'CREATE'} ROLE ${ident} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD ${pg.escapeLiteral(password)}`,
+  );
+  for (const grant of leastPrivilegeGrants(role, 'public', rows[0]?.ledger === true).filter((line) => line.startsWith('GRANT '))) {
+    await client.query(grant);
+  }
+}
+
