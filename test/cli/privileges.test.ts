@@ -116,6 +116,18 @@ describe('database privileges: no session of ours runs a less privileged role\'s
     expect(await sql(db.url, "SELECT pg_get_userbyid(proowner) AS o FROM pg_proc WHERE proname = 'notify_system_config_changed'")).toEqual([{ o: 'postgres' }]);
   });
 
+  it('can refuse migrate, with the role to run as, to a role that may create triggers and insert but cannot act as the tables\' owner', async () => {
+    // TRIGGER and INSERT on both tables and CREATE in public get it through the DDL; the seed row is
+    // the first write, and that role must not run the owner's trigger.
+    const url = await role('acs_deployer', 'GRANT CREATE ON SCHEMA public TO ROLE; GRANT SELECT, INSERT, TRIGGER ON agents, agent_system_config TO ROLE');
+    const migrated = await runCli(['migrate', '--database-url', url], dir);
+    expect(await ran()).toEqual([]);
+    expect(migrated.code).not.toBe(0);
+    expect(migrated.stderr).toContain(`agent_system_config is owned by role "${owner}", and its triggers must not run as "acs_deployer_`);
+    expect(migrated.stderr).toContain(`run the install as "${owner}" (or as a superuser, or a member of "${owner}")`);
+    expect(await sql(db.url, 'SELECT key FROM agent_system_config')).toEqual([]);
+  });
+
   it('can install with agent-install.sh (psql) as superuser without making the tables\' owner a superuser', async () => {
     const installed = await runInstaller();
     expect(installed.code, installed.stderr).toBe(0);
@@ -185,6 +197,24 @@ describe('database privileges: no session of ours runs a less privileged role\'s
     expect(check('privileges').detail).toContain(`function export_rows() (owned by "${owner}")`);
     expect(check('privileges').advice).toContain('GRANT USAGE ON SCHEMA public TO agent_config_sync;');
     expect(check('agent-columns').detail).toContain('refusing to read the agents source');
+  });
+
+  it('can refuse a member of pg_execute_server_program that is no superuser, as it would a superuser', async () => {
+    const url = await role('acs_programs', `
+      GRANT pg_execute_server_program TO ROLE;
+      GRANT USAGE ON SCHEMA public TO ROLE;
+      GRANT SELECT ON agents, agent_system_config TO ROLE;
+      GRANT EXECUTE ON FUNCTION export_rows() TO ROLE;`);
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await expect(readSnapshot(client, parseAgentsSource('export_rows()'))).rejects.toThrow(
+        `, a member of pg_execute_server_program: function export_rows() belongs to role "${owner}"`,
+      );
+    } finally {
+      await client.end();
+    }
+    expect(fs.existsSync(marker)).toBe(false);
   });
 
   it('can refuse a view another role owns, or one calling its function, and accept that role\'s SECURITY DEFINER function, in every snapshot', async () => {
