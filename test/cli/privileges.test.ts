@@ -8,6 +8,7 @@ import { readSnapshot } from '../../src/db/snapshot.js';
 import { parseAgentsSource } from '../../src/db/source.js';
 import type { CheckResult } from '../../src/domain/doctorChecks.js';
 import { createTestDatabase, withAdmin, type TestDatabase } from '../helpers/db.js';
+import { startPipeline, waitFor } from '../support/pipelineHarness.js';
 import { assertBuilt, makeTempDir, runCli, sql, writeOpenclawJson, type CliResult } from './cli.js';
 
 const INSTALLER = path.resolve('agent-install.sh');
@@ -184,6 +185,21 @@ describe('database privileges: no session of ours runs a less privileged role\'s
     expect(synced.code, synced.stderr).toBe(0);
     expect(JSON.parse(fs.readFileSync(output, 'utf8')).agents.entries).toHaveProperty('alpha');
     // It ran, as the least-privileged role: no program, no superuser.
+    expect(fs.existsSync(marker)).toBe(false);
+    expect(await isSuperuser(owner)).toBe(false);
+  });
+
+  it('can refuse, in the running pipeline (the plugin\'s and watch\'s), every read of a source another role owns, warning once and writing nothing', async () => {
+    const sync = startPipeline(db.url, { agentsSource: parseAgentsSource('export_rows()') });
+    try {
+      await waitFor('the refusal', () => sync.log.text().includes('refusing to read the agents source'));
+      await waitFor('a retry', () => sync.log.lines.filter((l) => l.message.includes('refusing')).length >= 2);
+      expect(sync.log.lines.filter((l) => l.level === 'warn' && l.message.includes('refusing'))).toHaveLength(1);
+      expect(sync.written).toEqual([]);
+      expect(fs.existsSync(sync.outputPath)).toBe(false);
+    } finally {
+      await sync.stop();
+    }
     expect(fs.existsSync(marker)).toBe(false);
     expect(await isSuperuser(owner)).toBe(false);
   });
