@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { ConfigError } from '../config.js';
-import { leastPrivilegeGrants, SERVER_PROGRAM_ROLES, sourceRefusal, type ForeignCode, type SessionRole } from '../domain/privileges.js';
+import { isPrivileged, leastPrivilegeGrants, SERVER_PROGRAM_ROLES, sourceRefusal, type ForeignCode, type SessionRole } from '../domain/privileges.js';
 import type { AgentsSource } from './source.js';
 
 /** The relation every snapshot reads besides the agents source. */
@@ -13,8 +13,7 @@ export interface SourcePrivileges {
 }
 
 /**
- * The role facts and the foreign code, in one query, read-only and without calling anything it
- * inspects. Code counts as foreign when its owner is neither the session's role nor a superuser:
+ * Code counts as foreign when its owner is neither the session's role nor a superuser:
  *  - a view read (the source, `agent_system_config`, or any view beneath them), and every function or
  *    operator function those views call — a function runs as its caller, in a view too;
  *  - a function source, unless it is SECURITY DEFINER (it then runs as its owner, whoever calls it);
@@ -22,75 +21,140 @@ export interface SourcePrivileges {
  *    BYPASSRLS roles do): policy expressions run as the reader.
  * A plain table runs no code of its owner on SELECT (triggers fire on writes only). Names resolve
  * through the session's search path, as the snapshot's SELECT resolves them.
+ *
+ * The first query is cheap (index lookups only) and is all a least-privileged role ever pays; the walk
+ * beneath views runs only for a privileged role reading a view.
  */
-const QUERY = `
-WITH RECURSIVE me AS (
-  SELECT r.oid, r.rolname, r.rolsuper, r.rolbypassrls FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER
-), rels (oid) AS (
-  SELECT pg_catalog.to_regclass(x)::pg_catalog.oid FROM pg_catalog.unnest($1::pg_catalog.text[]) AS x
-   WHERE pg_catalog.to_regclass(x) IS NOT NULL
-  UNION
-  SELECT d.refobjid FROM rels
-    JOIN pg_catalog.pg_rewrite w ON w.ev_class OPERATOR(pg_catalog.=) rels.oid
-    JOIN pg_catalog.pg_depend d ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass
-     AND d.objid OPERATOR(pg_catalog.=) w.oid AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
-     AND d.refobjid OPERATOR(pg_catalog.<>) rels.oid
-), called (oid) AS (
-  SELECT CASE WHEN d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass THEN d.refobjid ELSE o.oprcode::pg_catalog.oid END
-    FROM rels
-    JOIN pg_catalog.pg_rewrite w ON w.ev_class OPERATOR(pg_catalog.=) rels.oid
-    JOIN pg_catalog.pg_depend d ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass AND d.objid OPERATOR(pg_catalog.=) w.oid
-    LEFT JOIN pg_catalog.pg_operator o ON d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_operator'::pg_catalog.regclass AND o.oid OPERATOR(pg_catalog.=) d.refobjid
-   WHERE d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass OR o.oid IS NOT NULL
-  UNION
-  SELECT pg_catalog.to_regprocedure($2::pg_catalog.text)::pg_catalog.oid WHERE $2::pg_catalog.text IS NOT NULL
+const FOREIGN = `(o.oid OPERATOR(pg_catalog.<>) me.oid AND NOT o.rolsuper)`;
+const RLS = `c.relrowsecurity AND NOT (me.rolsuper OR me.rolbypassrls)`;
+
+/**
+ * The session's role, without parameters, so the snapshot sends it in the same round trip as its
+ * BEGIN (and it costs next to nothing: no table is read): is_superuser is the server's own flag for
+ * the current role; the server-program roles are this module's constants.
+ */
+export const SESSION_ROLE_SQL = `SELECT CURRENT_USER::pg_catalog.text AS role,
+       pg_catalog.current_setting('is_superuser') OPERATOR(pg_catalog.=) 'on' AS superuser,
+       pg_catalog.array_remove(ARRAY[${SERVER_PROGRAM_ROLES.map(
+         (name) => `CASE WHEN pg_catalog.pg_has_role(CURRENT_USER, '${name}', 'MEMBER') THEN '${name}' END`,
+       ).join(', ')}]::pg_catalog.text[], NULL) AS server_roles`;
+
+/** The row of {@link SESSION_ROLE_SQL}. */
+export function sessionRoleOf(row: { role: string; superuser: boolean; server_roles: string[] } | undefined): SessionRole {
+  if (!row) throw new Error('the session has no role (CURRENT_USER returned nothing)');
+  return { role: row.role, superuser: row.superuser, serverRoles: row.server_roles };
+}
+
+/**
+ * What the objects a snapshot reads are and who owns them: index lookups on pg_class and pg_proc
+ * only. When none may run another role's code (the usual case: tables, or a function of the role's
+ * own) nothing more is asked.
+ */
+const OWNERS_QUERY = `
+SELECT c.relkind::pg_catalog.text AS kind, pg_catalog.pg_get_userbyid(c.relowner)::pg_catalog.text AS owner, c.relrowsecurity AS rls, false AS definer
+  FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass($1::pg_catalog.text)
+UNION ALL
+SELECT c.relkind::pg_catalog.text, pg_catalog.pg_get_userbyid(c.relowner)::pg_catalog.text, c.relrowsecurity, false
+  FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass($2::pg_catalog.text)
+UNION ALL
+SELECT 'function', pg_catalog.pg_get_userbyid(p.proowner)::pg_catalog.text, false, p.prosecdef
+  FROM pg_catalog.pg_proc p WHERE p.oid OPERATOR(pg_catalog.=) pg_catalog.to_regprocedure($3::pg_catalog.text)`;
+
+/** The named relations and the function source: the views and function others own, the policies that would apply. */
+const NAMED_QUERY = `
+WITH me AS (
+  SELECT r.oid, r.rolsuper, r.rolbypassrls FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER
+), named AS (
+  SELECT c.oid, c.relkind, c.relrowsecurity, c.relowner FROM pg_catalog.unnest($1::pg_catalog.text[]) AS x
+    JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass(x)
 ), foreign_code (what, owner) AS (
-  SELECT 'view ' OPERATOR(pg_catalog.||) c.oid::pg_catalog.regclass::pg_catalog.text, o.rolname::pg_catalog.text
-    FROM rels JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) rels.oid
-    JOIN pg_catalog.pg_roles o ON o.oid OPERATOR(pg_catalog.=) c.relowner, me
-   WHERE c.relkind OPERATOR(pg_catalog.=) 'v' AND o.oid OPERATOR(pg_catalog.<>) me.oid AND NOT o.rolsuper
+  SELECT CASE WHEN c.relkind OPERATOR(pg_catalog.=) 'v' THEN 'view ' ELSE 'row-level security policies of table ' END
+           OPERATOR(pg_catalog.||) c.oid::pg_catalog.regclass::pg_catalog.text, o.rolname::pg_catalog.text
+    FROM named c JOIN pg_catalog.pg_roles o ON o.oid OPERATOR(pg_catalog.=) c.relowner, me
+   WHERE ${FOREIGN} AND (c.relkind OPERATOR(pg_catalog.=) 'v' OR (${RLS}))
   UNION ALL
-  SELECT 'row-level security policies of table ' OPERATOR(pg_catalog.||) c.oid::pg_catalog.regclass::pg_catalog.text, o.rolname::pg_catalog.text
-    FROM rels JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) rels.oid
-    JOIN pg_catalog.pg_roles o ON o.oid OPERATOR(pg_catalog.=) c.relowner, me
-   WHERE c.relrowsecurity AND NOT (me.rolsuper OR me.rolbypassrls) AND o.oid OPERATOR(pg_catalog.<>) me.oid AND NOT o.rolsuper
+  SELECT 'function ' OPERATOR(pg_catalog.||) p.oid::pg_catalog.regprocedure::pg_catalog.text, o.rolname::pg_catalog.text
+    FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_roles o ON o.oid OPERATOR(pg_catalog.=) p.proowner, me
+   WHERE p.oid OPERATOR(pg_catalog.=) pg_catalog.to_regprocedure($2::pg_catalog.text) AND NOT p.prosecdef AND ${FOREIGN}
+)
+SELECT EXISTS (SELECT 1 FROM named WHERE relkind OPERATOR(pg_catalog.=) 'v') AS has_view,
+       COALESCE((SELECT pg_catalog.json_agg(pg_catalog.json_build_object('what', f.what, 'owner', f.owner)) FROM foreign_code f), '[]') AS foreign`;
+
+/** Beneath the named views: the views and tables they read (recursively) and the functions they call. */
+const VIEW_QUERY = `
+WITH RECURSIVE me AS (
+  SELECT r.oid, r.rolsuper, r.rolbypassrls FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER
+), deps (classid, objid, depth) AS (
+  SELECT 'pg_catalog.pg_class'::pg_catalog.regclass::pg_catalog.oid, pg_catalog.to_regclass(x)::pg_catalog.oid, 0
+    FROM pg_catalog.unnest($1::pg_catalog.text[]) AS x WHERE pg_catalog.to_regclass(x) IS NOT NULL
+  UNION
+  SELECT d.refclassid, d.refobjid, deps.depth OPERATOR(pg_catalog.+) 1 FROM deps,
+    LATERAL (SELECT w.oid FROM pg_catalog.pg_rewrite w WHERE w.ev_class OPERATOR(pg_catalog.=) deps.objid OFFSET 0) AS w,
+    LATERAL (SELECT d.refclassid, d.refobjid FROM pg_catalog.pg_depend d
+              WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass AND d.objid OPERATOR(pg_catalog.=) w.oid
+                AND d.refclassid OPERATOR(pg_catalog.=) ANY (ARRAY['pg_catalog.pg_class'::pg_catalog.regclass, 'pg_catalog.pg_proc'::pg_catalog.regclass, 'pg_catalog.pg_operator'::pg_catalog.regclass]::pg_catalog.oid[])
+                AND d.refobjid OPERATOR(pg_catalog.<>) deps.objid OFFSET 0) AS d
+   WHERE deps.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass AND deps.depth OPERATOR(pg_catalog.<) 32
+), rels AS (
+  SELECT DISTINCT c.* FROM deps JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) deps.objid
+   WHERE deps.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+), called AS (
+  SELECT deps.objid AS oid FROM deps WHERE deps.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass
+  UNION
+  SELECT o.oprcode::pg_catalog.oid FROM deps JOIN pg_catalog.pg_operator o ON o.oid OPERATOR(pg_catalog.=) deps.objid
+   WHERE deps.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_operator'::pg_catalog.regclass
+), foreign_code (what, owner) AS (
+  SELECT CASE WHEN c.relkind OPERATOR(pg_catalog.=) 'v' THEN 'view ' ELSE 'row-level security policies of table ' END
+           OPERATOR(pg_catalog.||) c.oid::pg_catalog.regclass::pg_catalog.text, o.rolname::pg_catalog.text
+    FROM rels c JOIN pg_catalog.pg_roles o ON o.oid OPERATOR(pg_catalog.=) c.relowner, me
+   WHERE ${FOREIGN} AND (c.relkind OPERATOR(pg_catalog.=) 'v' OR (${RLS}))
   UNION ALL
   SELECT 'function ' OPERATOR(pg_catalog.||) p.oid::pg_catalog.regprocedure::pg_catalog.text, o.rolname::pg_catalog.text
     FROM called JOIN pg_catalog.pg_proc p ON p.oid OPERATOR(pg_catalog.=) called.oid
     JOIN pg_catalog.pg_roles o ON o.oid OPERATOR(pg_catalog.=) p.proowner, me
-   WHERE NOT p.prosecdef AND o.oid OPERATOR(pg_catalog.<>) me.oid AND NOT o.rolsuper
+   WHERE NOT p.prosecdef AND ${FOREIGN}
 )
-SELECT me.rolname::pg_catalog.text AS role, me.rolsuper AS superuser,
-       ARRAY(SELECT r.rolname::pg_catalog.text FROM pg_catalog.pg_roles r
-              WHERE r.rolname OPERATOR(pg_catalog.=) ANY ($3::pg_catalog.name[]) AND pg_catalog.pg_has_role(me.oid, r.oid, 'MEMBER')
-              ORDER BY r.rolname) AS server_roles,
-       COALESCE((SELECT pg_catalog.json_agg(pg_catalog.json_build_object('what', f.what, 'owner', f.owner) ORDER BY f.what) FROM foreign_code f), '[]') AS foreign
-  FROM me`;
+SELECT f.what, f.owner FROM foreign_code f`;
 
 /**
- * Looks up, without running any of it, the code of other roles that reading `source` (and the
- * system config) would run in this session, and how privileged the session's role is.
+ * The code of other roles that reading `source` (and the system config) would run in a session of
+ * `role`, looked up in the catalogs without running any of it. The detailed look runs only when an
+ * object may run code (a view, or another role's function or row-level-secured table); the walk
+ * beneath views only when a view is read.
  */
-export async function sourcePrivileges(client: Pick<pg.ClientBase, 'query'>, source: AgentsSource): Promise<SourcePrivileges> {
-  const relations = source.isFunction ? [SYSTEM_CONFIG] : [SYSTEM_CONFIG, source.sql];
-  const { rows } = await client.query<{ role: string; superuser: boolean; server_roles: string[]; foreign: ForeignCode[] }>(QUERY, [
-    relations,
-    source.isFunction ? source.sql : null,
-    [...SERVER_PROGRAM_ROLES],
+export async function foreignSourceCode(client: Pick<pg.ClientBase, 'query'>, source: AgentsSource, role: string): Promise<ForeignCode[]> {
+  const fn = source.isFunction ? source.sql : null;
+  const owners = await client.query<{ kind: string; owner: string; rls: boolean; definer: boolean }>(OWNERS_QUERY, [
+    SYSTEM_CONFIG,
+    source.isFunction ? null : source.sql,
+    fn,
   ]);
-  const row = rows[0];
-  if (!row) throw new Error('the session has no role in pg_roles (current_user not found)');
-  return { session: { role: row.role, superuser: row.superuser, serverRoles: row.server_roles }, foreign: row.foreign };
+  const mayRunCode = owners.rows.some((o) => o.kind === 'v' || (o.owner !== role && (o.rls || (o.kind === 'function' && !o.definer))));
+  if (!mayRunCode) return [];
+  const relations = source.isFunction ? [SYSTEM_CONFIG] : [SYSTEM_CONFIG, source.sql];
+  const { rows } = await client.query<{ has_view: boolean; foreign: ForeignCode[] }>(NAMED_QUERY, [relations, fn]);
+  const named = rows[0]?.foreign ?? [];
+  if (rows[0]?.has_view !== true) return named;
+  const beneath = await client.query<ForeignCode>(VIEW_QUERY, [relations]);
+  const seen = new Set<string>();
+  const all = [...named, ...beneath.rows].filter((f) => !seen.has(f.what) && seen.add(f.what) !== undefined);
+  return all.sort((x, y) => (x.what < y.what ? -1 : x.what > y.what ? 1 : 0));
+}
+
+/** The session's role and, for a privileged role (only it is refused), the foreign code of `source`. */
+export async function sourcePrivileges(client: Pick<pg.ClientBase, 'query'>, source: AgentsSource): Promise<SourcePrivileges> {
+  const session = sessionRoleOf((await client.query(SESSION_ROLE_SQL)).rows[0]);
+  return { session, foreign: isPrivileged(session) ? await foreignSourceCode(client, source, session.role) : [] };
 }
 
 /**
- * Throws one ConfigError, before anything is read, when a superuser (or a member of a server-program
- * role) would read a source whose code another, non-superuser role owns. Call it in the snapshot
- * transaction, first.
+ * Throws one ConfigError, before anything is read, when `session` — a superuser or a member of a
+ * server-program role — would read a source whose code another, non-superuser role owns. Nothing is
+ * asked of the server for a least-privileged role. Call it in the snapshot transaction, first.
  */
-export async function checkSourcePrivileges(client: Pick<pg.ClientBase, 'query'>, source: AgentsSource): Promise<void> {
-  const facts = await sourcePrivileges(client, source);
-  const refusal = sourceRefusal(facts.session, facts.foreign);
+export async function checkSourcePrivileges(client: Pick<pg.ClientBase, 'query'>, source: AgentsSource, session: SessionRole): Promise<void> {
+  if (!isPrivileged(session)) return;
+  const refusal = sourceRefusal(session, await foreignSourceCode(client, source, session.role));
   if (refusal !== undefined) throw new ConfigError(`agentsSource ${JSON.stringify(source.text)}: ${refusal}`);
 }
 

@@ -3,7 +3,7 @@ import { Observable } from 'rxjs';
 import type { Snapshot } from '../domain/types.js';
 import { columnParser, type ColumnParser } from './columnParsers.js';
 import { makeSocketTracker, settleWithin } from './sockets.js';
-import { checkSourcePrivileges } from './privileges.js';
+import { checkSourcePrivileges, SESSION_ROLE_SQL, sessionRoleOf } from './privileges.js';
 import { checkAgentsSource, type AgentsSource } from './source.js';
 
 /** Columns the agents source must have. */
@@ -61,10 +61,11 @@ export async function readSnapshot(client: pg.ClientBase, source: AgentsSource, 
         " THEN pg_catalog.set_config('client_connection_check_interval', '1000', true) END"
       : '';
   try {
-    await client.query(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY${bounds}`);
-    // Before anything is read: a superuser must not run code another role owns (a view's functions,
-    // a function source) with its privileges. Checked on every snapshot, as owners and grants change.
-    await checkSourcePrivileges(client, source);
+    // The session's role comes back in the same round trip: before anything is read, a superuser must
+    // not run code another role owns (a view's functions, a function source) with its privileges.
+    // Checked on every snapshot, as owners and memberships change while a sync runs.
+    const begun = (await client.query(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY${bounds}; ${SESSION_ROLE_SQL}`)) as unknown as pg.QueryResult[];
+    await checkSourcePrivileges(client, source, sessionRoleOf(begun[begun.length - 1]?.rows[0]));
     // The system config, and (fleets) the gateway id as a bound parameter, local to this transaction
     // (is_local = true), in one round trip: a one-row relation left-joined to the table, so set_config
     // runs even when the table is empty, before the agents source is read. For a table or view the
