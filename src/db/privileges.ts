@@ -22,8 +22,9 @@ export interface SourcePrivileges {
  * A plain table runs no code of its owner on SELECT (triggers fire on writes only). Names resolve
  * through the session's search path, as the snapshot's SELECT resolves them.
  *
- * The first query is cheap (index lookups only) and is all a least-privileged role ever pays; the walk
- * beneath views runs only for a privileged role reading a view.
+ * Only a privileged role is looked at this closely (only it is refused), in three steps that each run
+ * only when the one before finds something: the owners of what is read, the objects that may run
+ * another role's code, and the walk beneath views.
  */
 const FOREIGN = `(o.oid OPERATOR(pg_catalog.<>) me.oid AND NOT o.rolsuper)`;
 const RLS = `c.relrowsecurity AND NOT (me.rolsuper OR me.rolbypassrls)`;
