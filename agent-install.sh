@@ -2,6 +2,8 @@
 # agent-config-sync installer: applies sql/*.sql with psql (one transaction, stops at the first error).
 # Connection from the usual PG* variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE) or -d.
 # Idempotent: running it twice changes nothing.
+# Tables another role owns: the seed row is written as that owner (sql/163, so its triggers never run
+# as the installing superuser), or the install stops naming the role to run it as (docs/privileges.md).
 set -euo pipefail
 
 usage() {
@@ -10,6 +12,9 @@ Usage: agent-install.sh [-d|--database NAME] [--channel NAME] [--verify-only] [-
 
 Applies the agent-config-sync SQL (tables if missing, notify triggers on agents and
 agent_system_config, seed max_spawn_depth = 5) with psql, using PG* environment variables.
+On tables another (non-superuser) role owns, the seed row is written as that role, so its
+triggers never run with the installer's privileges; a role that cannot act as the owner is
+refused, naming the role to run as.
 
   -d, --database NAME   database to install into (default: $PGDATABASE, else psql's default)
       --channel NAME    make the triggers notify NAME instead of agent_config_changed

@@ -59,6 +59,48 @@ CREATE TRIGGER system_config_changed_truncate
     AFTER TRUNCATE ON agent_system_config
     FOR EACH STATEMENT EXECUTE FUNCTION notify_system_config_changed();
 
-INSERT INTO agent_system_config (key, value, value_type)
-VALUES ('max_spawn_depth', '5', 'integer')
-ON CONFLICT (key) DO NOTHING;
+-- The seed row, written as the table's owner. An INSERT fires the table's triggers (BEFORE ones too,
+-- even when ON CONFLICT then does nothing), its defaults and its policies, and they run with the
+-- privileges of whoever writes: a superuser installing on a table an application role owns would run
+-- that role's code as superuser (a trigger doing ALTER ROLE … SUPERUSER makes the role a superuser).
+-- So when the table belongs to another role that is not a superuser, the INSERT runs inside a
+-- SECURITY DEFINER function owned by that role: everything it fires runs as the owner. A plain
+-- SET ROLE is not enough: code running after it can RESET ROLE back to the session's superuser,
+-- while inside a SECURITY DEFINER function PostgreSQL refuses any change of role. SET CONSTRAINTS
+-- ALL IMMEDIATE fires deferred triggers there too (before PostgreSQL 18 they would fire at COMMIT as
+-- the installer). A session that cannot act as the owner (neither superuser nor a member) is
+-- refused with the role to run as. The function lives in pg_temp and is dropped at once.
+DO $seed$
+DECLARE
+    target pg_catalog.oid := pg_catalog.to_regclass('agent_system_config');
+    qualified pg_catalog.text;
+    owner_name pg_catalog.name;
+    owner_is_superuser pg_catalog.bool;
+    seed pg_catalog.text;
+BEGIN
+    SELECT pg_catalog.format('%I.%I', n.nspname, c.relname), r.rolname, r.rolsuper
+      INTO qualified, owner_name, owner_is_superuser
+      FROM pg_catalog.pg_class c
+      JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+      JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) c.relowner
+     WHERE c.oid OPERATOR(pg_catalog.=) target;
+    seed := pg_catalog.format(
+        $sql$INSERT INTO %s (key, value, value_type) VALUES ('max_spawn_depth', '5', 'integer') ON CONFLICT (key) DO NOTHING$sql$,
+        qualified);
+    IF owner_name OPERATOR(pg_catalog.=) CURRENT_USER OR owner_is_superuser THEN
+        EXECUTE seed;
+        RETURN;
+    END IF;
+    IF NOT pg_catalog.pg_has_role(owner_name, 'MEMBER') THEN
+        RAISE EXCEPTION 'agent_system_config is owned by role "%", and its triggers must not run as "%": run the install as "%" (or as a superuser, or a member of "%")',
+            owner_name, CURRENT_USER, owner_name, owner_name
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    EXECUTE pg_catalog.format(
+        'CREATE FUNCTION pg_temp.agent_config_sync_seed() RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS %L',
+        'BEGIN ' OPERATOR(pg_catalog.||) seed OPERATOR(pg_catalog.||) '; SET CONSTRAINTS ALL IMMEDIATE; END');
+    EXECUTE pg_catalog.format('ALTER FUNCTION pg_temp.agent_config_sync_seed() OWNER TO %I', owner_name);
+    PERFORM pg_temp.agent_config_sync_seed();
+    DROP FUNCTION pg_temp.agent_config_sync_seed();
+END
+$seed$;

@@ -3,7 +3,9 @@ import path from 'node:path';
 import pg from 'pg';
 import { ConfigError, DEFAULTS, type SyncSettings } from '../config.js';
 import type { ResolvedConnection } from '../connection.js';
+import { callAsOwner, ownerAdvice, tableOwner } from '../db/asOwner.js';
 import { verifySchema } from '../db/migrate.js';
+import { privilegesCheck } from './doctorPrivileges.js';
 import { readSnapshot } from '../db/snapshot.js';
 import { resolveGatewayId } from '../fleet/gatewayId.js';
 import { parseAgentsSource, type AgentsSource } from '../db/source.js';
@@ -226,7 +228,7 @@ interface DatabaseOutcome {
 }
 
 async function databaseChecks(setup: DoctorSetup): Promise<DatabaseOutcome> {
-  const later = ['schema', 'listen', 'triggers-firing', 'agent-columns'];
+  const later = ['schema', 'listen', 'triggers-firing', 'agent-columns', 'privileges'];
   if ('error' in setup.connection) {
     const first: CheckResult = { id: 'database', status: 'fail', detail: setup.connection.error, advice: 'set --database-url or DATABASE_URL / PG*' };
     return { checks: [first, ...later.map((id) => notChecked(id, 'no database connection'))], renderError: 'no database connection' };
@@ -270,6 +272,9 @@ async function databaseChecks(setup: DoctorSetup): Promise<DatabaseOutcome> {
       checks.push(checkTriggersFiring(probes, setup.channel, setup.waitMs));
     }
 
+    // Gathered without running anything it inspects; the snapshot below refuses by itself when it fails.
+    const privileges = await privilegesCheck(writer, setup.source);
+
     let rendered: string | undefined;
     let renderError: string | undefined;
     let snapshot: Snapshot | undefined;
@@ -280,6 +285,7 @@ async function databaseChecks(setup: DoctorSetup): Promise<DatabaseOutcome> {
       renderError = `the database could not be read: ${describeError(error)}`;
       checks.push(notChecked('agent-columns', renderError));
     }
+    checks.push(privileges);
     if (!setup.plan || !snapshot) return { checks, renderError };
     rendered = renderSnapshot(snapshot, setup.plan.render).text;
     return { checks, rendered, renderError };
@@ -346,8 +352,12 @@ async function probeTrigger(writer: pg.Client, listener: pg.Client, table: Trigg
     await writer.query('BEGIN');
     await writer.query("SET LOCAL lock_timeout = '2s'");
     await writer.query("SET LOCAL statement_timeout = '10s'");
-    const updated = await writer.query(`UPDATE ${quoted} SET ${column} = ${column} WHERE ${column} = (SELECT ${column} FROM ${quoted} ORDER BY ${column} LIMIT 1)`);
-    if (updated.rowCount === 0) {
+    const owner = await tableOwner(writer, table);
+    if (owner?.mustSwitch) {
+      // The table's triggers are its owner's code: they run as the owner, never as this session.
+      if (!owner.canSwitch) throw new Error(ownerAdvice(table, owner));
+      method = (await callAsOwner(writer, owner.owner, probeBody(owner.qualified, table), 'n pg_catalog.int8;')) as TriggerProbe['method'];
+    } else if ((await writer.query(`UPDATE ${quoted} SET ${column} = ${column} WHERE ${column} = (SELECT ${column} FROM ${quoted} ORDER BY ${column} LIMIT 1)`)).rowCount === 0) {
       method = 'insert-delete';
       if (table === 'agents') await writer.query('INSERT INTO agents (name) VALUES ($1)', [DOCTOR_SCRATCH_KEY]);
       else await writer.query("INSERT INTO agent_system_config (key, value, value_type) VALUES ($1, 'doctor', 'text')", [DOCTOR_SCRATCH_KEY]);
@@ -362,6 +372,21 @@ async function probeTrigger(writer: pg.Client, listener: pg.Client, table: Trigg
   const got = await arrived.promise;
   if (!got) return { table, method, outcome: 'nothing' };
   return got === channel ? { table, method, outcome: 'delivered' } : { table, method, outcome: 'other-channel', otherChannel: got };
+}
+
+/** The probe's write as PL/pgSQL, for {@link callAsOwner}: the same no-op UPDATE, else a scratch row inserted and deleted. */
+function probeBody(qualified: string, table: TriggerProbe['table']): string {
+  const column = table === 'agents' ? 'name' : 'key';
+  const scratch = pg.escapeLiteral(DOCTOR_SCRATCH_KEY);
+  const insert =
+    table === 'agents'
+      ? `INSERT INTO ${qualified} (name) VALUES (${scratch});`
+      : `INSERT INTO ${qualified} (key, value, value_type) VALUES (${scratch}, 'doctor', 'text');`;
+  return (
+    `UPDATE ${qualified} SET ${column} = ${column} WHERE ${column} = (SELECT ${column} FROM ${qualified} ORDER BY ${column} LIMIT 1); ` +
+    `GET DIAGNOSTICS n = ROW_COUNT; ` +
+    `IF n > 0 THEN result := 'update'; ELSE ${insert} DELETE FROM ${qualified} WHERE ${column} = ${scratch}; result := 'insert-delete'; END IF;`
+  );
 }
 
 /**

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { migrate } from '../db/migrate.js';
+import { ensureSyncRole } from '../db/privileges.js';
 import { consoleLogger, makeLogger } from '../logger.js';
 import { textFlag, type Flags } from './args.js';
 import { contextFromFlags, databaseUrlFromFlags } from './context.js';
@@ -16,6 +17,10 @@ export const QUICKSTART_DATA_DIR = '.pgdata';
 export const QUICKSTART_OUTPUT = path.join('.openclaw-demo', 'agents.json');
 /** The file inside the data folder that holds its superuser's password (mode 0600, created once). */
 export const QUICKSTART_PASSWORD_FILE = 'quickstart-password';
+/** The least-privileged login role the quick start's sync runs as on its embedded server. */
+export const QUICKSTART_SYNC_ROLE = 'agent_config_sync';
+/** The file inside the data folder that holds that role's password (mode 0600, created once). */
+export const QUICKSTART_SYNC_PASSWORD_FILE = 'quickstart-sync-password';
 /** The fixed password data folders made by quick starts before 0.1.1 have; replaced on their next start. */
 const LEGACY_PASSWORD = 'quickstart';
 
@@ -53,9 +58,18 @@ export async function quickstart(flags: Flags): Promise<number> {
     fs.mkdirSync(path.dirname(output), { recursive: true });
     // The embedded server's URL goes in as DATABASE_URL: it is not on any command line.
     const env = server ? { ...process.env, DATABASE_URL: server.url } : process.env;
-    const ctx = contextFromFlags({ ...flags, output }, env, false);
-    if (interrupted === undefined) await prepare(ctx.connection.config, log);
+    const admin = contextFromFlags({ ...flags, output }, env, false);
+    if (interrupted === undefined) await prepare(admin.connection.config, log);
     if (interrupted !== undefined) return 130;
+    // Migrations and the demo roster need the administrator; the sync does not. On the embedded server
+    // it runs as a least-privileged role, so no function it reads ever runs as superuser. A database of
+    // the operator's own is reached as the operator chose (doctor's privileges check says what to grant).
+    let ctx = admin;
+    if (server) {
+      const sync = await syncRole(admin.connection.config, server);
+      log = makeLogger(consoleLogger(flags.verbose === true), [server.password, sync.password]);
+      ctx = contextFromFlags({ ...flags, output }, { ...process.env, DATABASE_URL: sync.url }, false);
+    }
     const demo: DemoConnection = server
       ? { url: withoutPassword(server.url), passwordFile: server.passwordFile }
       : given
@@ -85,6 +99,30 @@ async function prepare(config: pg.ClientConfig, log: { info(m: string): void }):
   } finally {
     await client.end();
   }
+}
+
+/**
+ * The quick start's sync role on the embedded server: created (or its password reset) with the
+ * least-privileged grants, its password random per data folder and kept beside the superuser's.
+ */
+async function syncRole(admin: pg.ClientConfig, server: EmbeddedServer): Promise<{ url: string; password: string }> {
+  const passwordFile = path.join(path.dirname(server.passwordFile), QUICKSTART_SYNC_PASSWORD_FILE);
+  let password = readPassword(passwordFile);
+  if (password === undefined) {
+    password = newPassword();
+    writePassword(passwordFile, password);
+  }
+  const client = new pg.Client(admin);
+  await client.connect();
+  try {
+    await ensureSyncRole(client, QUICKSTART_SYNC_ROLE, password);
+  } finally {
+    await client.end();
+  }
+  const url = new URL(server.url);
+  url.username = QUICKSTART_SYNC_ROLE;
+  url.password = encodeURIComponent(password);
+  return { url: url.toString(), password };
 }
 
 /** How the printed demo command reaches the database; it never holds a password itself. */

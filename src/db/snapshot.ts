@@ -3,6 +3,7 @@ import { Observable } from 'rxjs';
 import type { Snapshot } from '../domain/types.js';
 import { columnParser, type ColumnParser } from './columnParsers.js';
 import { makeSocketTracker, settleWithin } from './sockets.js';
+import { checkSourcePrivileges, SESSION_ROLE_SQL, sessionRoleOf } from './privileges.js';
 import { checkAgentsSource, type AgentsSource } from './source.js';
 
 /** Columns the agents source must have. */
@@ -44,7 +45,8 @@ export const GATEWAY_SETTING = 'agent_config_sync.gateway';
 /**
  * Reads both tables in one `REPEATABLE READ READ ONLY` transaction, so the file never mixes two
  * database states. The transaction bounds itself on the server (statement and lock timeouts, set
- * transaction-locally). Only the columns the domain knows are kept.
+ * transaction-locally). Only the columns the domain knows are kept. Refuses (a ConfigError, before
+ * anything is read) when a superuser would run code of another role through the source.
  */
 export async function readSnapshot(client: pg.ClientBase, source: AgentsSource, options: ReadSnapshotOptions = {}): Promise<Snapshot> {
   const timeoutMs = Math.max(0, Math.floor(options.timeoutMs ?? DEFAULT_SNAPSHOT_TIMEOUT_MS));
@@ -59,7 +61,11 @@ export async function readSnapshot(client: pg.ClientBase, source: AgentsSource, 
         " THEN pg_catalog.set_config('client_connection_check_interval', '1000', true) END"
       : '';
   try {
-    await client.query(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY${bounds}`);
+    // The session's role comes back in the same round trip: before anything is read, a superuser must
+    // not run code another role owns (a view's functions, a function source) with its privileges.
+    // Checked on every snapshot, as owners and memberships change while a sync runs.
+    const begun = (await client.query(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY${bounds}; ${SESSION_ROLE_SQL}`)) as unknown as pg.QueryResult[];
+    await checkSourcePrivileges(client, source, sessionRoleOf(begun[begun.length - 1]?.rows[0]));
     // The system config, and (fleets) the gateway id as a bound parameter, local to this transaction
     // (is_local = true), in one round trip: a one-row relation left-joined to the table, so set_config
     // runs even when the table is empty, before the agents source is read. For a table or view the

@@ -10,6 +10,7 @@ import type { UntrustedPath } from './pathTrust.js';
 import type { Layout } from './types.js';
 import { AGENT_COLUMN_PURPOSE } from './agentColumns.js';
 import { rootTargetsAdvice } from './defaultAgent.js';
+import { describePrivilege, grantsInOneLine, isPrivileged, type ForeignCode, type SessionRole } from './privileges.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 
@@ -319,4 +320,29 @@ function agentsObjectOf(content: unknown): Record<string, unknown> | undefined {
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The sync's role, and code of other roles its session would run (its source, its status table's triggers). */
+export interface PrivilegeFacts {
+  session: SessionRole;
+  foreign: readonly ForeignCode[];
+}
+
+/**
+ * `privileges`: a superuser (or a member of a server-program role) runs every function it reads with
+ * those powers, so the sync should not be one. Fails when such a session would run code another,
+ * non-superuser role owns (that role could then act as superuser); warns otherwise, with the grants a
+ * least-privileged role needs.
+ */
+export function checkPrivileges(facts: PrivilegeFacts): CheckResult {
+  const { session, foreign } = facts;
+  if (!isPrivileged(session)) {
+    return ok('privileges', `the sync runs as "${session.role}": not a superuser, no server-program role`);
+  }
+  const advice = `connect the sync as a least-privileged role: ${grantsInOneLine()} (docs/privileges.md)`;
+  if (foreign.length > 0) {
+    const named = foreign.map((f) => `${f.what} (owned by "${f.owner}")`).join(', ');
+    return fail('privileges', `the sync runs as "${session.role}", ${describePrivilege(session)}, and would run code of less privileged roles with those powers: ${named}`, advice);
+  }
+  return warn('privileges', `the sync runs as "${session.role}", ${describePrivilege(session)}: every function it reads runs with those powers`, advice);
 }

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { instructions, QUICKSTART_PASSWORD_FILE, startEmbedded } from '../../src/cli/quickstart.js';
+import { instructions, QUICKSTART_PASSWORD_FILE, QUICKSTART_SYNC_PASSWORD_FILE, startEmbedded } from '../../src/cli/quickstart.js';
 import { assertBuilt } from './cli.js';
 
 /**
@@ -67,9 +67,28 @@ describe('npm start (quick start)', () => {
     expect(stdout).not.toContain(password);
     expect(printed).toContain(`PGPASSWORD="$(cat ${passwordFile})"`);
 
-    // On a machine without psql it prints our script instead; that command works as printed too.
     const url = /postgres:\/\/\S+?(?=")/.exec(printed)?.[0];
     expect(url).toMatch(/^postgres:\/\/postgres@127\.0\.0\.1:\d+\/postgres$/);
+    // The sync runs as a least-privileged role (migrations and the demo roster as the superuser): its
+    // sessions are that role's, which is no superuser; its password is random, in a 0600 file, printed nowhere.
+    expect(stdout).toMatch(/Quick start running: agent_config_sync@127\.0\.0\.1:\d+\/postgres → /);
+    const syncPasswordFile = path.join(dataDir, QUICKSTART_SYNC_PASSWORD_FILE);
+    const syncPassword = fs.readFileSync(syncPasswordFile, 'utf8').trim();
+    expect(fs.statSync(syncPasswordFile).mode & 0o777).toBe(0o600);
+    expect(stdout).not.toContain(syncPassword);
+    const admin = new pg.Client({ connectionString: `${url?.replace('postgres@', `postgres:${encodeURIComponent(password)}@`)}` });
+    await admin.connect();
+    try {
+      const roles = await admin.query(
+        `SELECT r.rolsuper, ARRAY(SELECT DISTINCT a.usename::text FROM pg_stat_activity a WHERE a.application_name = 'agent_config_sync') AS users
+           FROM pg_roles r WHERE r.rolname = 'agent_config_sync'`,
+      );
+      expect(roles.rows).toEqual([{ rolsuper: false, users: ['agent_config_sync'] }]);
+    } finally {
+      await admin.end();
+    }
+
+    // On a machine without psql it prints our script instead; that command works as printed too.
     const withoutPsql = commandAfter(withPath('', () => instructions('demo', { url, passwordFile }, output, true)), 'from another terminal:');
     expect(withoutPsql).toMatch(/^PGPASSWORD="\$\(cat \S+\)" node \S*scripts\/sql\.mjs /);
     await shell(withoutPsql.replace("'openai/gpt-5-mini'", "'openai/gpt-5-nano'"), path.resolve('.'));
