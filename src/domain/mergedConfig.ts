@@ -62,7 +62,7 @@ export function sortIssues(issues: readonly RawIssue[], candidate: Record<string
     const path = raw.path.trim();
     if (UNATTRIBUTED.has(path)) {
       // "Unrecognized key" on `agents` names the key: that is a key of the candidate, not the whole roster.
-      const named = hostIssues([raw]).filter((i) => i.path.length > 0 && has(candidate, i.path.slice(0, 1)));
+      const named = /^Unrecognized keys?:/.test(raw.message) ? hostIssues([raw]).filter((i) => i.path.length > 0 && has(candidate, i.path.slice(0, 1))) : [];
       if (named.length > 0) sorted.agent.push(...named);
       else sorted.unattributed.push(raw);
       continue;
