@@ -7,6 +7,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ensureNode, ensureOpenclaw } from '../../scripts/e2e-setup.mjs';
 import { migrate } from '../../src/db/migrate.js';
+import { validateWithOpenclaw } from '../../src/hostCheck/openclawValidate.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 
 /**
@@ -140,15 +141,25 @@ describe(`openclaw ${VERSION} CLI: the host check on the config the host loads`,
   });
 
   it('can keep the sync\'s secrets out of the host-check child', async () => {
-    // The reference sits in openclaw.json itself, where no escaping of row text can reach it: with the
-    // sync's environment the child would substitute it; with its own it reports the variable missing.
-    writeConfig({ $include: './agents.json', gateway: { mode: 'local', auth: { mode: 'token', token: '${AWS_SECRET_ACCESS_KEY}' } } });
-    await client.query(`INSERT INTO agents (name, model, is_default, openclaw_config) VALUES ('main', 'anthropic/claude-sonnet-4-5', true, '{"identity": {"name": "\${AWS_SECRET_ACCESS_KEY}"}, "tools": {"profile": "\${AWS_SECRET_ACCESS_KEY}"}}')`);
+    // A setting the host rejects and whose message echoes the value it got (an unknown model policy
+    // ref). With the sync's environment the child would substitute the reference and print the secret.
+    writeConfig({ $include: './agents.json' });
+    await client.query(`INSERT INTO agents (name, model, is_default, openclaw_config) VALUES ('main', 'anthropic/claude-sonnet-4-5', true, '{"identity": {"name": "Main"}, "modelPolicy": {"allow": ["\${AWS_SECRET_ACCESS_KEY}"]}}')`);
     const result = await syncOnce({ AWS_SECRET_ACCESS_KEY: 's3cr3t-xyz' });
+    expect(result.output).toMatch(/name "main"\): openclaw_config\.modelPolicy/);
     expect(result.output).not.toContain('s3cr3t-xyz');
     expect(fs.readFileSync(agentsPath(), 'utf8')).not.toContain('s3cr3t-xyz');
-    // The child saw no such variable: the host says it is missing (and the row's setting is left out).
-    expect(result.output).toMatch(/AWS_SECRET_ACCESS_KEY/);
-    expect(entries().main).not.toHaveProperty('tools');
+  });
+
+  it('can give the host-check child no variable of the sync\'s environment (a reference in openclaw.json stays unresolved)', async () => {
+    // The reference sits in openclaw.json itself, where no escaping of row text can reach it; the host
+    // echoes the value it got ("Unknown agent id …") and leaves a reference to a variable it lacks as it is.
+    writeConfig({ bindings: [{ agentId: '${AWS_SECRET_ACCESS_KEY}', match: { channel: 'telegram' } }] });
+    const command = { command: ensureOpenclaw(VERSION), args: [], label: 'openclaw' };
+    const config = JSON.parse(fs.readFileSync(configPath(), 'utf8')) as Record<string, unknown>;
+    const node = ensureNode();
+    const outcome = await validateWithOpenclaw(command, { ...config, agents: { entries: { main: { model: 'anthropic/claude-sonnet-4-5' } } } }, { env: { PATH: `${path.dirname(node)}:${process.env.PATH ?? ''}`, AWS_SECRET_ACCESS_KEY: 's3cr3t-xyz' } });
+    expect(JSON.stringify(outcome)).not.toContain('s3cr3t-xyz');
+    expect(outcome).toEqual({ ok: true, issues: [{ path: 'bindings.0.agentId', message: expect.stringContaining('"${AWS_SECRET_ACCESS_KEY}"') as string }] });
   });
 });
