@@ -12,6 +12,7 @@ import { runPipeline, type RunningPipeline } from './pipeline.js';
 import { checkOutputPath, realPathOf } from './sinks/outputGuard.js';
 import { makeReloader } from './sinks/reload.js';
 import { gatewayChecker } from './hostCheck/gateway.js';
+import { hostConfigFiles } from './hostCheck/hostConfig.js';
 import { describeChecker, makeLoggedHostCheck } from './hostCheck/logged.js';
 import type { RunningFacts } from './plugin/statusReport.js';
 import { resolveSecretInputs, unresolvedSecretInputs } from './plugin/secretInput.js';
@@ -161,7 +162,7 @@ export function createAgentConfigSyncService(api: PluginApi): PluginService {
           allowEmpty: settings.allowEmpty,
           reconcileMs: settings.reconcileMs,
           logger: secureLog,
-          hostCheck: checker ? makeLoggedHostCheck(checker, () => plan.render, secureLog) : undefined,
+          hostCheck: checker ? makeLoggedHostCheck(checker, () => plan.render, secureLog, hostConfigFiles(configPath, plan.outputPath, host.includeRoots)) : undefined,
           gatewayId,
           onError: fleet.failed,
           onRendered: fleet.rendered,

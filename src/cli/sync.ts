@@ -5,6 +5,7 @@ import type { Rendered } from '../domain/types.js';
 import { subprocessChecker } from '../hostCheck/checker.js';
 import { cliHostCommand } from '../hostCheck/commands.js';
 import { makeHostCheck } from '../hostCheck/hostCheck.js';
+import { hostConfigFiles } from '../hostCheck/hostConfig.js';
 import { makeLoggedHostCheck } from '../hostCheck/logged.js';
 import { connectBounded, explainBound } from '../db/oneShot.js';
 import { readSnapshot } from '../db/snapshot.js';
@@ -125,11 +126,18 @@ function cliHostCheck(flags: Flags, ctx: CliContext, logged = false): ((r: Rende
   // Every render is asked (DESIGN §10): the first file is the one a gateway must accept to start at all;
   // a roster already checked is not asked again (verdicts are remembered by content).
   const checker = subprocessChecker(command, undefined, true);
-  if (logged) return makeLoggedHostCheck(checker, () => ctx.plan.render, ctx.log);
+  // The candidate is checked in openclaw.json as it is at each check (bindings, aliases, its other includes).
+  const files = hostConfigFiles(ctx.host.configPath, ctx.plan.outputPath, ctx.host.includeRoots ?? []);
+  if (logged) return makeLoggedHostCheck(checker, () => ctx.plan.render, ctx.log, files);
   // One-shot: the problems are warned with the render's own; a host that cannot be asked is one warning.
   return makeHostCheck({
     checker,
     render: () => ctx.plan.render,
+    ...files,
+    onHostConfig: (reason) => {
+      if (reason !== undefined) ctx.log.warn(`the file is checked alone, not in the config the host loads: ${reason}`);
+    },
+    onDebug: (message) => ctx.log.debug(message),
     onProblems: () => undefined,
     onUnavailable: (error) => ctx.log.warn(`${command.label} could not check the file (${error}); checked by our own rules only`),
   });

@@ -16,8 +16,8 @@ export interface HostChecker {
    * fallback, which costs seconds a call.
    */
   everyRender: boolean;
-  /** The host's verdict on `{ agents }`, or why it could not be asked. Never throws. */
-  validate(agents: unknown, signal: AbortSignal): Promise<ValidateOutcome>;
+  /** The host's verdict on a whole config (the merged config it would load, or `{agents}`), or why it could not be asked. Never throws. */
+  validate(config: Record<string, unknown>, signal: AbortSignal): Promise<ValidateOutcome>;
 }
 
 /**
@@ -30,6 +30,6 @@ export function subprocessChecker(command: OpenclawCommand, validate = validateW
     label: command.label,
     how: 'a child process (openclaw config validate --json)',
     everyRender,
-    validate: (agents, signal) => validate(command, agents, { signal }),
+    validate: (config, signal) => validate(command, config, { signal }),
   };
 }

@@ -2,9 +2,10 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { HostIssue } from '../domain/hostRules.js';
+import { rawIssues } from '../domain/hostIssues.js';
+import type { RawIssue } from '../domain/mergedConfig.js';
 import type { HostChecker } from './checker.js';
-import { hostIssues, type ValidateOutcome } from './openclawValidate.js';
+import type { ValidateOutcome } from './openclawValidate.js';
 
 /**
  * The running host's own validator, loaded into this process (DESIGN §10): inside the gateway the
@@ -62,29 +63,47 @@ export async function loadInProcessChecker(root: string, label: string, slice = 
   return { ok: false, error: tried.join('; ') };
 }
 
-/** A checker over a config validator: `{ agents }` checked slice by slice, yielding between slices; abort stops it. */
+/**
+ * A checker over a config validator: the config checked with its agents cut in slices, yielding
+ * between slices; abort stops it. Issues below `agents` are the union of the slices' (list indexes
+ * mapped back to the roster's); any other issue counts only when every slice has it — a binding
+ * naming an agent of another slice is not a problem of the whole.
+ */
 export function inProcessChecker(validator: ConfigValidator, label: string, how: string, slice = SLICE): HostChecker {
   return {
     label,
     how,
     everyRender: true,
-    async validate(agents, signal) {
-      const issues = new Map<string, HostIssue>();
-      for (const part of slices(agents, slice)) {
+    async validate(config, signal) {
+      const below = new Map<string, RawIssue>();
+      let outside: Map<string, RawIssue> | undefined;
+      for (const part of slices(config.agents, slice)) {
         if (signal.aborted) return { ok: false, error: 'abandoned' };
-        const verdict = safely(validator, { agents: part.agents });
+        const verdict = safely(validator, { ...config, agents: part.agents });
         if (!verdict.ok) return verdict;
-        for (const issue of hostIssues(verdict.issues)) {
-          const [area, index, ...rest] = issue.path;
-          const mapped = area === 'list' && typeof index === 'number' ? { ...issue, path: [area, part.listIndex[index] ?? index, ...rest] } : issue;
-          issues.set(JSON.stringify(mapped), mapped);
+        const here = new Map<string, RawIssue>();
+        for (const issue of rawIssues(verdict.issues)) {
+          if (issue.path === 'agents' || issue.path.startsWith('agents.')) {
+            const mapped = mapListIndex(issue, part.listIndex);
+            below.set(JSON.stringify(mapped), mapped);
+          } else {
+            here.set(JSON.stringify(issue), issue);
+          }
         }
+        outside = outside === undefined ? here : new Map([...outside].filter(([key]) => here.has(key)));
         // Let the gateway breathe between slices (a big roster takes several).
         if (part.more) await new Promise((resolve) => setImmediate(resolve));
       }
-      return { ok: true, issues: [...issues.values()] };
+      return { ok: true, issues: [...below.values(), ...(outside?.values() ?? [])] };
     },
   };
+}
+
+/** `agents.list.<i>…` of a slice as the roster's index. */
+function mapListIndex(issue: RawIssue, listIndex: readonly number[]): RawIssue {
+  const m = /^agents\.list\.(\d+)(.*)$/s.exec(issue.path);
+  if (!m || listIndex.length === 0) return issue;
+  return { ...issue, path: `agents.list.${listIndex[Number(m[1])] ?? m[1]}${m[2]}` };
 }
 
 /** Calls the host's validator; a throw or an answer of another shape is "cannot be asked". */

@@ -2,11 +2,16 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { HostIssue } from '../domain/hostRules.js';
+import { rawIssues } from '../domain/hostIssues.js';
+import type { RawIssue } from '../domain/mergedConfig.js';
+
+export { hostIssues } from '../domain/hostIssues.js';
 
 /**
  * The host's own schema, asked through its CLI: `openclaw config validate --json` run on a temporary
- * config that holds only the agents object about to be written (DESIGN §10). The same command exists
+ * config: the merged config the host would load (openclaw.json with the candidate in place of its
+ * include and every include already resolved, so nothing in it points back at the real config
+ * directory), or `{agents}` alone when there is no openclaw.json to merge with. The same command exists
  * on every supported host (2026.4.29, 2026.7.35, 2026.8.2, 2026.9.6; measured 1.7–2.4 s a call), and
  * gives exactly the host's verdict, refinements included (heartbeat durations, strict keys, enums).
  * Inside the gateway the command is the running host itself (`process.execPath` + its entry script);
@@ -21,8 +26,8 @@ export interface OpenclawCommand {
   label: string;
 }
 
-/** What the host said: its issues (empty: valid), or why it could not be asked. */
-export type ValidateOutcome = { ok: true; issues: HostIssue[] } | { ok: false; error: string };
+/** What the host said: its issues, dotted from the config root (empty: valid), or why it could not be asked. */
+export type ValidateOutcome = { ok: true; issues: RawIssue[] } | { ok: false; error: string };
 
 /** Options of {@link validateWithOpenclaw}. */
 export interface ValidateOptions {
@@ -30,7 +35,7 @@ export interface ValidateOptions {
   timeoutMs?: number;
   /** Aborting kills the child (the pipeline's teardown). */
   signal?: AbortSignal;
-  /** The environment the child starts from (PATH, TZ …). Defaults to process.env. */
+  /** Where the child's PATH, LANG and TZ come from (nothing else of it is passed). Defaults to process.env. */
   env?: NodeJS.ProcessEnv;
 }
 
@@ -38,27 +43,20 @@ export interface ValidateOptions {
 const MAX_OUTPUT_BYTES = 4 * 1024 * 1024;
 
 /**
- * Validates `{ agents }` with the host's CLI in a temporary state directory (its own HOME, state dir
- * and config path, removed afterwards). Never throws; a host that cannot be run, times out or prints
- * something that is not its JSON answer gives `{ ok: false }`.
+ * Validates a whole config with the host's CLI in a temporary state directory (its own HOME, state
+ * dir and config path, removed afterwards). Never throws; a host that cannot be run, times out or
+ * prints something that is not its JSON answer gives `{ ok: false }`.
  */
-export async function validateWithOpenclaw(command: OpenclawCommand, agents: unknown, options: ValidateOptions = {}): Promise<ValidateOutcome> {
+export async function validateWithOpenclaw(command: OpenclawCommand, config: Record<string, unknown>, options: ValidateOptions = {}): Promise<ValidateOutcome> {
   let dir: string;
   try {
     dir = mkdtempSync(path.join(os.tmpdir(), 'acs-host-check-'));
-    writeFileSync(path.join(dir, 'openclaw.json'), `${JSON.stringify({ agents }, null, 2)}\n`, { mode: 0o600 });
+    writeFileSync(path.join(dir, 'openclaw.json'), `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
   } catch (error) {
     return { ok: false, error: `cannot write a temporary config: ${(error as Error).message}` };
   }
   try {
-    const env: NodeJS.ProcessEnv = {
-      ...(options.env ?? process.env),
-      HOME: dir,
-      OPENCLAW_STATE_DIR: dir,
-      OPENCLAW_CONFIG_PATH: path.join(dir, 'openclaw.json'),
-      NO_COLOR: '1',
-      FORCE_COLOR: '0',
-    };
+    const env = childEnvironment(options.env ?? process.env, dir);
     const run = await runChild(command.command, [...command.args, 'config', 'validate', '--json'], { cwd: dir, env, timeoutMs: options.timeoutMs ?? 30_000, signal: options.signal });
     if (run.error) return { ok: false, error: run.error };
     const outcome = parseValidateOutput(run.stdout);
@@ -71,9 +69,21 @@ export async function validateWithOpenclaw(command: OpenclawCommand, agents: unk
 }
 
 /**
+ * The child's whole environment: PATH, LANG and TZ as the sync has them, and a HOME, state dir and
+ * config path of its own. Nothing else of the sync's environment: the host substitutes `${VAR}` in
+ * the config it reads and may print values back in its messages, so a secret the sync holds (a
+ * database password, cloud keys) must not be there to be substituted or echoed.
+ */
+export function childEnvironment(from: NodeJS.ProcessEnv, dir: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const key of ['PATH', 'LANG', 'TZ']) if (from[key] !== undefined) env[key] = from[key];
+  return { ...env, HOME: dir, OPENCLAW_STATE_DIR: dir, OPENCLAW_CONFIG_PATH: path.join(dir, 'openclaw.json'), NO_COLOR: '1', FORCE_COLOR: '0' };
+}
+
+/**
  * Reads the JSON `openclaw config validate --json` prints: `{valid, issues: [{path, message}]}`, where
- * `path` is dotted (`agents.entries.main.thinkingDefault`) and an unknown key is reported on its
- * parent (`Unrecognized key: "foo"`). Returns issues below the agents object, unknown keys ending the path.
+ * `path` is dotted from the config root (`agents.entries.main.thinkingDefault`, `bindings.0.agentId`)
+ * and an unknown key is reported on its parent (`Unrecognized key: "foo"`). Returns the issues as given.
  */
 export function parseValidateOutput(stdout: string): ValidateOutcome {
   const start = stdout.indexOf('{');
@@ -87,42 +97,7 @@ export function parseValidateOutput(stdout: string): ValidateOutcome {
     return { ok: false, error: 'the host printed no validation answer' };
   }
   const { valid, issues } = answer as { valid: boolean; issues?: unknown };
-  return { ok: true, issues: valid ? [] : hostIssues(issues) };
-}
-
-/**
- * The host's own issues (`[{path, message}]`, `path` dotted from the config root, as both `config
- * validate --json` and the in-process validator give them) as issues below the agents object.
- */
-export function hostIssues(issues: unknown): HostIssue[] {
-  const out: HostIssue[] = [];
-  for (const issue of Array.isArray(issues) ? issues : []) {
-    const { path: where, message } = (issue ?? {}) as { path?: unknown; message?: unknown };
-    const text = typeof message === 'string' ? message : 'invalid';
-    const segments = typeof where === 'string' && where !== '' ? where.split('.') : [];
-    if (segments[0] !== 'agents') {
-      // Outside the agents object: not ours to leave out (and the temporary config holds nothing else).
-      out.push({ path: [], message: `${typeof where === 'string' ? where : '(root)'}: ${text}` });
-      continue;
-    }
-    const below = segments.slice(1).map((s, i) => (i === 1 && /^\d+$/.test(s) && segments[1] === 'list' ? Number(s) : s));
-    const unknown = /^Unrecognized keys?: (.*)$/s.exec(text);
-    if (unknown) {
-      const keys = [...unknown[1]!.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => safeJsonString(m[1]!));
-      for (const key of keys) out.push({ path: [...below, key], message: 'is not an accepted key' });
-      if (keys.length > 0) continue;
-    }
-    out.push({ path: below, message: text });
-  }
-  return out;
-}
-
-function safeJsonString(inner: string): string {
-  try {
-    return JSON.parse(`"${inner}"`) as string;
-  } catch {
-    return inner;
-  }
+  return { ok: true, issues: valid ? [] : rawIssues(issues) };
 }
 
 /** Runs a child to its end with a bound; never throws. */

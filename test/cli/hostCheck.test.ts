@@ -7,15 +7,16 @@ import { assertBuilt, createSeededDatabase, makeTempDir, runCli, sql } from './c
 /**
  * A stand-in `openclaw` (a real process the CLI runs as `--openclaw-bin`): it answers
  * `config validate --json` like the real hosts do (same JSON shape), rejecting any tools.profile
- * other than the four the hosts allow, and records the environment it was given.
+ * other than the four the hosts allow, and records the environment it was given — in a log whose
+ * path is written into it, since the child gets none of the sync's environment.
  */
-const FAKE_OPENCLAW = `#!${process.execPath}
+const fakeOpenclaw = (log: string) => `#!${process.execPath}
 const fs = require('node:fs');
 const path = require('node:path');
 const args = process.argv.slice(2).join(' ');
 if (args !== 'config validate --json') { console.error('unexpected: ' + args); process.exit(2); }
 const file = process.env.OPENCLAW_CONFIG_PATH;
-fs.appendFileSync(process.env.FAKE_LOG, JSON.stringify({ home: process.env.HOME, state: process.env.OPENCLAW_STATE_DIR, file }) + '\\n');
+fs.appendFileSync(${JSON.stringify(log)}, JSON.stringify({ home: process.env.HOME, state: process.env.OPENCLAW_STATE_DIR, file, env: Object.keys(process.env).sort() }) + '\\n');
 const config = JSON.parse(fs.readFileSync(file, 'utf8'));
 const issues = [];
 for (const [id, entry] of Object.entries(config.agents.entries || {})) {
@@ -44,7 +45,7 @@ describe('CLI sync --once checked by the host (--openclaw-bin; real processes, r
     output = path.join(dir, 'agents.json');
     bin = path.join(dir, 'fake-openclaw');
     log = path.join(dir, 'calls.jsonl');
-    fs.writeFileSync(bin, FAKE_OPENCLAW, { mode: 0o755 });
+    fs.writeFileSync(bin, fakeOpenclaw(log), { mode: 0o755 });
     await sql(db.url, `ALTER TABLE agents ADD COLUMN IF NOT EXISTS openclaw_config jsonb`);
     await sql(db.url, `UPDATE agents SET openclaw_config = '{"identity": {"name": "Alpha"}, "tools": {"profile": "banana", "allow": ["read"]}}' WHERE name = 'alpha'`);
   });
@@ -61,9 +62,11 @@ describe('CLI sync --once checked by the host (--openclaw-bin; real processes, r
     expect(file.agents.entries.beta).toEqual({ model: 'anthropic/claude-sonnet-4-5' });
     expect(result.stderr).toMatch(/agents row id=1 \(name "alpha"\): openclaw_config\.tools\.profile: openclaw \(.*fake-openclaw\) rejects it .*; left out/);
     // Asked twice (the bad file, then the file without the setting), each time in a temporary HOME and state dir of its own, removed after.
-    const calls = fs.readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { home: string; state: string; file: string });
+    const calls = fs.readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { home: string; state: string; file: string; env: string[] });
     expect(calls).toHaveLength(2);
     for (const call of calls) {
+      // Only what the child needs: nothing of the sync's environment beyond PATH, LANG and TZ.
+      expect(call.env.filter((k) => !['PATH', 'LANG', 'TZ', 'HOME', 'OPENCLAW_STATE_DIR', 'OPENCLAW_CONFIG_PATH', 'NO_COLOR', 'FORCE_COLOR'].includes(k))).toEqual([]);
       expect(call.state).toBe(call.home);
       expect(call.file).toBe(path.join(call.home, 'openclaw.json'));
       expect(call.home.startsWith(dir)).toBe(false);

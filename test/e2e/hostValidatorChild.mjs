@@ -19,4 +19,4 @@ const whole = await loadInProcessChecker(root, `OpenClaw ${version}`, 100_000);
 if (!sliced.ok || !whole.ok) throw new Error(`validator not loaded: ${sliced.ok ? '' : sliced.error} ${whole.ok ? '' : whole.error}`);
 const agents = JSON.parse(renderSnapshot(big, options).text).agents;
 const signal = new AbortController().signal;
-process.stdout.write(JSON.stringify({ how: sliced.checker.how, sliced: await sliced.checker.validate(agents, signal), oneCall: await whole.checker.validate(agents, signal) }));
+process.stdout.write(JSON.stringify({ how: sliced.checker.how, sliced: await sliced.checker.validate({ agents }, signal), oneCall: await whole.checker.validate({ agents }, signal) }));

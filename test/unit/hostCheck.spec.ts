@@ -1,13 +1,13 @@
 import { lastValueFrom } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { parseHostVersion } from '../../src/domain/hostProfile.js';
-import type { HostIssue } from '../../src/domain/hostRules.js';
 import { refusals } from '../../src/domain/refusals.js';
 import { renderSnapshot, type RenderOptions } from '../../src/domain/render.js';
 import type { AgentRow, Problem, Rendered, Snapshot } from '../../src/domain/types.js';
 import { subprocessChecker } from '../../src/hostCheck/checker.js';
 import { makeHostCheck } from '../../src/hostCheck/hostCheck.js';
-import { parseValidateOutput, type OpenclawCommand, type ValidateOutcome } from '../../src/hostCheck/openclawValidate.js';
+import { hostIssues, parseValidateOutput, type OpenclawCommand, type ValidateOutcome } from '../../src/hostCheck/openclawValidate.js';
+import type { RawIssue } from '../../src/domain/mergedConfig.js';
 
 /** What `openclaw config validate --json` printed on the real hosts (2026.9.6 and 2026.4.29) for a bad file. */
 const OUTPUT_2026_9_6 = `{
@@ -31,26 +31,26 @@ const OUTPUT_2026_4_29 = `{
 }`;
 
 describe('parseValidateOutput', () => {
-  it('can read the issues of 2026.9.6, an unknown key ending its path', () => {
+  it('can read the issues of 2026.9.6 as the host gives them (dotted from the config root)', () => {
     expect(parseValidateOutput(OUTPUT_2026_9_6)).toEqual({
       ok: true,
       issues: [
-        { path: ['entries', 'main', 'tools', 'profile'], message: 'Invalid input (allowed: "minimal", "coding", "messaging", "full")' },
-        { path: ['entries', 'helper', 'foo'], message: 'is not an accepted key' },
-        { path: ['entries', 'x', 'heartbeat', 'every'], message: 'invalid duration (use ms, s, m, h)' },
+        { path: 'agents.entries.main.tools.profile', message: 'Invalid input (allowed: "minimal", "coding", "messaging", "full")' },
+        { path: 'agents.entries.helper', message: 'Unrecognized key: "foo"' },
+        { path: 'agents.entries.x.heartbeat.every', message: 'invalid duration (use ms, s, m, h)' },
       ],
     });
   });
 
   it('can read the issues of 2026.4.29, list indexes as numbers and several unknown keys', () => {
-    expect(parseValidateOutput(OUTPUT_2026_4_29)).toEqual({
-      ok: true,
-      issues: [
+    const read = parseValidateOutput(OUTPUT_2026_4_29);
+    expect(read.ok && hostIssues(read.issues)).toEqual(
+      [
         { path: ['list', 0, 'thinkingDefault'], message: 'Invalid option: expected one of "off"|"max"' },
         { path: ['ownership'], message: 'is not an accepted key' },
         { path: ['entries'], message: 'is not an accepted key' },
       ],
-    });
+    );
   });
 
   it('can read a valid answer after log lines', () => {
@@ -71,14 +71,14 @@ const rows: AgentRow[] = [
 const snapshot: Snapshot = { agents: rows, systemConfig: [], columns: ['id', 'is_default', 'thinking', 'openclaw_config'] };
 
 /** A fake host: rejects tools.profile "banana" wherever it is, and counts its calls. */
-function fakeHost(extra: (agents: Record<string, unknown>) => HostIssue[] = () => []) {
+function fakeHost(extra: (agents: Record<string, unknown>) => RawIssue[] = () => []) {
   const calls: Record<string, unknown>[] = [];
-  const validate = async (_c: OpenclawCommand, agents: unknown): Promise<ValidateOutcome> => {
-    const a = agents as { entries: Record<string, { tools?: { profile?: string } }> };
+  const validate = async (_c: OpenclawCommand, config: unknown): Promise<ValidateOutcome> => {
+    const a = (config as { agents: unknown }).agents as { entries: Record<string, { tools?: { profile?: string } }> };
     calls.push(a);
-    const issues: HostIssue[] = [];
+    const issues: RawIssue[] = [];
     for (const [id, entry] of Object.entries(a.entries)) {
-      if (entry.tools?.profile === 'banana') issues.push({ path: ['entries', id, 'tools', 'profile'], message: 'Invalid input (allowed: "minimal", "coding", "messaging", "full")' });
+      if (entry.tools?.profile === 'banana') issues.push({ path: `agents.entries.${id}.tools.profile`, message: 'Invalid input (allowed: "minimal", "coding", "messaging", "full")' });
     }
     return { ok: true, issues: [...issues, ...extra(a)] };
   };
@@ -119,7 +119,7 @@ describe('makeHostCheck', () => {
   });
 
   it('can leave out the whole agent when the issue is the entry itself', async () => {
-    const host = fakeHost((a) => ((a.entries as Record<string, unknown>).helper ? [{ path: ['entries', 'helper'], message: 'Invalid input' }] : []));
+    const host = fakeHost((a) => ((a.entries as Record<string, unknown>).helper ? [{ path: 'agents.entries.helper', message: 'Invalid input' }] : []));
     const told = { problems: [] as Problem[], unavailable: [] as string[] };
     const checked = await lastValueFrom(check(host.validate, told)(renderSnapshot(snapshot, NEW)));
     expect(Object.keys(JSON.parse(checked.text).agents.entries)).toEqual(['main']);
@@ -127,7 +127,7 @@ describe('makeHostCheck', () => {
   });
 
   it('can refuse the file when the host rejects something no setting or agent can be left out for', async () => {
-    const host = fakeHost(() => [{ path: ['ownership'], message: 'Invalid input' }]);
+    const host = fakeHost(() => [{ path: 'agents.ownership', message: 'Invalid input' }]);
     const told = { problems: [] as Problem[], unavailable: [] as string[] };
     const checked: Rendered = await lastValueFrom(check(host.validate, told)(renderSnapshot(snapshot, NEW)));
     expect(checked.rejected).toEqual(['OpenClaw 2026.9.6 rejects agents.ownership Invalid input']);

@@ -90,7 +90,7 @@ describe('makeHostCheck with the host validator in process', () => {
       abort.abort();
       return { ok: true, issues: [] };
     }, 'OpenClaw 2026.9.6', 'in process (test)', 1);
-    const verdict = await checker.validate({ entries: { a: {}, b: {}, c: {} } }, abort.signal);
+    const verdict = await checker.validate({ agents: { entries: { a: {}, b: {}, c: {} } } }, abort.signal);
     expect(verdict).toEqual({ ok: false, error: 'abandoned' });
     expect(calls).toBe(1);
   });
@@ -99,7 +99,7 @@ describe('makeHostCheck with the host validator in process', () => {
     const checker = inProcessChecker(() => {
       throw new Error('boom');
     }, 'OpenClaw 2026.9.6', 'in process (test)');
-    expect(await checker.validate({ entries: {} }, new AbortController().signal)).toEqual({ ok: false, error: 'the host validator failed: boom' });
+    expect(await checker.validate({ agents: { entries: {} } }, new AbortController().signal)).toEqual({ ok: false, error: 'the host validator failed: boom' });
   });
 });
 
@@ -126,7 +126,7 @@ describe('choosing the checker in the gateway', () => {
     const checker = await gatewayChecker(parseHostVersion('2026.9.6'), path.join(root, 'openclaw.mjs'));
     expect(checker).toMatchObject({ label: 'OpenClaw 2026.9.6', how: 'in process (dist/config/config.js validateConfigObject)', everyRender: true });
     expect(describeChecker(checker!)).toBe("checked by OpenClaw 2026.9.6's own validator, in process (dist/config/config.js validateConfigObject), every render");
-    expect(await checker!.validate({ entries: { a: { tools: { profile: 'banana' } } } }, new AbortController().signal)).toEqual({ ok: true, issues: [{ path: ['entries', 'a', 'tools', 'profile'], message: 'Invalid input' }] });
+    expect(await checker!.validate({ agents: { entries: { a: { tools: { profile: 'banana' } } } } }, new AbortController().signal)).toEqual({ ok: true, issues: [{ path: 'agents.entries.a.tools.profile', message: 'Invalid input' }] });
   });
 
   it('should fall back to the SDK schema (plugin-sdk/config-schema) when the package has no config entry', async () => {
@@ -135,8 +135,8 @@ describe('choosing the checker in the gateway', () => {
     });
     const found = await loadInProcessChecker(root, 'OpenClaw 2026.4.29');
     expect(found.ok && found.checker.how).toBe('in process (openclaw/plugin-sdk/config-schema OpenClawSchema)');
-    const verdict = found.ok ? await found.checker.validate({ list: [{ id: 'a', thinkingDefault: 'banana' }] }, new AbortController().signal) : undefined;
-    expect(verdict).toEqual({ ok: true, issues: [{ path: ['list', 0, 'thinkingDefault'], message: 'Invalid option' }] });
+    const verdict = found.ok ? await found.checker.validate({ agents: { list: [{ id: 'a', thinkingDefault: 'banana' }] } }, new AbortController().signal) : undefined;
+    expect(verdict).toEqual({ ok: true, issues: [{ path: 'agents.list.0.thinkingDefault', message: 'Invalid option' }] });
   });
 
   it('should not trust a validator that rejects an empty config', async () => {

@@ -52,7 +52,7 @@ describe('in-process host check in slices: default targets other than systemAgen
   it('should give the whole roster the verdict the host gives it (a host-like rule)', async () => {
     const floor = renderSnapshot(big, NEW);
     const agents = JSON.parse(floor.text).agents;
-    const verdict = await inProcessChecker(hostLike, 'OpenClaw 2026.9.6', 'in process (test)').validate(agents, new AbortController().signal);
+    const verdict = await inProcessChecker(hostLike, 'OpenClaw 2026.9.6', 'in process (test)').validate({ agents }, new AbortController().signal);
     expect(verdict).toEqual({ ok: true, issues: [] });
   });
 
