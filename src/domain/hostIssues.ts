@@ -1,5 +1,10 @@
 import type { HostIssue } from './hostRules.js';
-import type { RawIssue } from './mergedConfig.js';
+
+/** One issue as the host gives it: a dotted path from the config root (`bindings.0.agentId`) and a message. */
+export interface RawIssue {
+  path: string;
+  message: string;
+}
 
 /**
  * The host's own issues (`[{path, message}]`, `path` dotted from the config root, as both `config

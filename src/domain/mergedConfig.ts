@@ -1,4 +1,4 @@
-import { hostIssues } from './hostIssues.js';
+import { hostIssues, type RawIssue } from './hostIssues.js';
 import type { HostIssue } from './hostRules.js';
 import { quote } from './safeText.js';
 import type { Layout } from './types.js';
@@ -12,11 +12,7 @@ import type { Layout } from './types.js';
  * Pure.
  */
 
-/** One issue as the host gives it: a dotted path from the config root (`bindings.0.agentId`) and a message. */
-export interface RawIssue {
-  path: string;
-  message: string;
-}
+export type { RawIssue } from './hostIssues.js';
 
 /** The host's issues sorted by who can fix them. */
 export interface SortedIssues {
