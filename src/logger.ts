@@ -130,8 +130,17 @@ export function quoted(text: string): string {
 
 /** The message of anything thrown, on one line. */
 export function describeError(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  return text.replace(/\s+/g, ' ').trim() || 'unknown error';
+  // A library that rejects with undefined, null or a bare object must not print "undefined".
+  const text = error instanceof Error ? error.message : error === undefined || error === null ? '' : typeof error === 'object' ? jsonOrEmpty(error) : String(error);
+  return text.replace(/\s+/g, ' ').trim() || 'unknown error (no message)';
+}
+
+function jsonOrEmpty(value: object): string {
+  try {
+    return JSON.stringify(value) ?? '';
+  } catch {
+    return '';
+  }
 }
 
 /** A console logger for the CLI; debug lines only when `verbose`. */

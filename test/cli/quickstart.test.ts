@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { instructions, QUICKSTART_PASSWORD_FILE, QUICKSTART_SYNC_PASSWORD_FILE, startEmbedded } from '../../src/cli/quickstart.js';
+import { instructions, QUICKSTART_PASSWORD_FILE, QUICKSTART_PID_FILE, QUICKSTART_SYNC_PASSWORD_FILE, startEmbedded } from '../../src/cli/quickstart.js';
 import { assertBuilt } from './cli.js';
 
 /**
@@ -94,6 +94,20 @@ describe('npm start (quick start)', () => {
     await shell(withoutPsql.replace("'openai/gpt-5-mini'", "'openai/gpt-5-nano'"), path.resolve('.'));
     await until(() => modelOf(output, 'coder') === 'openai/gpt-5-nano', 10_000, () => stdout);
 
+    // A second quick start on the same folder: exit 1 naming the first (its pid and its server's port), nothing touched.
+    const firstPid = fs.readFileSync(path.join(dataDir, QUICKSTART_PID_FILE), 'utf8').trim();
+    const port = /127\.0\.0\.1:(\d+)/.exec(url ?? '')?.[1];
+    const second = await new Promise<{ code: number | null; stderr: string }>((resolve) =>
+      execFile(process.execPath, [path.resolve('dist/cli/main.js'), 'quickstart', '--data-dir', dataDir, '--output', path.join(dir, 'second.json')], { env, timeout: 30_000 }, (error, _out, stderr) =>
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stderr }),
+      ),
+    );
+    expect(second.code).toBe(1);
+    expect(second.stderr).toContain(`a quick start (pid ${firstPid}) is already running on ${dataDir}: its PostgreSQL`);
+    expect(second.stderr).toContain(`listens on 127.0.0.1:${port}`);
+    expect(fs.existsSync(path.join(dir, 'second.json'))).toBe(false);
+    expect(modelOf(output, 'coder')).toBe('openai/gpt-5-nano');
+
     process.kill(-(child.pid as number), 'SIGINT');
     await closed;
     expect(stdout).toContain('SIGINT: stopping');
@@ -103,6 +117,7 @@ describe('npm start (quick start)', () => {
     expect(afterStop).not.toMatch(/connection lost|unavailable|pipeline failed|reading the database failed/);
     await until(() => postgresPidsOf(dataDir).length === 0, 10_000, () => 'postgres still running');
     expect(postgresPidsOf(dataDir)).toEqual([]);
+    expect(fs.existsSync(path.join(dataDir, QUICKSTART_PID_FILE))).toBe(false);
     expect(stdout).not.toContain(password);
   }, 150_000);
 });
