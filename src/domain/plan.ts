@@ -4,6 +4,7 @@ import { decideReload, formatVersion, isModernHost, rosterFormatFor, type HostVe
 import { outsideFacts } from './defaultAgent.js';
 import { findInclude, includeRootVerdict, includeRoots, type IncludeSite } from './include.js';
 import type { RenderOptions } from './render.js';
+import { DEFAULT_ROW_POLICY, type RowPolicy } from './rowPolicy.js';
 
 /** What is known about the host: its version and its openclaw.json (path and parsed content). */
 export interface HostFacts {
@@ -27,6 +28,10 @@ export interface OutputOptions {
   layout: LayoutOption;
   reload: ReloadOption;
   reloadSignal: NodeJS.Signals;
+  /** The row policy's paths; the default policy when undefined. */
+  rowSettings?: readonly string[];
+  /** The row policy's heartbeat floor; the default (`5m`) when undefined. */
+  minHeartbeatEvery?: string;
 }
 
 /** The decided output: where, which shape, which reload, and what looked wrong. */
@@ -90,5 +95,9 @@ export function planOutput(options: OutputOptions, host: HostFacts): OutputPlan 
   const summary =
     `host ${formatVersion(host.version)} (${isModernHost(host.version) ? 'watches included files' : 'watches openclaw.json only'}); ` +
     `format ${format}, layout ${layout}, reload ${reload.kind} (${reload.why})`;
-  return { outputPath, render: { format, layout, version: host.version, outside: outsideFacts(host.config) }, reload, include, warnings, summary };
+  const policy: RowPolicy = {
+    rowSettings: options.rowSettings ?? DEFAULT_ROW_POLICY.rowSettings,
+    minHeartbeatEvery: options.minHeartbeatEvery ?? DEFAULT_ROW_POLICY.minHeartbeatEvery,
+  };
+  return { outputPath, render: { format, layout, version: host.version, outside: outsideFacts(host.config), policy }, reload, include, warnings, summary };
 }
