@@ -52,6 +52,10 @@ describe('row policy', () => {
       expect(said.some((m) => m.startsWith(`agents row id=7 (name "ops"): openclaw_config.${path} left out: not in rowSettings (add "${path}"`)), path).toBe(true);
     }
     expect(said).toContain('agents row id=7 (name "ops"): heartbeat every "1m" is shorter than minHeartbeatEvery ("5m"); raised to it');
+    // Warned once per row and key: the keys are stable across renders and distinct.
+    const keys = problems.map((p) => p.key);
+    expect(render([CASE_1]).problems.map((p) => p.key)).toEqual(keys);
+    expect(new Set(keys).size).toBe(keys.length);
   });
 
   it('should write a dangerous path when the operator lists it (the opt-in works), and only that path', () => {
@@ -77,12 +81,6 @@ describe('row policy', () => {
     expect(messages(problems).some((m) => m.includes('openclaw_config.description left out'))).toBe(true);
   });
 
-  it('should warn each left-out path once per row: stable keys across renders', () => {
-    const first = render([CASE_1]).problems.map((p) => p.key);
-    expect(render([CASE_1]).problems.map((p) => p.key)).toEqual(first);
-    expect(new Set(first).size).toBe(first.length);
-  });
-
   it('should not walk a left-out subtree (a huge disallowed value costs nothing and is not "too big")', () => {
     const huge = Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`k${i}`, i]));
     const { entries, problems } = render([{ id: 1, name: 'ops', model: 'm/x', openclaw_config: { params: huge, description: 'kept' } }]);
@@ -99,12 +97,10 @@ describe('heartbeat floor (minHeartbeatEvery)', () => {
     expect(render([hb('10m')]).entries.ops!.heartbeat).toEqual({ every: '10m' });
     expect(render([hb('5m')]).problems).toEqual([]);
     expect(render([hb('1m')], { policy: policy([], '2h') }).entries.ops!.heartbeat).toEqual({ every: '2h' });
-  });
-
-  it('should set no floor with minHeartbeatEvery "0"', () => {
-    const { entries, problems } = render([hb('1m')], { policy: policy([], '0') });
-    expect(entries.ops!.heartbeat).toEqual({ every: '1m' });
-    expect(problems).toEqual([]);
+    // "0": no floor.
+    const none = render([hb('1m')], { policy: policy([], '0') });
+    expect(none.entries.ops!.heartbeat).toEqual({ every: '1m' });
+    expect(none.problems).toEqual([]);
   });
 
   it('should raise heartbeat.every from openclaw_config when the table has no heartbeat columns', () => {
@@ -126,19 +122,14 @@ describe('the heartbeat column decides as a whole', () => {
     ]);
   });
 
-  it('should write no heartbeat when enabled with an unusable every, though openclaw_config has one', () => {
+  it('should write no heartbeat when enabled with an unusable every, and merge under the column fields when enabled with a usable one', () => {
     const { entries } = render([{ id: 1, name: 'ops', model: 'm/x', heartbeat_enabled: true, heartbeat_every: 'soon', openclaw_config: config }]);
     expect(entries.ops).toEqual({ model: 'm/x' });
-  });
-
-  it('should let the column fields win over openclaw_config when enabled, keeping its other allowed fields', () => {
-    const { entries } = render([{ id: 1, name: 'ops', model: 'm/x', heartbeat_enabled: true, heartbeat_every: '10m', heartbeat_target: 'last', openclaw_config: config }]);
-    expect(entries.ops!.heartbeat).toEqual({ every: '10m', target: 'last', activeHours: { start: '08:00', end: '18:00' } });
-  });
-
-  it('should keep openclaw_config.heartbeat when the source has no heartbeat_enabled column', () => {
-    const { entries } = render([{ id: 1, name: 'ops', model: 'm/x', openclaw_config: config }]);
-    expect(entries.ops!.heartbeat).toEqual(config.heartbeat);
+    // Enabled: the column fields win, openclaw_config's other allowed fields stay.
+    const enabled = render([{ id: 1, name: 'ops', model: 'm/x', heartbeat_enabled: true, heartbeat_every: '10m', heartbeat_target: 'last', openclaw_config: config }]);
+    expect(enabled.entries.ops!.heartbeat).toEqual({ every: '10m', target: 'last', activeHours: { start: '08:00', end: '18:00' } });
+    // A source without a heartbeat_enabled column: openclaw_config's heartbeat is the heartbeat.
+    expect(render([{ id: 1, name: 'ops', model: 'm/x', openclaw_config: config }]).entries.ops!.heartbeat).toEqual(config.heartbeat);
   });
 });
 
@@ -163,9 +154,8 @@ describe('literal text', () => {
       identity: { name: '$${HOME}' },
     });
     expect(problems).toEqual([]);
-  });
-
-  it('should escape exactly what the host grammar substitutes (first "}" closes, upper-case names)', () => {
+    expect(render([row]).text).toBe(render([row]).text);
+    // Exactly what the host's grammar substitutes: the first "}" closes, names are upper case.
     expect(escapeEnvReferences('no dollar')).toBe('no dollar');
     expect(escapeEnvReferences('${A}${B_2}')).toBe('$${A}$${B_2}');
     expect(escapeEnvReferences('${A${B}')).toBe('${A$${B}');
@@ -218,10 +208,6 @@ describe('literal text', () => {
     expect(isSecretShorthand('$lower')).toBe(false);
   });
 
-  it('should render the same bytes for the same rows (escaping is deterministic)', () => {
-    const rows: AgentRow[] = [{ id: 1, name: 'ops', model: 'm/${X}', openclaw_config: { identity: { name: '${HOME}' } } }];
-    expect(render(rows).text).toBe(render(rows).text);
-  });
 });
 
 describe('cross-row conflicts', () => {
