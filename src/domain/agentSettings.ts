@@ -156,6 +156,8 @@ interface CopyState {
   /** Paths the row policy leaves out, as their keys. */
   leftOut: string[][];
   context: SettingsContext;
+  /** Where the copy is: the keys and array indices from the top of `openclaw_config`. */
+  trail: (string | number)[];
 }
 
 /**
@@ -185,11 +187,11 @@ export function readOpenclawConfig(
     });
     return undefined;
   }
-  const state: CopyState = { nodes: 0, tooBig: false, skipped: [], refused: [], leftOut: [], context };
+  const state: CopyState = { nodes: 0, tooBig: false, skipped: [], refused: [], leftOut: [], context, trail: [] };
   const copy: Record<string, unknown> = {};
   for (const key of Object.keys(value)) {
     if (RESERVED_KEYS.has(key)) state.skipped.push(`openclaw_config.${key} (the roster sets it)`);
-    else copyMember(value, key, copy, 'openclaw_config', [], 0, state, context.policy.tree);
+    else copyMember(value, key, copy, 0, state, context.policy.tree);
     if (state.tooBig) break;
   }
   if (state.tooBig) {
@@ -222,91 +224,110 @@ export function readOpenclawConfig(
 }
 
 /**
- * Copies `source[key]` into `out` when the policy `node` allows it; `keys` are the object keys above
- * (the policy's path), `path` the display path. A path the policy does not list is recorded, not walked.
+ * Copies `source[key]` into `out` when the policy `node` allows it. Where it is, `state.trail` (the
+ * keys and array indices from the top), is turned into text only for a message: a row without
+ * problems builds no path strings. A path the policy does not list is recorded, not walked.
  */
-function copyMember(
-  source: Record<string, unknown>,
-  key: string,
-  out: Record<string, unknown>,
-  path: string,
-  keys: readonly string[],
-  depth: number,
-  state: CopyState,
-  node: PolicyTree | true,
-): void {
-  const at = memberPath(path, key);
-  if (BLOCKED_KEYS.has(key)) {
-    state.skipped.push(`${at} (a blocked key)`);
-    return;
-  }
-  if (key.startsWith('$')) {
-    state.refused.push([at, `a key beginning with "$" is an instruction to the host's config loader ($include, $schema …), not a setting`]);
-    return;
-  }
-  const value = source[key];
-  const below = node === true ? true : Object.hasOwn(node, key) ? node[key]! : undefined;
-  const inner = [...keys, key];
-  if (below === undefined || (below !== true && !isPlainObject(value))) {
-    if (value === null) return; // "not set": nothing to leave out
-    // Named down to the setting (tools.exec, sandbox.mode), as the operator would allow it.
-    if (inner.length === 1 && below === undefined && isPlainObject(value) && Object.keys(value).length > 0) {
-      for (const child of Object.keys(value)) if (!BLOCKED_KEYS.has(child) && !child.startsWith('$')) state.leftOut.push([key, child]);
-      if (Object.keys(value).every((child) => BLOCKED_KEYS.has(child) || child.startsWith('$'))) state.leftOut.push(inner);
-    } else {
-      state.leftOut.push(inner);
+function copyMember(source: Record<string, unknown>, key: string, out: Record<string, unknown>, depth: number, state: CopyState, node: PolicyTree | true): void {
+  const trail = state.trail;
+  trail.push(key);
+  try {
+    if (BLOCKED_KEYS.has(key)) {
+      state.skipped.push(`${shownPath(trail)} (a blocked key)`);
+      return;
     }
-    return;
+    if (key.charCodeAt(0) === 36 /* $ */) {
+      state.refused.push([shownPath(trail), `a key beginning with "$" is an instruction to the host's config loader ($include, $schema …), not a setting`]);
+      return;
+    }
+    const value = source[key];
+    const below = node === true ? true : Object.hasOwn(node, key) ? node[key]! : undefined;
+    if (below === undefined || (below !== true && !isPlainObject(value))) {
+      if (value !== null) leaveOut(key, value, below, state); // a JSON null is "not set": nothing to leave out
+      return;
+    }
+    const copied = copyValue(value, depth + 1, state, below);
+    if (copied !== undefined) out[key] = copied;
+  } finally {
+    trail.pop();
   }
-  const copied = copyValue(value, at, inner, depth + 1, state, below);
-  if (copied !== undefined) out[key] = copied;
 }
 
-function copyValue(value: unknown, path: string, keys: readonly string[], depth: number, state: CopyState, node: PolicyTree | true): unknown {
+/** Records a path the policy leaves out, named down to the setting (tools.exec, sandbox.mode), as the operator would allow it. */
+function leaveOut(key: string, value: unknown, below: PolicyTree | true | undefined, state: CopyState): void {
+  const keys = settingKeys(state.trail);
+  if (keys.length === 1 && below === undefined && isPlainObject(value)) {
+    const children = Object.keys(value).filter((child) => !BLOCKED_KEYS.has(child) && !child.startsWith('$'));
+    if (children.length > 0) {
+      for (const child of children) state.leftOut.push([key, child]);
+      return;
+    }
+  }
+  state.leftOut.push(keys);
+}
+
+function copyValue(value: unknown, depth: number, state: CopyState, node: PolicyTree | true): unknown {
   state.nodes += 1;
   if (depth > MAX_CONFIG_DEPTH || state.nodes > MAX_CONFIG_NODES) {
     state.tooBig = true;
     return undefined;
   }
   if (value === null) return undefined;
-  if (typeof value === 'string') return copyText(value, path, keys, state);
+  if (typeof value === 'string') return copyText(value, state);
   if (typeof value === 'boolean') return value;
   if (typeof value === 'number') {
     if (Number.isFinite(value)) return value;
   } else if (Array.isArray(value)) {
     const out: unknown[] = [];
+    const trail = state.trail;
     for (let i = 0; i < value.length && !state.tooBig; i += 1) {
-      const copied = copyValue(value[i], `${path}[${i}]`, keys, depth + 1, state, node);
+      trail.push(i);
+      const copied = copyValue(value[i], depth + 1, state, node);
+      trail.pop();
       if (copied !== undefined) out.push(copied);
     }
     return out;
   } else if (isPlainObject(value)) {
     if (isSecretRefShaped(value)) {
-      state.refused.push([path, 'it has the shape of a SecretRef ({source, provider, id}); a row never names a secret of the host']);
+      state.refused.push([shownPath(state.trail), 'it has the shape of a SecretRef ({source, provider, id}); a row never names a secret of the host']);
       return undefined;
     }
     const out: Record<string, unknown> = {};
-    for (const key of Object.keys(value)) {
+    const keys = Object.keys(value);
+    for (const key of keys) {
       if (state.tooBig) break;
-      copyMember(value, key, out, path, keys, depth, state, node);
+      copyMember(value, key, out, depth, state, node);
     }
     // An object whose every member was left out is left out too, not written as {}.
-    return Object.keys(out).length === 0 && Object.keys(value).length > 0 ? undefined : out;
+    return keys.length > 0 && Object.keys(out).length === 0 ? undefined : out;
   }
-  state.skipped.push(`${path} (${kindOf(value)}, not a JSON value)`);
+  state.skipped.push(`${shownPath(state.trail)} (${kindOf(value)}, not a JSON value)`);
   return undefined;
 }
 
 /** A string leaf: refused when it is the host's env SecretRef form outside the plain-text settings, else literal. */
-function copyText(text: string, path: string, keys: readonly string[], state: CopyState): string | undefined {
-  if (isSecretShorthand(text) && !isPlainText(keys)) {
-    state.refused.push([path, `${showValue(text)} is the host's env SecretRef form, which its secret fields resolve even escaped; a row never names a secret of the host`]);
+function copyText(text: string, state: CopyState): string | undefined {
+  if (!text.includes('$')) return text; // the common case: nothing to escape or refuse
+  if (isSecretShorthand(text) && !isPlainText(settingKeys(state.trail))) {
+    state.refused.push([shownPath(state.trail), `${showValue(text)} is the host's env SecretRef form, which its secret fields resolve even escaped; a row never names a secret of the host`]);
     return undefined;
   }
   if (state.context.escape) return escapeEnvReferences(text);
   if (!hasEnvReference(text)) return text;
-  state.refused.push([path, `${showValue(text)} holds a \${…} reference this host would fill in from its environment and cannot escape`]);
+  state.refused.push([shownPath(state.trail), `${showValue(text)} holds a \${…} reference this host would fill in from its environment and cannot escape`]);
   return undefined;
+}
+
+/** The setting names of a trail (its object keys, without array indices): what the row policy is written in. */
+function settingKeys(trail: readonly (string | number)[]): string[] {
+  return trail.filter((part): part is string => typeof part === 'string');
+}
+
+/** A trail as messages show it: `openclaw_config.tools["x y"][2]`. */
+function shownPath(trail: readonly (string | number)[]): string {
+  let path = 'openclaw_config';
+  for (const part of trail) path = typeof part === 'number' ? `${path}[${part}]` : memberPath(path, part);
+  return path;
 }
 
 /** True when the path is one of the default row settings or the column outputs (text shown or sent as text). */

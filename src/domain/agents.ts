@@ -78,11 +78,12 @@ export function rowsToAgents(rows: readonly AgentRow[], options: ReadOptions = {
   const problems: Problem[] = [];
   const levels = capabilitiesFor(options.version).thinkingLevels;
   const context: SettingsContext = { policy: compilePolicy(options.policy), escape: hostEscapesEnv(options.version) };
+  const fallback = (text: string) => readModelText(text, context); // one closure per render, not per row
   const byId = new Map<string, Agent>();
   for (const row of orderRows(rows)) {
     let agent: Agent | undefined;
     try {
-      agent = rowToAgent(row, levels, context, problems);
+      agent = rowToAgent(row, levels, context, fallback, problems);
     } catch (error) {
       // Defence in depth: every coercion below is total, but a row that still manages to throw
       // costs only itself.
@@ -105,7 +106,13 @@ export function rowsToAgents(rows: readonly AgentRow[], options: ReadOptions = {
   return { agents: keepOneDefault(leaveOutConflicts(agents, problems), problems), problems };
 }
 
-function rowToAgent(row: AgentRow, levels: readonly string[], context: SettingsContext, problems: Problem[]): Agent | undefined {
+function rowToAgent(
+  row: AgentRow,
+  levels: readonly string[],
+  context: SettingsContext,
+  fallback: (text: string) => string | undefined,
+  problems: Problem[],
+): Agent | undefined {
   const where = describeRow(row);
   const rk = rowKey(row);
   if (!readStatus(row.status, where, rk, problems)) return undefined;
@@ -135,7 +142,7 @@ function rowToAgent(row: AgentRow, levels: readonly string[], context: SettingsC
       message: `${where}: id is not a number or text (${kindOf(row.id)}); ignored (the row is ordered by its name)`,
     });
   }
-  const fallbacks = textList(row.fallback_models, where, rk, 'fallback_models', 'fallbacks', problems, (s) => readModelText(s, context));
+  const fallbacks = textList(row.fallback_models, where, rk, 'fallback_models', 'fallbacks', problems, fallback);
   const allowAgents = textList(row.allowed_subagents, where, rk, 'allowed_subagents', 'allow', problems, (s) =>
     s === ANY_AGENT ? ANY_AGENT : normalizeAgentId(s),
   ).sort(compareText);
@@ -230,15 +237,13 @@ function readModel(value: unknown, where: string, rk: string, problems: Problem[
     });
     return undefined;
   }
-  const literal = literalText(primary, context, `${where}: model`, `agents:model:${rk}`, problems);
-  if (literal === undefined) return undefined;
-  return literal;
+  return primary.includes('${') ? literalText(primary, context, `${where}: model`, `agents:model:${rk}`, problems) : primary;
 }
 
 /** A fallback model reference (already trimmed and non-empty): bounded, no control characters, literal for the host (else dropped). */
 function readModelText(text: string, context: SettingsContext): string | undefined {
   if (text.length > MAX_MODEL_CHARS || hasControlCharacters(text)) return undefined;
-  return literalText(text, context, '', '', []);
+  return text.includes('${') ? literalText(text, context, '', '', []) : text;
 }
 
 /** `is_default`: true only for boolean true; NULL or missing is false; anything else is warned and false. */

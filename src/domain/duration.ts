@@ -9,6 +9,17 @@ const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_0
  * case); undefined when the text is not such a duration or is not a whole safe number of milliseconds.
  */
 export function durationMs(text: string): number | undefined {
+  // A roster repeats a few intervals ("30m", "1h"): each distinct text is parsed once.
+  if (known.has(text)) return known.get(text);
+  const ms = parse(text);
+  if (known.size >= 256) known.clear();
+  known.set(text, ms);
+  return ms;
+}
+
+const known = new Map<string, number | undefined>();
+
+function parse(text: string): number | undefined {
   const trimmed = text.trim().toLowerCase();
   if (trimmed === '' || trimmed.length > 64) return undefined;
   const single = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(trimmed);

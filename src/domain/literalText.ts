@@ -9,9 +9,6 @@ import { compareVersions, type HostVersion } from './hostProfile.js';
  * 2026.9.6 (`src/config/env-substitution.ts`: the same token grammar in all four). Pure: no I/O.
  */
 
-/** A name the host substitutes: the text between `${` and the first `}` after it. */
-const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
-
 /** The oldest host whose escape was read and proven; an older one gets such values refused instead. */
 export const ESCAPE_SINCE: HostVersion = { year: 2026, month: 4, patch: 29 };
 
@@ -20,20 +17,37 @@ export function hostEscapesEnv(version: HostVersion | undefined): boolean {
   return version === undefined || compareVersions(version, ESCAPE_SINCE) >= 0;
 }
 
-/** Where each `${NAME}` the host would substitute starts in `text` (none: the text reaches the host as it is). */
-function referenceStarts(text: string): number[] {
-  const starts: number[] = [];
+/** True when `text[from, end)` is a name the host substitutes: `A-Z` or `_`, then `A-Z`, `0-9` or `_` (no slice, no regex). */
+function isEnvName(text: string, from: number, end: number): boolean {
+  if (end <= from) return false;
+  for (let i = from; i < end; i += 1) {
+    const c = text.charCodeAt(i);
+    const upper = c >= 65 && c <= 90;
+    const underscore = c === 95;
+    const digit = c >= 48 && c <= 57;
+    if (!(upper || underscore || (digit && i > from))) return false;
+  }
+  return true;
+}
+
+/**
+ * Calls `found` with the start of each `${NAME}` the host would substitute, in order. The host reads
+ * NAME up to the first `}` after `${`; a `${` without a `}` after it ends the search (none can follow).
+ */
+function eachReference(text: string, found: (at: number) => void): void {
   for (let at = text.indexOf('${'); at !== -1; at = text.indexOf('${', at + 1)) {
     const end = text.indexOf('}', at + 2);
-    if (end === -1) break; // no closing brace anywhere after: nothing further can be a reference
-    if (ENV_NAME.test(text.slice(at + 2, end))) starts.push(at);
+    if (end === -1) return;
+    if (isEnvName(text, at + 2, end)) found(at);
   }
-  return starts;
 }
 
 /** True when the host would substitute something in `text`. */
 export function hasEnvReference(text: string): boolean {
-  return text.includes('${') && referenceStarts(text).length > 0;
+  if (!text.includes('${')) return false;
+  let any = false;
+  eachReference(text, () => (any = true));
+  return any;
 }
 
 /**
@@ -44,15 +58,13 @@ export function hasEnvReference(text: string): boolean {
  */
 export function escapeEnvReferences(text: string): string {
   if (!text.includes('${')) return text;
-  const starts = referenceStarts(text);
-  if (starts.length === 0) return text;
   let out = '';
   let from = 0;
-  for (const at of starts) {
+  eachReference(text, (at) => {
     out += `${text.slice(from, at)}$`;
     from = at;
-  }
-  return out + text.slice(from);
+  });
+  return out === '' ? text : out + text.slice(from);
 }
 
 /**

@@ -112,6 +112,17 @@ export function minHeartbeatProblem(value: unknown): string | undefined {
 
 /** What a message says about a path the policy leaves out: how to allow it, and what that hands row writers. */
 export function howToAllow(path: string): string {
-  if (!path.split('.').every((s) => SEGMENT.test(s))) return 'not in rowSettings (no setting of the host has such a name)';
-  return `not in rowSettings (add ${quote(path, 60)} to allow it — that hands row writers that power over the host)`;
+  let said = advice.get(path);
+  if (said === undefined) {
+    said = path.split('.').every((s) => SEGMENT.test(s))
+      ? `not in rowSettings (add ${quote(path, 60)} to allow it — that hands row writers that power over the host)`
+      : 'not in rowSettings (no setting of the host has such a name)';
+    // Bounded: a roster repeats a few paths; a hostile one cannot grow this without end.
+    if (advice.size >= 1_000) advice.clear();
+    advice.set(path, said);
+  }
+  return said;
 }
+
+/** The advice per left-out path, built once: 10 000 rows leaving out `tools.profile` say the same thing. */
+const advice = new Map<string, string>();
