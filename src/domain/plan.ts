@@ -99,5 +99,8 @@ export function planOutput(options: OutputOptions, host: HostFacts): OutputPlan 
     rowSettings: options.rowSettings ?? DEFAULT_ROW_POLICY.rowSettings,
     minHeartbeatEvery: options.minHeartbeatEvery ?? DEFAULT_ROW_POLICY.minHeartbeatEvery,
   };
-  return { outputPath, render: { format, layout, version: host.version, outside: outsideFacts(host.config), policy }, reload, include, warnings, summary };
+  const isDefault = policy.rowSettings.join(',') === DEFAULT_ROW_POLICY.rowSettings.join(',');
+  const extras = isDefault ? 'the default list' : policy.rowSettings.length === 0 ? 'nothing beyond the columns' : policy.rowSettings.join(', ');
+  const said = `${summary}; rows may set ${extras} (rowSettings), heartbeat every >= ${policy.minHeartbeatEvery}`;
+  return { outputPath, render: { format, layout, version: host.version, outside: outsideFacts(host.config), policy }, reload, include, warnings, summary: said };
 }

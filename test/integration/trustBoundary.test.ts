@@ -113,10 +113,12 @@ describe('trust boundary on real PostgreSQL', () => {
       await waitFor('the first file', () => entriesOf(readText(output)).ops !== undefined, 10_000);
       expect(entriesOf(readText(output)).ops).not.toHaveProperty('tools');
       expect(log.text()).toContain('openclaw_config.tools.exec left out: not in rowSettings');
+      expect(log.text()).toContain('rows may set the default list (rowSettings), heartbeat every >= 5m');
 
       await register({ rowSettings: ['tools.exec'] }).start({});
       await waitFor('tools.exec allowed', () => entriesOf(readText(output)).ops?.tools !== undefined, 10_000);
       expect(log.text()).toContain('settings changed; restarting the pipeline');
+      expect(log.text()).toContain('rows may set tools.exec (rowSettings), heartbeat every >= 5m');
       expect(entriesOf(readText(output)).ops!.tools).toEqual({ exec: { host: 'gateway', mode: 'full' } });
     });
 
