@@ -3,7 +3,8 @@
 // Not a test: nothing here passes or fails. BENCH_IDLE_SECONDS (default 60) sets the idle window,
 // BENCH_SAMPLES (default 500) the latency samples, FLEET_INSTANCES (default 100) and FLEET_SAMPLES
 // (default 100) the fleet section. BENCH_ONLY=fleet,scale runs only those sections and merges them
-// into the existing bench/results.json.
+// into the existing bench/results.json (sections: latency, burst, scale, render, badData, idle, fleet;
+// BENCH_ONLY=render is the 10 000-agent pure render, RENDER_RUNS renders, default 15).
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -73,6 +74,10 @@ try {
     results.scale = [];
     for (const n of SCALES) results.scale.push(await scale(n));
   }
+  if (run('render')) {
+    step('render (10 000 agents, pure)');
+    results.render = await renderCost();
+  }
   if (run('badData')) {
     step('bad data');
     results.badData = badData();
@@ -99,6 +104,37 @@ try {
 } finally {
   await server.stop().catch(() => undefined);
   fs.rmSync(work, { recursive: true, force: true });
+}
+
+/**
+ * The pure render of 10 000 agents read from the database once (the row policy, literal text and
+ * conflict checks included), for three rosters: column values only; every row also with a heartbeat
+ * and an openclaw_config the default policy allows (identity, and a description holding "\${…}" to
+ * escape); and the same plus a tools profile the default policy leaves out (10 000 warnings).
+ * Median of RENDER_RUNS renders after 3 warm-up ones.
+ */
+async function renderCost() {
+  const RUNS = Number(process.env.RENDER_RUNS ?? 15);
+  const url = await freshDatabase('bench_render', 10_000);
+  const client = await connect(url);
+  const columnsOnly = await readSnapshot(client, SOURCE);
+  await client.query(`UPDATE agents SET heartbeat_enabled = true, heartbeat_every = '30m', heartbeat_target = 'last',
+    openclaw_config = jsonb_build_object('identity', jsonb_build_object('name', 'Agent ' || id, 'emoji', '🤖'),
+      'description', 'Runs job \${JOB_' || id || '} nightly')`);
+  const withSettings = await readSnapshot(client, SOURCE);
+  await client.query(`UPDATE agents SET openclaw_config = openclaw_config || '{"tools": {"profile": "coding"}}'`);
+  const withLeftOut = await readSnapshot(client, SOURCE);
+  await client.end();
+  const time = (snapshot) => {
+    const samples = [];
+    for (let i = 0; i < RUNS + 3; i += 1) {
+      const t0 = performance.now();
+      renderSnapshot(snapshot, RENDER);
+      if (i >= 3) samples.push(performance.now() - t0);
+    }
+    return summary(samples);
+  };
+  return { agents: 10_000, columnsOnly: time(columnsOnly), withSettings: time(withSettings), withLeftOut: time(withLeftOut) };
 }
 
 /** COMMIT → renamed file with no coalescing window, beside raw LISTEN/NOTIFY delivery (the floor). */
@@ -326,6 +362,13 @@ function printTable(r) {
       `full sync, ${s.agents} agents (${s.fileKb} KiB), median of ${s.runs} fresh processes`,
       `${s.ms} ms (${s.msRange[0]}–${s.msRange[1]}), peak RSS ${s.peakRssMb} MiB (max ${s.peakRssMaxMb}; ${s.nodeBaselineRssMb} MiB before the sync); one UPDATE → file in the running sync p50 ${s.resyncMs.p50} ms`,
     ]),
+    ...(r.render
+      ? [
+          [`render ${r.render.agents} agents, column values only (pure, median of ${r.render.columnsOnly.samples}), ms`, `p50 ${r.render.columnsOnly.p50}, max ${r.render.columnsOnly.max}`],
+          [`render ${r.render.agents} agents with heartbeat + allowed openclaw_config (pure, median of ${r.render.withSettings.samples}), ms`, `p50 ${r.render.withSettings.p50}, max ${r.render.withSettings.max}`],
+          [`render ${r.render.agents} agents, as above + one path per row the policy leaves out (pure), ms`, `p50 ${r.render.withLeftOut.p50}, max ${r.render.withLeftOut.max}`],
+        ]
+      : []),
     [`bad data: ${r.badData.rows} rows (80 000-element lists, 20 000 NULL models)`, `render ${r.badData.renderMs} ms, problem filter ${r.badData.filterMs} ms, next resync ${r.badData.secondResyncMs} ms; ${r.badData.problems} problems, ${r.badData.warned} warned`],
     [`idle ${r.idle.seconds} s`, `${r.idle.sentStatementsPerMinute ?? '?'} statements/min sent (${JSON.stringify(r.idle.sentByKind ?? {})}; the server counted ${r.idle.statementsPerMinute} transactions/min), ${r.idle.writes} writes, ${r.idle.connectionsHeld} connection(s) held`],
     ...(r.fleet

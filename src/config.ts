@@ -3,6 +3,7 @@ import { checkChannel, DEFAULT_CHANNEL } from './domain/channel.js';
 import type { ReloadOption } from './domain/hostProfile.js';
 import type { FormatOption, LayoutOption } from './domain/types.js';
 import { ConfigError } from './configError.js';
+import { COLUMN_PATHS, DEFAULT_MIN_HEARTBEAT_EVERY, DEFAULT_ROW_SETTINGS, minHeartbeatProblem, rowSettingsProblem } from './domain/rowPolicy.js';
 
 export type { FormatOption, LayoutOption } from './domain/types.js';
 export { ConfigError } from './configError.js';
@@ -49,6 +50,14 @@ export interface SyncSettings {
   reconcileMs: number;
   /** This gateway's id in a fleet (DESIGN §9); undefined means the default from the host (src/fleet/gatewayId.ts). */
   gatewayId?: string;
+  /**
+   * Dotted paths under an agent entry that a row's `openclaw_config` may set (prefix match). They
+   * replace the default list; what the dedicated columns write is allowed whatever it says. Defaults
+   * to description, identity.name|theme|emoji, heartbeat.activeHours, reasoningDefault, fastModeDefault.
+   */
+  rowSettings: readonly string[];
+  /** Shortest heartbeat interval a row may set (a shorter one is raised to it). Duration text. Defaults to `5m`. */
+  minHeartbeatEvery: string;
 }
 
 export const DEFAULTS = {
@@ -62,6 +71,8 @@ export const DEFAULTS = {
   allowEmpty: false,
   agentsSource: 'agents',
   reconcileMs: 300_000,
+  rowSettings: DEFAULT_ROW_SETTINGS,
+  minHeartbeatEvery: DEFAULT_MIN_HEARTBEAT_EVERY,
 } as const satisfies Omit<SyncSettings, 'connection' | 'outputPath'>;
 
 /** A setting that is not allowed; the message names the key and what is allowed. */
@@ -69,7 +80,7 @@ export const DEFAULTS = {
 const KNOWN_KEYS = new Set([
   'connectionString', 'host', 'port', 'database', 'user', 'password', 'ssl',
   'outputPath', 'channel', 'debounceMs', 'maxWaitMs', 'format', 'layout', 'reload', 'reloadSignal', 'allowEmpty', 'agentsSource',
-  'reconcileMs', 'gatewayId',
+  'reconcileMs', 'gatewayId', 'rowSettings', 'minHeartbeatEvery',
 ]);
 
 /**
@@ -115,7 +126,35 @@ export function resolveSettings(raw: unknown, where = 'config'): SyncSettings {
     agentsSource: optionalAgentsSource(input, at) ?? DEFAULTS.agentsSource,
     reconcileMs: optionalReconcile(input, at) ?? DEFAULTS.reconcileMs,
     ...optionalGatewayId(input, at),
+    rowSettings: optionalRowSettings(input, at) ?? DEFAULTS.rowSettings,
+    minHeartbeatEvery: optionalMinHeartbeat(input, at) ?? DEFAULTS.minHeartbeatEvery,
   };
+}
+
+/**
+ * `rowSettings`: the `openclaw_config` paths rows may set, replacing the default list (the column
+ * outputs stay allowed). Sorted and without duplicates, so the same policy is the same setting.
+ */
+function optionalRowSettings(input: Record<string, unknown>, at: (k: string) => string): readonly string[] | undefined {
+  const value = input.rowSettings;
+  if (value === undefined) return undefined;
+  const problem = rowSettingsProblem(value);
+  if (problem !== undefined) {
+    throw new ConfigError(
+      `${at('rowSettings')}${problem.startsWith('[') ? '' : ' '}${problem}. It replaces the default list (${DEFAULT_ROW_SETTINGS.join(', ')}); ` +
+        `the column outputs (${COLUMN_PATHS.join(', ')}) are always allowed.`,
+    );
+  }
+  return [...new Set(value as string[])].sort();
+}
+
+/** `minHeartbeatEvery`: a duration (`30s`, `5m`, `1h`; `0` for no floor), trimmed. */
+function optionalMinHeartbeat(input: Record<string, unknown>, at: (k: string) => string): string | undefined {
+  const value = input.minHeartbeatEvery;
+  if (value === undefined) return undefined;
+  const problem = minHeartbeatProblem(value);
+  if (problem !== undefined) throw new ConfigError(`${at('minHeartbeatEvery')} ${problem}.`);
+  return (value as string).trim();
 }
 
 function optionalString(input: Record<string, unknown>, key: string, at: (k: string) => string): string | undefined {

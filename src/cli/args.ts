@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, RELOAD_SIGNALS } from '../config.js';
 import { checkChannel } from '../domain/channel.js';
+import { minHeartbeatProblem, rowSettingsProblem } from '../domain/rowPolicy.js';
 
 /** Flags every command shares. */
 export const COMMON_FLAGS = {
@@ -15,6 +16,8 @@ export const COMMON_FLAGS = {
   'openclaw-config': { type: 'string' },
   'host-version': { type: 'string' },
   'gateway-id': { type: 'string' },
+  'row-settings': { type: 'string' },
+  'min-heartbeat-every': { type: 'string' },
   verbose: { type: 'boolean', short: 'v' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -75,6 +78,8 @@ export const STATUS_FLAGS = {
   'openclaw-config': COMMON_FLAGS['openclaw-config'],
   'host-version': COMMON_FLAGS['host-version'],
   'gateway-id': COMMON_FLAGS['gateway-id'],
+  'row-settings': COMMON_FLAGS['row-settings'],
+  'min-heartbeat-every': COMMON_FLAGS['min-heartbeat-every'],
   json: COMMON_FLAGS.json,
   verbose: COMMON_FLAGS.verbose,
   help: COMMON_FLAGS.help,
@@ -167,4 +172,27 @@ export function channelFlag(flags: Flags): string | undefined {
   const checked = checkChannel(value);
   if (!checked.ok) throw new UsageError(`--channel ${checked.reason}.`);
   return checked.channel;
+}
+
+/**
+ * `--row-settings a,b.c`: the comma-separated `openclaw_config` paths rows may set (checked as the
+ * plugin option `rowSettings` is); an empty value (`--row-settings=`) allows the column outputs only.
+ */
+export function rowSettingsFlag(flags: Flags): string[] | undefined {
+  const value = flags['row-settings'];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw new UsageError('--row-settings needs a value (comma-separated paths, e.g. identity,tools.profile).');
+  const paths = value.split(',').map((p) => p.trim()).filter((p) => p !== '');
+  const problem = rowSettingsProblem(paths);
+  if (problem !== undefined) throw new UsageError(`--row-settings${problem.startsWith('[') ? '' : ' '}${problem}.`);
+  return paths;
+}
+
+/** `--min-heartbeat-every D`: the heartbeat floor, a duration (`30s`, `5m`, `1h`; `0` for none). */
+export function minHeartbeatFlag(flags: Flags): string | undefined {
+  const value = textFlag(flags, 'min-heartbeat-every');
+  if (value === undefined) return undefined;
+  const problem = minHeartbeatProblem(value);
+  if (problem !== undefined) throw new UsageError(`--min-heartbeat-every ${problem}.`);
+  return value.trim();
 }

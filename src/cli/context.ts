@@ -9,7 +9,7 @@ import { consoleLogger, makeLogger, type Logger } from '../logger.js';
 import { parseAgentsSource, type AgentsSource } from '../db/source.js';
 import { checkOutputPath, realPathOf } from '../sinks/outputGuard.js';
 import { describeGatewayConfig, findGatewayConfig, PLUGIN_CONFIG_KEY, resolvedPluginConfig, type GatewayConfig, type ProvidedGateway } from '../plugin/gatewayConfig.js';
-import { channelFlag, choiceFlag, msFlag, textFlag, UsageError, type Flags } from './args.js';
+import { channelFlag, choiceFlag, minHeartbeatFlag, msFlag, rowSettingsFlag, textFlag, UsageError, type Flags } from './args.js';
 
 /** Everything a sync-like command needs, resolved from flags and environment. */
 export interface CliContext {
@@ -164,6 +164,8 @@ function settingsFromFlags(flags: Flags, sourceText: string | undefined, fromPlu
         reconcileMs: msFlag(flags, 'reconcile-ms'),
         reload: 'none',
         gatewayId: textFlag(flags, 'gateway-id'),
+        rowSettings: rowSettingsFlag(flags),
+        minHeartbeatEvery: minHeartbeatFlag(flags),
       }),
     }, 'flags');
   } catch (error) {
@@ -184,6 +186,8 @@ const FLAG_OF: Record<string, string> = {
   maxWaitMs: 'max-wait-ms',
   reconcileMs: 'reconcile-ms',
   gatewayId: 'gateway-id',
+  rowSettings: 'row-settings',
+  minHeartbeatEvery: 'min-heartbeat-every',
 };
 
 /** The plugin's settings a CLI command takes over when its flags do not say otherwise (not the reload: the CLI has its own flags). */
@@ -199,6 +203,8 @@ function pluginDefaults(s: SyncSettings): Record<string, unknown> {
     maxWaitMs: s.maxWaitMs,
     reconcileMs: s.reconcileMs,
     gatewayId: s.gatewayId,
+    rowSettings: s.rowSettings,
+    minHeartbeatEvery: s.minHeartbeatEvery,
   };
 }
 

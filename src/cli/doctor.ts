@@ -44,7 +44,7 @@ import { describeError, secretMasker } from '../logger.js';
 import { boundedConfig, explainBound, ONE_SHOT_BOUNDS } from '../db/oneShot.js';
 import { listStaleTemps } from '../sinks/file.js';
 import { checkOutputPath, realPathOf, untrustedOutputPaths } from '../sinks/outputGuard.js';
-import { channelFlag, choiceFlag, msFlag, textFlag, UsageError, type Flags } from './args.js';
+import { channelFlag, choiceFlag, minHeartbeatFlag, msFlag, rowSettingsFlag, textFlag, UsageError, type Flags } from './args.js';
 import { connectionFromFlags, pluginSettingsOf } from './context.js';
 import { describeGatewayConfig, findGatewayConfig, type GatewayConfig, type ProvidedGateway } from '../plugin/gatewayConfig.js';
 
@@ -112,7 +112,7 @@ function setupFromFlags(flags: Flags, env: NodeJS.ProcessEnv = process.env, prov
   const plan =
     outputPath || configPath
       ? planOutput(
-          { outputPath, format, layout, reload: 'none', reloadSignal: DEFAULTS.reloadSignal },
+          { outputPath, format, layout, reload: 'none', reloadSignal: DEFAULTS.reloadSignal, rowSettings: rowSettingsFlag(flags) ?? fromPlugin?.rowSettings, minHeartbeatEvery: minHeartbeatFlag(flags) ?? fromPlugin?.minHeartbeatEvery },
           { version, configPath, config: gateway.config, includeRoots, realPath: realPathOf },
         )
       : undefined;

@@ -15,7 +15,8 @@ Commands:
 
 Gateway: sync, watch, status and doctor find openclaw.json as OpenClaw does ($OPENCLAW_CONFIG_PATH,
 $OPENCLAW_STATE_DIR/openclaw.json, ~/.openclaw/openclaw.json), say which file they used, and take the
-plugin's settings there (outputPath, channel, agentsSource, format, layout; flags win).
+plugin's settings there (outputPath, channel, agentsSource, format, layout, rowSettings,
+minHeartbeatEvery; flags win).
 Connection: --database-url URL (or --database-url-file FILE holding it), else, with an openclaw.json,
 the plugin's chain (plugin config, channels.agent_chat, ~/.openclaw/postgres.json), else DATABASE_URL,
 else the PG* variables. A password in --database-url is visible in ps to every local user: put the URL in a
@@ -43,6 +44,15 @@ Reads both tables in one snapshot, renders agents.json and replaces the file ato
   --gateway-id ID         this gateway's id in a fleet, set as agent_config_sync.gateway while reading
                           (default <hostname>:<OpenClaw state dir>)
   --allow-empty           allow replacing a roster that has agents with an empty one
+  --row-settings a,b.c    the openclaw_config paths a row may set (prefix match; the plugin's rowSettings).
+                          Replaces the default list (description, identity.name, identity.theme,
+                          identity.emoji, heartbeat.activeHours, reasoningDefault, fastModeDefault); what
+                          the columns write (model, subagents.allowAgents, heartbeat.every|target|to,
+                          thinkingDefault) is always allowed; empty (--row-settings=): columns only.
+                          Anything else is left out and warned. Listing tools, sandbox, workspace,
+                          agentDir, memory, params or heartbeat.prompt hands every row writer that power
+                          over the host
+  --min-heartbeat-every D shortest heartbeat a row may set; shorter is raised to it (default 5m; 0: none)
   --database-url URL      PostgreSQL connection (default DATABASE_URL, then PG* variables)
   --database-url-file FILE  the URL read from FILE (trimmed); keeps the password out of ps
   --reload-pid-file F     after a write, signal the process whose id is in F (read again before every
@@ -123,6 +133,7 @@ byte-equal. Reads only; writes nothing.
   --format F              entries | list | auto (default auto)
   --layout L              root | section | auto (default auto)
   --agents-source NAME    table, view or set-returning function (default agents)
+  --row-settings a,b.c, --min-heartbeat-every D: the row policy, as for "sync"
   --database-url URL      PostgreSQL connection (default DATABASE_URL, then PG* variables)
   --database-url-file FILE  the URL read from FILE (trimmed); keeps the password out of ps
   --json                  print {path, agree, file, database, host, changes} as JSON
@@ -183,7 +194,8 @@ Checks the whole chain and prints one finding per check (ok / warn / fail) with 
   --host-version V        OpenClaw version, e.g. 2026.8.2 (default: openclaw.json's meta.lastTouchedVersion)
   --channel NAME          the channel the sync LISTENs on (default agent_config_changed)
   --timeout-ms N          how long to wait for the test notification (default 2000)
-  --format F, --layout L, --agents-source NAME, --database-url URL, --database-url-file FILE: as for "status"
+  --format F, --layout L, --agents-source NAME, --row-settings a,b.c, --min-heartbeat-every D,
+  --database-url URL, --database-url-file FILE: as for "status"
   --json                  print {output, connection, channel, ok, checks: [{id, status, detail, advice}]}
 
 Exit codes: 0 no check failed (warnings allowed), 1 at least one failed, 64 bad flag or value.

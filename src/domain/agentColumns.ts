@@ -14,7 +14,7 @@ export const AGENT_COLUMN_PURPOSE: Readonly<Record<string, string>> = {
   heartbeat_target: 'heartbeat.target',
   heartbeat_to: 'heartbeat.to',
   thinking: 'thinkingDefault',
-  openclaw_config: 'any further entry setting (jsonb object, deep-merged; a column wins)',
+  openclaw_config: 'the further entry settings the row policy (rowSettings) allows (jsonb object, deep-merged; a column wins)',
 };
 
 /** One line per optional column: whether the source has it and what it enables. */

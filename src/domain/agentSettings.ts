@@ -1,3 +1,6 @@
+import { durationMs } from './duration.js';
+import { escapeEnvReferences, hasEnvReference, isSecretRefShaped, isSecretShorthand } from './literalText.js';
+import { compilePolicy, DEFAULT_ROW_POLICY, howToAllow, type CompiledPolicy, type PolicyTree } from './rowPolicy.js';
 import { hasControlCharacters, kindOf, quote, showValue, valueKey } from './safeText.js';
 import type { Heartbeat, Problem } from './types.js';
 
@@ -35,21 +38,8 @@ export function readStatus(value: unknown, where: string, rk: string, problems: 
  * `30s`, `5m`, `1h30m`, `500ms`, `2d`, or a bare number of minutes; whole milliseconds that fit a safe integer.
  */
 export function isValidDuration(text: string): boolean {
-  const trimmed = text.trim().toLowerCase();
-  if (trimmed === '' || trimmed.length > 64) return false;
-  const single = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(trimmed);
-  if (single) return Number.isSafeInteger(Math.round(Number(single[1]) * UNIT_MS[single[2] ?? 'm']!));
-  let total = 0;
-  let consumed = 0;
-  for (const match of trimmed.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)/g)) {
-    if (match.index !== consumed) return false;
-    total += Number(match[1]) * UNIT_MS[match[2]!]!;
-    consumed += match[0].length;
-  }
-  return consumed === trimmed.length && Number.isSafeInteger(Math.round(total));
+  return durationMs(text) !== undefined;
 }
-
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /** The heartbeat columns of one row, as read (any subset may be missing). */
 export interface HeartbeatColumns {
@@ -65,7 +55,13 @@ export interface HeartbeatColumns {
  * non-NULL and non-empty. Enabled without a valid `every`: no key, warned. Disabled or NULL: no key.
  * Never a boolean: OpenClaw's schema rejects `heartbeat: false`.
  */
-export function readHeartbeat(row: HeartbeatColumns, where: string, rk: string, problems: Problem[]): Heartbeat | undefined {
+export function readHeartbeat(
+  row: HeartbeatColumns,
+  where: string,
+  rk: string,
+  problems: Problem[],
+  context: SettingsContext = DEFAULT_SETTINGS_CONTEXT,
+): Heartbeat | undefined {
   const enabled = row.heartbeat_enabled;
   if (enabled !== true) {
     if (enabled !== false && enabled !== null && enabled !== undefined) {
@@ -83,9 +79,9 @@ export function readHeartbeat(row: HeartbeatColumns, where: string, rk: string, 
     return undefined;
   }
   const heartbeat: Heartbeat = { every: every.trim() };
-  const target = readText(row.heartbeat_target, `${where}: heartbeat_target`, `agents:heartbeat_target:${rk}`, problems);
+  const target = readText(row.heartbeat_target, `${where}: heartbeat_target`, `agents:heartbeat_target:${rk}`, problems, context);
   if (target !== undefined) heartbeat.target = target;
-  const to = readText(row.heartbeat_to, `${where}: heartbeat_to`, `agents:heartbeat_to:${rk}`, problems);
+  const to = readText(row.heartbeat_to, `${where}: heartbeat_to`, `agents:heartbeat_to:${rk}`, problems, context);
   if (to !== undefined) heartbeat.to = to;
   return heartbeat;
 }
@@ -103,13 +99,13 @@ export function readThinking(value: unknown, levels: readonly string[], where: s
   return undefined;
 }
 
-/** A non-empty text field (trimmed), or undefined; a non-text or unusable value is warned. */
-function readText(value: unknown, where: string, key: string, problems: Problem[]): string | undefined {
+/** A non-empty text field (trimmed, literal for the host), or undefined; a non-text or unusable value is warned. */
+function readText(value: unknown, where: string, key: string, problems: Problem[], context: SettingsContext): string | undefined {
   if (value === null || value === undefined) return undefined;
   if (typeof value === 'string') {
     const text = value.trim();
     if (text === '') return undefined;
-    if (text.length <= MAX_SETTING_CHARS && !hasControlCharacters(text)) return text;
+    if (text.length <= MAX_SETTING_CHARS && !hasControlCharacters(text)) return literalText(text, context, where, key, problems);
   }
   problems.push({ key: `${key}:${valueKey(value)}`, message: `${where} ${showValue(value)} is not usable text; left out` });
   return undefined;
@@ -122,13 +118,67 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   return proto === Object.prototype || proto === null;
 }
 
+/** What reading a row's text and settings depends on: the operator's row policy and whether the host can escape `${`. */
+export interface SettingsContext {
+  policy: CompiledPolicy;
+  /** The host reads `$${NAME}` as the literal `${NAME}`: references are escaped. Else a value holding one is refused. */
+  escape: boolean;
+}
+
+export const DEFAULT_SETTINGS_CONTEXT: SettingsContext = { policy: compilePolicy(DEFAULT_ROW_POLICY), escape: true };
+
 /**
- * `openclaw_config` → a copy holding only JSON values: keys `__proto__`, `constructor` and
- * `prototype` are skipped at any depth, `id` and `default` at the top (they belong to the roster),
- * a JSON null means "not set" and is left out, and a value deeper than {@link MAX_CONFIG_DEPTH} or
- * beyond {@link MAX_CONFIG_NODES} values makes the whole column ignored. Not an object: warned, ignored.
+ * Database text as the host must get it: `${NAME}` escaped so the host does not substitute its own
+ * environment into it; on a host that cannot escape, a text holding a reference is refused (a
+ * problem naming `what`, keyed by `key`) and undefined returned.
  */
-export function readOpenclawConfig(value: unknown, where: string, rk: string, problems: Problem[]): Record<string, unknown> | undefined {
+export function literalText(text: string, context: SettingsContext, what: string, key: string, problems: Problem[]): string | undefined {
+  if (context.escape) return escapeEnvReferences(text);
+  if (!hasEnvReference(text)) return text;
+  problems.push({ key: `${key}:env-reference`, message: `${what} ${showValue(text)} holds a \${…} reference this host would fill in from its environment and cannot escape; left out` });
+  return undefined;
+}
+
+/** Most paths the row policy leaves out that one row warns one by one; the rest are counted in one more problem. */
+export const MAX_POLICY_PROBLEMS = 20;
+
+/** The settings of the default policy: text there is shown or sent as text, never read as a secret. */
+const PLAIN_TEXT = compilePolicy(DEFAULT_ROW_POLICY).tree;
+
+/** What one `openclaw_config` copy found on the way. */
+interface CopyState {
+  nodes: number;
+  tooBig: boolean;
+  /** Values not copied (blocked keys, non-JSON values), as messages. */
+  skipped: string[];
+  /** Values refused as instructions to the host (`$`-keys, SecretRefs, env references), as [path, reason]. */
+  refused: [string, string][];
+  /** Paths the row policy leaves out, as their keys. */
+  leftOut: string[][];
+  context: SettingsContext;
+  /** Where the copy is: the keys and array indices from the top of `openclaw_config`. */
+  trail: (string | number)[];
+}
+
+/**
+ * `openclaw_config` → a copy holding only what the operator's row policy allows, as JSON values the
+ * host takes literally. Left out, each warned once naming the row and the path: paths the policy does
+ * not allow (named down to the setting, e.g. `tools.exec`, with how to allow it); keys beginning with
+ * `$` (`$include`, `$schema`: instructions to the host's loader) and SecretRef-shaped objects
+ * (`{source, provider, id}`) at any depth; outside the default paths, a whole value `$NAME` or `${NAME}`
+ * (the host's env SecretRef form in its secret fields). Every other string has its `${NAME}` escaped.
+ * As before: keys `__proto__`, `constructor` and `prototype` are skipped at any depth, `id` and
+ * `default` at the top (they belong to the roster), a JSON null means "not set", and a value deeper
+ * than {@link MAX_CONFIG_DEPTH} or beyond {@link MAX_CONFIG_NODES} copied values makes the whole
+ * column ignored. Not an object: warned, ignored. A path the policy leaves out is not walked at all.
+ */
+export function readOpenclawConfig(
+  value: unknown,
+  where: string,
+  rk: string,
+  problems: Problem[],
+  context: SettingsContext = DEFAULT_SETTINGS_CONTEXT,
+): Record<string, unknown> | undefined {
   if (value === null || value === undefined) return undefined;
   if (!isPlainObject(value)) {
     problems.push({
@@ -137,14 +187,12 @@ export function readOpenclawConfig(value: unknown, where: string, rk: string, pr
     });
     return undefined;
   }
-  const state = { nodes: 0, tooBig: false };
-  const skipped: string[] = [];
-  const copy = copyObject(value, 'openclaw_config', 0, state, skipped);
-  for (const key of Object.keys(copy)) {
-    if (RESERVED_KEYS.has(key)) {
-      delete copy[key];
-      skipped.push(`openclaw_config.${key} (the roster sets it)`);
-    }
+  const state: CopyState = { nodes: 0, tooBig: false, skipped: [], refused: [], leftOut: [], context, trail: [] };
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    if (RESERVED_KEYS.has(key)) state.skipped.push(`openclaw_config.${key} (the roster sets it)`);
+    else copyMember(value, key, copy, 0, state, context.policy.tree);
+    if (state.tooBig) break;
   }
   if (state.tooBig) {
     problems.push({
@@ -153,49 +201,144 @@ export function readOpenclawConfig(value: unknown, where: string, rk: string, pr
     });
     return undefined;
   }
-  for (const path of skipped.slice(0, 10)) {
+  for (const path of state.skipped.slice(0, 10)) {
     problems.push({ key: `agents:openclaw_config:${rk}:skipped:${valueKey(path)}`, message: `${where}: ${path} is not copied; left out` });
+  }
+  for (const [path, why] of state.refused.slice(0, 10)) {
+    problems.push({ key: `agents:openclaw_config:${rk}:refused:${valueKey(path)}`, message: `${where}: ${path} left out: ${why}` });
+  }
+  for (const keys of state.leftOut.slice(0, MAX_POLICY_PROBLEMS)) {
+    const path = keys.join('.');
+    problems.push({
+      key: `agents:openclaw_config:${rk}:policy:${valueKey(path)}`,
+      message: `${where}: ${keys.reduce(memberPath, 'openclaw_config')} left out: ${howToAllow(path)}`,
+    });
+  }
+  if (state.leftOut.length > MAX_POLICY_PROBLEMS) {
+    problems.push({
+      key: `agents:openclaw_config:${rk}:policy:more`,
+      message: `${where}: ${state.leftOut.length - MAX_POLICY_PROBLEMS} more openclaw_config paths left out (not in rowSettings)`,
+    });
   }
   return copy;
 }
 
-function copyObject(value: Record<string, unknown>, path: string, depth: number, state: { nodes: number; tooBig: boolean }, skipped: string[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(value)) {
-    if (state.tooBig) break;
-    const at = memberPath(path, key);
+/**
+ * Copies `source[key]` into `out` when the policy `node` allows it. Where it is, `state.trail` (the
+ * keys and array indices from the top), is turned into text only for a message: a row without
+ * problems builds no path strings. A path the policy does not list is recorded, not walked.
+ */
+function copyMember(source: Record<string, unknown>, key: string, out: Record<string, unknown>, depth: number, state: CopyState, node: PolicyTree | true): void {
+  const trail = state.trail;
+  trail.push(key);
+  try {
     if (BLOCKED_KEYS.has(key)) {
-      skipped.push(`${at} (a blocked key)`);
-      continue;
+      state.skipped.push(`${shownPath(trail)} (a blocked key)`);
+      return;
     }
-    const copied = copyValue(value[key], at, depth + 1, state, skipped);
+    if (key.charCodeAt(0) === 36 /* $ */) {
+      state.refused.push([shownPath(trail), `a key beginning with "$" is an instruction to the host's config loader ($include, $schema …), not a setting`]);
+      return;
+    }
+    const value = source[key];
+    const below = node === true ? true : Object.hasOwn(node, key) ? node[key]! : undefined;
+    if (below === undefined || (below !== true && !isPlainObject(value))) {
+      if (value !== null) leaveOut(key, value, below, state); // a JSON null is "not set": nothing to leave out
+      return;
+    }
+    const copied = copyValue(value, depth + 1, state, below);
     if (copied !== undefined) out[key] = copied;
+  } finally {
+    trail.pop();
   }
-  return out;
 }
 
-function copyValue(value: unknown, path: string, depth: number, state: { nodes: number; tooBig: boolean }, skipped: string[]): unknown {
+/** Records a path the policy leaves out, named down to the setting (tools.exec, sandbox.mode), as the operator would allow it. */
+function leaveOut(key: string, value: unknown, below: PolicyTree | true | undefined, state: CopyState): void {
+  const keys = settingKeys(state.trail);
+  if (keys.length === 1 && below === undefined && isPlainObject(value)) {
+    const children = Object.keys(value).filter((child) => !BLOCKED_KEYS.has(child) && !child.startsWith('$'));
+    if (children.length > 0) {
+      for (const child of children) state.leftOut.push([key, child]);
+      return;
+    }
+  }
+  state.leftOut.push(keys);
+}
+
+function copyValue(value: unknown, depth: number, state: CopyState, node: PolicyTree | true): unknown {
   state.nodes += 1;
   if (depth > MAX_CONFIG_DEPTH || state.nodes > MAX_CONFIG_NODES) {
     state.tooBig = true;
     return undefined;
   }
   if (value === null) return undefined;
-  if (typeof value === 'string' || typeof value === 'boolean') return value;
+  if (typeof value === 'string') return copyText(value, state);
+  if (typeof value === 'boolean') return value;
   if (typeof value === 'number') {
     if (Number.isFinite(value)) return value;
   } else if (Array.isArray(value)) {
     const out: unknown[] = [];
+    const trail = state.trail;
     for (let i = 0; i < value.length && !state.tooBig; i += 1) {
-      const copied = copyValue(value[i], `${path}[${i}]`, depth + 1, state, skipped);
+      trail.push(i);
+      const copied = copyValue(value[i], depth + 1, state, node);
+      trail.pop();
       if (copied !== undefined) out.push(copied);
     }
     return out;
   } else if (isPlainObject(value)) {
-    return copyObject(value, path, depth, state, skipped);
+    if (isSecretRefShaped(value)) {
+      state.refused.push([shownPath(state.trail), 'it has the shape of a SecretRef ({source, provider, id}); a row never names a secret of the host']);
+      return undefined;
+    }
+    const out: Record<string, unknown> = {};
+    const keys = Object.keys(value);
+    for (const key of keys) {
+      if (state.tooBig) break;
+      copyMember(value, key, out, depth, state, node);
+    }
+    // An object whose every member was left out is left out too, not written as {}.
+    return keys.length > 0 && Object.keys(out).length === 0 ? undefined : out;
   }
-  skipped.push(`${path} (${kindOf(value)}, not a JSON value)`);
+  state.skipped.push(`${shownPath(state.trail)} (${kindOf(value)}, not a JSON value)`);
   return undefined;
+}
+
+/** A string leaf: refused when it is the host's env SecretRef form outside the plain-text settings, else literal. */
+function copyText(text: string, state: CopyState): string | undefined {
+  if (!text.includes('$')) return text; // the common case: nothing to escape or refuse
+  if (isSecretShorthand(text) && !isPlainText(settingKeys(state.trail))) {
+    state.refused.push([shownPath(state.trail), `${showValue(text)} is the host's env SecretRef form, which its secret fields resolve even escaped; a row never names a secret of the host`]);
+    return undefined;
+  }
+  if (state.context.escape) return escapeEnvReferences(text);
+  if (!hasEnvReference(text)) return text;
+  state.refused.push([shownPath(state.trail), `${showValue(text)} holds a \${…} reference this host would fill in from its environment and cannot escape`]);
+  return undefined;
+}
+
+/** The setting names of a trail (its object keys, without array indices): what the row policy is written in. */
+function settingKeys(trail: readonly (string | number)[]): string[] {
+  return trail.filter((part): part is string => typeof part === 'string');
+}
+
+/** A trail as messages show it: `openclaw_config.tools["x y"][2]`. */
+function shownPath(trail: readonly (string | number)[]): string {
+  let path = 'openclaw_config';
+  for (const part of trail) path = typeof part === 'number' ? `${path}[${part}]` : memberPath(path, part);
+  return path;
+}
+
+/** True when the path is one of the default row settings or the column outputs (text shown or sent as text). */
+function isPlainText(keys: readonly string[]): boolean {
+  let node: PolicyTree | true = PLAIN_TEXT;
+  for (const key of keys) {
+    if (node === true) return true;
+    if (!Object.hasOwn(node, key)) return false;
+    node = node[key]!;
+  }
+  return node === true;
 }
 
 /** `path.key`, or `path["…"]` quoted and escaped when the key is not a plain name. */

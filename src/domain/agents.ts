@@ -1,6 +1,10 @@
-import { dropCollisions, readHeartbeat, readOpenclawConfig, readStatus, readThinking } from './agentSettings.js';
+import { dropCollisions, isPlainObject, literalText, readHeartbeat, readOpenclawConfig, readStatus, readThinking, type SettingsContext } from './agentSettings.js';
+import { leaveOutConflicts } from './conflicts.js';
+import { durationMs } from './duration.js';
 import { capabilitiesFor } from './hostCapabilities.js';
 import type { HostVersion } from './hostProfile.js';
+import { hostEscapesEnv } from './literalText.js';
+import { compilePolicy, type RowPolicy } from './rowPolicy.js';
 import { hasControlCharacters, kindOf, showThrown, showValue, valueKey } from './safeText.js';
 import type { Agent, AgentRow, ModelSpec, Problem } from './types.js';
 
@@ -55,9 +59,11 @@ export function describeRow(row: AgentRow): string {
   return row.id === undefined || row.id === null ? `agents row name=${name}` : `agents row id=${showId(row.id)} (name ${name})`;
 }
 
-/** What reading rows depends on: the host version (the thinking levels it accepts). */
+/** What reading rows depends on: the host version (the thinking levels it accepts, whether it can escape `${`) and the operator's row policy. */
 export interface ReadOptions {
   version?: HostVersion;
+  /** Which `openclaw_config` paths a row may set, and the heartbeat floor. Defaults to the default policy (src/domain/rowPolicy.ts). */
+  policy?: RowPolicy;
 }
 
 /**
@@ -71,11 +77,13 @@ export interface ReadOptions {
 export function rowsToAgents(rows: readonly AgentRow[], options: ReadOptions = {}): { agents: Agent[]; problems: Problem[] } {
   const problems: Problem[] = [];
   const levels = capabilitiesFor(options.version).thinkingLevels;
+  const context: SettingsContext = { policy: compilePolicy(options.policy), escape: hostEscapesEnv(options.version) };
+  const fallback = (text: string) => readModelText(text, context); // one closure per render, not per row
   const byId = new Map<string, Agent>();
   for (const row of orderRows(rows)) {
     let agent: Agent | undefined;
     try {
-      agent = rowToAgent(row, levels, problems);
+      agent = rowToAgent(row, levels, context, fallback, problems);
     } catch (error) {
       // Defence in depth: every coercion below is total, but a row that still manages to throw
       // costs only itself.
@@ -95,10 +103,16 @@ export function rowsToAgents(rows: readonly AgentRow[], options: ReadOptions = {
   }
   // Ids sorted by the built-in sort (code-unit order, as compareText): no call into a comparator per pair.
   const agents = [...byId.keys()].sort().map((id) => byId.get(id)!);
-  return { agents: keepOneDefault(agents, problems), problems };
+  return { agents: keepOneDefault(leaveOutConflicts(agents, problems), problems), problems };
 }
 
-function rowToAgent(row: AgentRow, levels: readonly string[], problems: Problem[]): Agent | undefined {
+function rowToAgent(
+  row: AgentRow,
+  levels: readonly string[],
+  context: SettingsContext,
+  fallback: (text: string) => string | undefined,
+  problems: Problem[],
+): Agent | undefined {
   const where = describeRow(row);
   const rk = rowKey(row);
   if (!readStatus(row.status, where, rk, problems)) return undefined;
@@ -120,7 +134,7 @@ function rowToAgent(row: AgentRow, levels: readonly string[], problems: Problem[
     });
     return undefined;
   }
-  const primary = readModel(row.model, where, rk, problems);
+  const primary = readModel(row.model, where, rk, problems, context);
   if (primary === undefined) return undefined;
   if (!isUsableId(row.id)) {
     problems.push({
@@ -128,7 +142,7 @@ function rowToAgent(row: AgentRow, levels: readonly string[], problems: Problem[
       message: `${where}: id is not a number or text (${kindOf(row.id)}); ignored (the row is ordered by its name)`,
     });
   }
-  const fallbacks = textList(row.fallback_models, where, rk, 'fallback_models', 'fallbacks', problems, readModelText);
+  const fallbacks = textList(row.fallback_models, where, rk, 'fallback_models', 'fallbacks', problems, fallback);
   const allowAgents = textList(row.allowed_subagents, where, rk, 'allowed_subagents', 'allow', problems, (s) =>
     s === ANY_AGENT ? ANY_AGENT : normalizeAgentId(s),
   ).sort(compareText);
@@ -136,14 +150,42 @@ function rowToAgent(row: AgentRow, levels: readonly string[], problems: Problem[
   const agent: Agent = { id, model, isDefault: readDefault(row.is_default, where, rk, problems), allowAgents, row: where };
   const thinkingDefault = readThinking(row.thinking, levels, where, rk, problems);
   if (thinkingDefault !== undefined) agent.thinkingDefault = thinkingDefault;
-  const heartbeat = readHeartbeat(row, where, rk, problems);
+  const heartbeat = readHeartbeat(row, where, rk, problems, context);
   if (heartbeat !== undefined) agent.heartbeat = heartbeat;
-  const settings = readOpenclawConfig(row.openclaw_config, where, rk, problems);
+  const settings = readOpenclawConfig(row.openclaw_config, where, rk, problems, context);
   if (settings !== undefined) {
+    if (settings.heartbeat !== undefined && Object.hasOwn(row, 'heartbeat_enabled') && heartbeat === undefined) {
+      // The column decides whether there is a heartbeat at all: a disabled one must not come back through openclaw_config.
+      delete settings.heartbeat;
+      const why = row.heartbeat_enabled === true ? 'heartbeat_enabled is true but the heartbeat columns give no usable heartbeat' : 'heartbeat_enabled is not true';
+      problems.push({ key: `agents:openclaw_config:${rk}:heartbeat-off`, message: `${where}: openclaw_config.heartbeat left out: ${why} (the heartbeat columns decide whether the agent has one)` });
+    }
     dropCollisions(settings, columnValues(agent), columnOf, where, rk, problems);
     if (Object.keys(settings).length > 0) agent.settings = settings;
   }
+  raiseToFloor(agent, context, where, rk, problems);
   return agent;
+}
+
+/**
+ * `heartbeat.every` (from the column, or from openclaw_config when the table has no heartbeat columns)
+ * shorter than the policy's floor is raised to the floor, warned: a row cannot make the host wake an
+ * agent, and pay its model, more often than the operator allows.
+ */
+function raiseToFloor(agent: Agent, context: SettingsContext, where: string, rk: string, problems: Problem[]): void {
+  const { floorMs, floorText } = context.policy;
+  if (floorMs <= 0) return;
+  const fromSettings = isPlainObject(agent.settings?.heartbeat) ? (agent.settings.heartbeat as Record<string, unknown>) : undefined;
+  const holder: { every?: unknown } | undefined = agent.heartbeat ?? fromSettings;
+  const every = holder?.every;
+  if (typeof every !== 'string') return;
+  const ms = durationMs(every);
+  if (ms === undefined || ms >= floorMs) return;
+  holder!.every = floorText;
+  problems.push({
+    key: `agents:heartbeat-floor:${rk}:${valueKey(every)}`,
+    message: `${where}: heartbeat every ${showValue(every)} is shorter than minHeartbeatEvery (${showValue(floorText)}); raised to it`,
+  });
 }
 
 /**
@@ -172,8 +214,8 @@ function columnOf(path: readonly string[]): string {
   }
 }
 
-/** The primary model: non-empty text of at most {@link MAX_MODEL_CHARS} without control characters. */
-function readModel(value: unknown, where: string, rk: string, problems: Problem[]): string | undefined {
+/** The primary model: non-empty text of at most {@link MAX_MODEL_CHARS} without control characters, literal for the host. */
+function readModel(value: unknown, where: string, rk: string, problems: Problem[], context: SettingsContext): string | undefined {
   if (typeof value !== 'string') {
     const what = value === null || value === undefined ? 'model is NULL' : `model is not text (${kindOf(value)})`;
     problems.push({ key: `agents:model:${rk}:${what}`, message: `${where}: ${what}; row not exported` });
@@ -195,12 +237,13 @@ function readModel(value: unknown, where: string, rk: string, problems: Problem[
     });
     return undefined;
   }
-  return primary;
+  return primary.includes('${') ? literalText(primary, context, `${where}: model`, `agents:model:${rk}`, problems) : primary;
 }
 
-/** A fallback model reference (already trimmed and non-empty): bounded, no control characters. */
-function readModelText(text: string): string | undefined {
-  return text.length <= MAX_MODEL_CHARS && !hasControlCharacters(text) ? text : undefined;
+/** A fallback model reference (already trimmed and non-empty): bounded, no control characters, literal for the host (else dropped). */
+function readModelText(text: string, context: SettingsContext): string | undefined {
+  if (text.length > MAX_MODEL_CHARS || hasControlCharacters(text)) return undefined;
+  return text.includes('${') ? literalText(text, context, '', '', []) : text;
 }
 
 /** `is_default`: true only for boolean true; NULL or missing is false; anything else is warned and false. */

@@ -3,6 +3,7 @@ import { mergeOver } from './agentSettings.js';
 import { defaultTargets, NO_OUTSIDE_FACTS, type OutsideFacts } from './defaultAgent.js';
 import { capabilitiesFor } from './hostCapabilities.js';
 import type { HostVersion } from './hostProfile.js';
+import type { RowPolicy } from './rowPolicy.js';
 import type { Agent, AgentsModel, Layout, Rendered, RosterFormat } from './types.js';
 
 /**
@@ -17,6 +18,8 @@ export interface RenderOptions {
   version?: HostVersion;
   /** What openclaw.json itself sets (the default agent's targets are written only where it does not). */
   outside?: OutsideFacts;
+  /** The operator's row policy (plugin options `rowSettings`, `minHeartbeatEvery`). Defaults to the default policy. */
+  policy?: RowPolicy;
 }
 
 /**

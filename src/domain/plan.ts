@@ -4,6 +4,7 @@ import { outsideFacts } from './defaultAgent.js';
 import { findInclude, includeRootVerdict, includeRoots, type IncludeSite } from './include.js';
 import type { RenderOptions } from './render.js';
 import type { FormatOption, LayoutOption } from './types.js';
+import { DEFAULT_ROW_POLICY, type RowPolicy } from './rowPolicy.js';
 
 /** What is known about the host: its version and its openclaw.json (path and parsed content). */
 export interface HostFacts {
@@ -27,6 +28,10 @@ export interface OutputOptions {
   layout: LayoutOption;
   reload: ReloadOption;
   reloadSignal: NodeJS.Signals;
+  /** The row policy's paths; the default policy when undefined. */
+  rowSettings?: readonly string[];
+  /** The row policy's heartbeat floor; the default (`5m`) when undefined. */
+  minHeartbeatEvery?: string;
 }
 
 /** The decided output: where, which shape, which reload, and what looked wrong. */
@@ -88,7 +93,14 @@ export function planOutput(options: OutputOptions, host: HostFacts): OutputPlan 
     reload = { kind: 'none', why: 'openclaw.json path unknown' };
   }
   const summary = `${describeHost(host.version)}; format ${format}, layout ${layout}, reload ${reload.kind} (${reload.why})`;
-  return { outputPath, render: { format, layout, version: host.version, outside: outsideFacts(host.config) }, reload, include, warnings, summary };
+  const policy: RowPolicy = {
+    rowSettings: options.rowSettings ?? DEFAULT_ROW_POLICY.rowSettings,
+    minHeartbeatEvery: options.minHeartbeatEvery ?? DEFAULT_ROW_POLICY.minHeartbeatEvery,
+  };
+  const isDefault = policy.rowSettings.join(',') === DEFAULT_ROW_POLICY.rowSettings.join(',');
+  const extras = isDefault ? 'the default list' : policy.rowSettings.length === 0 ? 'nothing beyond the columns' : policy.rowSettings.join(', ');
+  const said = `${summary}; rows may set ${extras} (rowSettings), heartbeat every >= ${policy.minHeartbeatEvery}`;
+  return { outputPath, render: { format, layout, version: host.version, outside: outsideFacts(host.config), policy }, reload, include, warnings, summary: said };
 }
 
 /** The host as a log line says it: its version and what it reloads on, or what is assumed without one. */

@@ -1,7 +1,6 @@
-import { rowsToAgents } from './agents.js';
+import { rowsToAgents, type ReadOptions } from './agents.js';
 import { renderModel, type RenderOptions } from './agentsObject.js';
 import { floorCheck, renderChecked } from './leaveOut.js';
-import type { HostVersion } from './hostProfile.js';
 import { describeIssue, rulesKey, sizeReasons } from './hostRules.js';
 import { systemConfigToDefaults } from './systemConfig.js';
 import type { AgentsModel, Rendered, Snapshot } from './types.js';
@@ -9,7 +8,7 @@ import type { AgentsModel, Rendered, Snapshot } from './types.js';
 export { agentBody, modelToAgentsObject, renderModel, type RenderOptions } from './agentsObject.js';
 
 /** Snapshot → what it means (validated agents and defaults) plus the problems found on the way. */
-export function snapshotToModel(snapshot: Snapshot, options: { version?: HostVersion } = {}): { model: AgentsModel; problems: Rendered['problems'] } {
+export function snapshotToModel(snapshot: Snapshot, options: ReadOptions = {}): { model: AgentsModel; problems: Rendered['problems'] } {
   const agents = rowsToAgents(snapshot.agents, options);
   const system = systemConfigToDefaults(snapshot.systemConfig, options);
   return { model: { agents: agents.agents, defaults: system.defaults }, problems: [...system.problems, ...agents.problems] };

@@ -55,7 +55,8 @@ describe('CLI sync --once checked by the host (--openclaw-bin; real processes, r
   });
 
   it('can leave out only the setting the host rejects, warn with row and key, and write the rest', async () => {
-    const result = await runCli(['sync', '--once', '--database-url', db.url, '--output', output, '--host-version', '2026.9.6', '--openclaw-bin', bin], dir, { FAKE_LOG: log });
+    // The operator lets rows set tools (--row-settings): what the host then rejects is left out by the host check.
+    const result = await runCli(['sync', '--once', '--database-url', db.url, '--output', output, '--host-version', '2026.9.6', '--openclaw-bin', bin, '--row-settings', 'identity.name,tools'], dir, { FAKE_LOG: log });
     expect(result.code, result.stderr).toBe(0);
     const file = JSON.parse(fs.readFileSync(output, 'utf8')) as { agents: { entries: Record<string, unknown> } };
     expect(file.agents.entries.alpha).toEqual({ model: 'openai/gpt-5', identity: { name: 'Alpha' }, tools: { allow: ['read'] } });
@@ -86,7 +87,7 @@ describe('CLI sync --once checked by the host (--openclaw-bin; real processes, r
   });
 
   it('can fall back to our own rules, with one warning, when the binary cannot run', async () => {
-    const result = await runCli(['sync', '--once', '--database-url', db.url, '--output', output, '--host-version', '2026.9.6', '--openclaw-bin', path.join(dir, 'missing')], dir, { FAKE_LOG: log });
+    const result = await runCli(['sync', '--once', '--database-url', db.url, '--output', output, '--host-version', '2026.9.6', '--openclaw-bin', path.join(dir, 'missing'), '--row-settings', 'identity.name,tools'], dir, { FAKE_LOG: log });
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toMatch(/could not check the file \(cannot run .*missing.*\); checked by our own rules only/);
     // Our rules do not know tools.profile's values: the setting stays.

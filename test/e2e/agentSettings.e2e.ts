@@ -20,6 +20,8 @@ import { liveRoster, makeGatewayFolder, packPlugin, startGateway, type Gateway, 
 const run = promisify(execFile);
 const CLI = path.resolve('dist/cli/main.js');
 const PLUGIN = 'agent_config_sync';
+/** The operator lets rows set identity and tools: what the host then rejects of them is this file's subject. */
+const ROW_SETTINGS = ['identity', 'tools'];
 /** What a gateway prints when its config (or an included file) does not pass its schema. */
 const INVALID_CONFIG = /config (is )?invalid|invalid config|Unrecognized key|Invalid option|Invalid input|clobbered/i;
 
@@ -74,7 +76,7 @@ describe.each(E2E_HOST_VERSIONS)('openclaw %s: agent settings from the database'
     folder = makeGatewayFolder(fs.mkdtempSync(path.join(os.tmpdir(), `acs-e2e-settings-${version}-`)));
     // The install path, checked by this host's own schema through its CLI (--openclaw-bin).
     const node = ensureNode();
-    const install = await run(process.execPath, [CLI, 'sync', '--once', '--output', agentsFile(), '--host-version', version, '--database-url', db.url, '--openclaw-bin', ensureOpenclaw(version)], {
+    const install = await run(process.execPath, [CLI, 'sync', '--once', '--output', agentsFile(), '--host-version', version, '--database-url', db.url, '--openclaw-bin', ensureOpenclaw(version), '--row-settings', ROW_SETTINGS.join(',')], {
       // Not the test runner's environment: OpenClaw's CLI prints nothing at all when VITEST=true.
       env: { PATH: `${path.dirname(node)}:${process.env.PATH ?? ''}`, HOME: folder.home },
     });
@@ -82,7 +84,7 @@ describe.each(E2E_HOST_VERSIONS)('openclaw %s: agent settings from the database'
     const config = {
       $include: './agents.json',
       gateway: { mode: 'local', bind: 'loopback', auth: { mode: 'none' } },
-      plugins: { allow: [PLUGIN], load: { paths: [pluginDir] }, entries: { [PLUGIN]: { enabled: true, config: { connectionString: db.url } } } },
+      plugins: { allow: [PLUGIN], load: { paths: [pluginDir] }, entries: { [PLUGIN]: { enabled: true, config: { connectionString: db.url, rowSettings: ROW_SETTINGS } } } },
     };
     fs.writeFileSync(folder.configPath, `${JSON.stringify(config, null, 2)}\n`);
     gateway = await startGateway(version, folder);

@@ -16,8 +16,10 @@ import { createTestDatabase, withAdmin, type TestDatabase } from '../helpers/db.
  * subagents that list it in `parent_agents` — under two roles, giving two rosters.
  */
 
-const NEW: RenderOptions = { format: 'entries', layout: 'section', version: parseHostVersion('2026.9.6') };
-const OLD: RenderOptions = { format: 'list', layout: 'section', version: parseHostVersion('2026.4.29') };
+/** An operator who lets the upstream rows' settings through (the row policy has its own tests): what the host's rules then do with them is this file's subject. */
+const POLICY: RenderOptions['policy'] = { rowSettings: ['identity', 'tools', 'workspace', 'name', 'banana'], minHeartbeatEvery: '5m' };
+const NEW: RenderOptions = { format: 'entries', layout: 'section', version: parseHostVersion('2026.9.6'), policy: POLICY };
+const OLD: RenderOptions = { format: 'list', layout: 'section', version: parseHostVersion('2026.4.29'), policy: POLICY };
 const suffix = randomBytes(3).toString('hex');
 const NOVA = `nova_${suffix}`;
 const PEER = `newhart_${suffix}`;

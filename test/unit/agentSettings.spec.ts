@@ -4,6 +4,7 @@ import { outsideFacts } from '../../src/domain/defaultAgent.js';
 import { parseHostVersion } from '../../src/domain/hostProfile.js';
 import { checkForHost } from '../../src/domain/hostRules.js';
 import { renderSnapshot, type RenderOptions } from '../../src/domain/render.js';
+import type { RowPolicy } from '../../src/domain/rowPolicy.js';
 import { SYSTEM_CONFIG_RULES } from '../../src/domain/systemConfig.js';
 import type { AgentRow, Problem, Snapshot } from '../../src/domain/types.js';
 
@@ -20,10 +21,19 @@ const COLUMNS = ['id', 'is_default', 'instance_type', 'status', 'heartbeat_enabl
 const MAIN: AgentRow = { id: 1, name: 'main', model: 'anthropic/claude-sonnet-4', instance_type: 'primary', is_default: true };
 const row = (extra: AgentRow): AgentRow => ({ id: 7, name: 'ops', model: 'openai/gpt-5', instance_type: 'subagent', ...extra });
 
+/**
+ * A row policy that lets these cases' settings through and sets no heartbeat floor: the cases here are
+ * about mapping and the host's rules; the default policy has its own spec (rowPolicy.spec.ts).
+ */
+const OPEN: RowPolicy = {
+  rowSettings: ['identity', 'tools', 'name', 'workspace', 'banana', 'thinkingDefault', 'heartbeat', 'subagents', 'systemPromptOverride', 'cwd', 'params'],
+  minHeartbeatEvery: '0',
+};
+
 function render(rows: AgentRow[], options: Partial<RenderOptions> = {}) {
   const withMain = rows.some((r) => r.name === 'main') ? rows : [MAIN, ...rows];
   const snapshot: Snapshot = { agents: withMain, systemConfig: [], columns: COLUMNS };
-  const opts: RenderOptions = { format: 'entries', layout: 'section', version: NEW, ...options };
+  const opts: RenderOptions = { format: 'entries', layout: 'section', version: NEW, policy: OPEN, ...options };
   const rendered = renderSnapshot(snapshot, opts);
   // Whatever the data, the file our rules check is one the host accepts.
   expect(checkForHost(rendered.text, opts.format, opts.layout, opts.version)).toEqual([]);

@@ -32,6 +32,8 @@ describe('resolveSettings', () => {
       allowEmpty: false,
       agentsSource: 'agents',
       reconcileMs: 300000,
+      rowSettings: ['description', 'identity.name', 'identity.theme', 'identity.emoji', 'heartbeat.activeHours', 'reasoningDefault', 'fastModeDefault'],
+      minHeartbeatEvery: '5m',
     });
   });
 
@@ -54,6 +56,8 @@ describe('resolveSettings', () => {
         allowEmpty: true,
         agentsSource: 'fleet.get_agent_export_rows()',
         reconcileMs: 0,
+        rowSettings: ['tools.profile', 'identity', 'identity'],
+        minHeartbeatEvery: ' 30s ',
         host: 'db',
         port: 5433,
         database: 'nova',
@@ -76,6 +80,8 @@ describe('resolveSettings', () => {
       allowEmpty: true,
       agentsSource: 'fleet.get_agent_export_rows()',
       reconcileMs: 0,
+      rowSettings: ['identity', 'tools.profile'],
+      minHeartbeatEvery: '30s',
     });
   });
 
@@ -117,6 +123,15 @@ describe('resolveSettings', () => {
     ['agentsSource with a comment', { agentsSource: 'agents--' }, `${WHERE}.agentsSource`, 'is not a table, view or function name'],
     ['agentsSource calling with arguments', { agentsSource: "get_rows('x')" }, `${WHERE}.agentsSource`, 'allowed:'],
     ['an empty agentsSource', { agentsSource: '' }, `${WHERE}.agentsSource`, 'must be a non-empty string'],
+    ['rowSettings that is a string', { rowSettings: 'tools.exec' }, `${WHERE}.rowSettings`, 'must be an array of dotted setting paths'],
+    ['rowSettings with an empty segment', { rowSettings: ['identity', 'tools..exec'] }, `${WHERE}.rowSettings[1]`, 'must be a dotted path of setting names'],
+    ['rowSettings with a $-key', { rowSettings: ['params.$include'] }, `${WHERE}.rowSettings[0]`, 'got "params.$include"'],
+    ['rowSettings with a number', { rowSettings: [3] }, `${WHERE}.rowSettings[0]`, 'got 3'],
+    ['rowSettings naming the roster id', { rowSettings: ['id'] }, `${WHERE}.rowSettings[0]`, 'belongs to the roster'],
+    ['rowSettings: how it combines is said', { rowSettings: [''] }, `${WHERE}.rowSettings[0]`, 'It replaces the default list (description, identity.name'],
+    ['rowSettings: the column outputs are said', { rowSettings: {} }, `${WHERE}.rowSettings`, 'the column outputs (model, subagents.allowAgents, heartbeat.every'],
+    ['a minHeartbeatEvery that is not a duration', { minHeartbeatEvery: 'often' }, `${WHERE}.minHeartbeatEvery`, 'must be a duration such as "5m", "30s" or "1h" ("0" for no floor), got "often"'],
+    ['a minHeartbeatEvery as a number', { minHeartbeatEvery: 5 }, `${WHERE}.minHeartbeatEvery`, 'must be a duration'],
   ];
   for (const [name, raw, key, allowed] of bad) {
     it(`can refuse ${name}, naming the key and what is allowed`, () => {

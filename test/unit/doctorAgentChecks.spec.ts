@@ -7,7 +7,7 @@ describe('doctor: agent columns and the default agent', () => {
     expect(result.status).toBe('ok');
     expect(result.detail).toContain('uses name, model, id, is_default, heartbeat_every');
     expect(result.detail).toContain("not in the source: fallback_models (model.fallbacks)");
-    expect(result.detail).toContain('openclaw_config (any further entry setting');
+    expect(result.detail).toContain('openclaw_config (the further entry settings the row policy (rowSettings) allows');
     expect(checkAgentColumns(['id', 'fallback_models', 'allowed_subagents', 'is_default', 'instance_type', 'status', 'heartbeat_enabled', 'heartbeat_every', 'heartbeat_target', 'heartbeat_to', 'thinking', 'openclaw_config']).detail).toContain('(every optional column)');
   });
 

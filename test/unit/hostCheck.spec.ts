@@ -62,7 +62,8 @@ describe('parseValidateOutput', () => {
   });
 });
 
-const NEW: RenderOptions = { format: 'entries', layout: 'root', version: parseHostVersion('2026.9.6') };
+// The operator allowed tools through its row policy: what the host then rejects is what this spec is about.
+const NEW: RenderOptions = { format: 'entries', layout: 'root', version: parseHostVersion('2026.9.6'), policy: { rowSettings: ['identity', 'tools'], minHeartbeatEvery: '5m' } };
 const COMMAND: OpenclawCommand = { command: '/nonexistent/openclaw', args: [], label: 'OpenClaw 2026.9.6' };
 const rows: AgentRow[] = [
   { id: 1, name: 'main', model: 'anthropic/claude-sonnet-4', is_default: true, openclaw_config: { identity: { name: 'Main' }, tools: { profile: 'banana', allow: ['read'] } } },
