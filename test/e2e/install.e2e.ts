@@ -16,7 +16,8 @@ import { envFor, makeGatewayFolder, type GatewayFolder } from './gateway.js';
  * README.md (fenced blocks whose info string is `bash <step> hosts=<versions>`), not retyped here, so
  * the README cannot drift from what works. Only what a person does by hand outside those blocks is
  * done by the test: getting OpenClaw (a PATH shim to the cached host), the packed tgz in the current
- * folder, a database with a roster, and the private file holding its URL.
+ * folder, a database with a roster, the private file holding its URL, and the gateway token and
+ * port in the environment of the `start` block.
  */
 
 const run = promisify(execFile);
@@ -111,6 +112,7 @@ describe('the README install section', () => {
     expect(text).toContain('--database-url-file');
     expect(text).not.toMatch(/npx agent-config-sync|--database-url |postgres:\/\/[^@\s]*:[^@\s]*@/);
     expect(blocks.some((b) => b.step === 'prompt-off' && b.code.includes('hooks.allowPromptInjection false'))).toBe(true);
+    expect(blocks.some((b) => b.step === 'start' && b.code.includes('openclaw gateway') && b.code.includes('--auth token'))).toBe(true);
   });
 });
 
@@ -138,11 +140,16 @@ describe.each(HOSTS)('openclaw %s: the README install commands, pasted into a fr
   const gatewayEnv = (port: number): NodeJS.ProcessEnv => ({ ...shellEnv(), OPENCLAW_GATEWAY_PORT: String(port), OPENCLAW_GATEWAY_TOKEN: token });
   const config = () => JSON.parse(fs.readFileSync(folder.configPath, 'utf8')) as Record<string, any>;
 
-  /** `openclaw gateway` on loopback with a token (the README's config sets no auth; the CLI calls need one). Ready once the plugin listens. */
+  /**
+   * The README's `start` block (one command, run with `exec` so that stopping it stops the gateway),
+   * with the token and a free port in the environment. Ready once the plugin listens.
+   */
   async function startGateway(): Promise<void> {
     const port = await freePort();
     let output = '';
-    const child = spawn(node, [entry, 'gateway', '--port', String(port), '--auth', 'token', '--bind', 'loopback'], {
+    const lines = script('start', version).split('\n').slice(1).filter((line) => line.trim() !== '');
+    if (lines.length !== 1) throw new Error(`README.md's "start" block for OpenClaw ${version} should be one command, got:\n${lines.join('\n')}`);
+    const child = spawn('bash', ['-c', `exec ${lines[0]}`], {
       cwd: folder.dir,
       env: gatewayEnv(port),
       stdio: ['ignore', 'pipe', 'pipe'],
