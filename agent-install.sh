@@ -101,7 +101,9 @@ files=("$sql_dir"/*.sql)
 [ -e "${files[0]}" ] || { echo "agent-install.sh: no SQL files in $sql_dir" >&2; exit 1; }
 args=()
 for file in "${files[@]}"; do args+=(-f "$file"); done
-psql "${psql_args[@]}" --single-transaction "${args[@]}"
+# NOTICEs such as "relation … already exists, skipping" are what idempotent SQL says on a second run:
+# not news for the operator. Warnings and errors still show.
+psql "${psql_args[@]}" --single-transaction -c 'SET client_min_messages = warning' "${args[@]}"
 if [ -n "$channel" ]; then
   # The default channel is a RESET, so the database carries no setting it does not need.
   # pg_catalog.format by its full name: an unqualified format(…) with these argument types could be

@@ -237,8 +237,11 @@ describe('migrations on real PostgreSQL', () => {
     expect(verifyBefore.stdout + verifyBefore.stderr).toMatch(/missing.*trigger agent_config_changed on agents/s);
     await run('bash', [INSTALLER, '--database', db.name], { env });
     const once = await schemaFingerprint(client);
-    await run('bash', [INSTALLER, '-d', db.name], { env });
+    const second = await run('bash', [INSTALLER, '-d', db.name], { env });
     expect(await schemaFingerprint(client)).toBe(once);
+    // A second run has nothing to report: no "already exists, skipping" NOTICEs.
+    expect(second.stderr).not.toMatch(/NOTICE/);
+    expect(second.stdout).toMatch(/^agent-install\.sh: applied /m);
     const verified = await run('bash', [INSTALLER, '--verify-only', '-d', db.name], { env });
     expect(verified.stdout).toMatch(/schema complete/);
     expect((await verifySchema(client)).missing).toEqual([]);
