@@ -59,6 +59,15 @@ export async function quickstart(flags: Flags): Promise<number> {
     // The embedded server's URL goes in as DATABASE_URL: it is not on any command line.
     const env = server ? { ...process.env, DATABASE_URL: server.url } : process.env;
     const admin = contextFromFlags({ ...flags, output }, env, false);
+    if (!server) {
+      // Said before anything is written there: the quick start changes a database of the operator's own.
+      const from = given ? '--database-url' : process.env.DATABASE_URL ? 'DATABASE_URL' : 'PGHOST/PG*';
+      log.warn(
+        `quick start on the database from ${from} (${admin.connection.description}), not an embedded one: ` +
+          'its tables and triggers are created where missing, and a demo roster is seeded when the agents table is empty. ' +
+          'Unset DATABASE_URL and PGHOST (and drop --database-url) for an embedded server instead.',
+      );
+    }
     if (interrupted === undefined) await prepare(admin.connection.config, log);
     if (interrupted !== undefined) return 130;
     // Migrations and the demo roster need the administrator; the sync does not. On the embedded server

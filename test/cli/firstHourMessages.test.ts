@@ -69,3 +69,17 @@ describe('sync as a new operator types it (real binary, real PostgreSQL)', () =>
     }
   });
 });
+
+describe('npm start on a database of the operator\'s own (real binary)', () => {
+  it('can say, before writing anything, that it will migrate and seed the server DATABASE_URL names', async () => {
+    assertBuilt();
+    const dir = makeTempDir('qs-external');
+    // Nothing listens on port 1: the notice must come before the first connection attempt.
+    const result = await runCli(['quickstart', '--output', path.join(dir, 'agents.json')], dir, { DATABASE_URL: 'postgres://someone@127.0.0.1:1/x' });
+    expect(result.code).toBe(1);
+    const notice = result.stderr.indexOf('quick start on the database from DATABASE_URL (someone@127.0.0.1:1/x), not an embedded one');
+    expect(notice).toBeGreaterThanOrEqual(0);
+    expect(result.stderr.indexOf('ECONNREFUSED')).toBeGreaterThan(notice);
+    expect(result.stderr).toContain('a demo roster is seeded when the agents table is empty');
+  });
+});
