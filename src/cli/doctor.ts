@@ -102,7 +102,11 @@ function setupFromFlags(flags: Flags, env: NodeJS.ProcessEnv = process.env, prov
 
   // An openclaw.json that exists but cannot be read still locates the output beside it.
   const configPath = gateway.path !== undefined && (gateway.found || configFlag !== undefined || fs.existsSync(gateway.path)) ? gateway.path : undefined;
-  const openclaw: OpenclawConfigFacts = gateway.found && configPath ? { found: true, path: configPath, config: gateway.config } : { found: false, path: configPath, error: gateway.error };
+  // No openclaw.json at all (none named, none at the default place) is "not checked", not a failure:
+  // only one that exists and cannot be read is an error of its own.
+  const openclaw: OpenclawConfigFacts = gateway.found && configPath
+    ? { found: true, path: configPath, config: gateway.config }
+    : { found: false, path: configPath, error: configPath === undefined ? undefined : gateway.error };
   const detected = parseHostVersion(lastTouchedVersion(gateway.config));
   const version = given ?? detected;
   const versionFrom = given ? '--host-version' : detected ? 'meta.lastTouchedVersion of openclaw.json' : undefined;

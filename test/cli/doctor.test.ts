@@ -70,6 +70,16 @@ describe('CLI doctor (real binary, real PostgreSQL)', () => {
     expect(human.stdout).toContain('0 fail, 1 warn, 15 ok');
   });
 
+  it('can pass a quick-start setup (an output, no openclaw.json anywhere), saying what it could not check', async () => {
+    // HOME is the temp dir: no ~/.openclaw/openclaw.json either, as for `npm start`'s demo output.
+    const synced = await runCli(['sync', '--database-url', db.url, '--output', output], dir);
+    expect(synced.code, synced.stderr).toBe(0);
+    const { code, check } = await doctor(['--database-url', db.url, '--output', output]);
+    expect(check('included')).toMatchObject({ status: 'warn', detail: 'not checked: no openclaw.json given or found' });
+    expect(check('output-exists').status).toBe('ok');
+    expect(code).toBe(0);
+  });
+
   it('can report a missing trigger as a failure', async () => {
     const flags = await setUp(INCLUDING);
     await sql(db.url, 'DROP TRIGGER agent_config_changed ON agents');
