@@ -101,3 +101,6 @@ export interface Rendered {
    */
   ourRules?: { reasons: string[]; for: string };
 }
+
+/** What a write did: replaced the file, or found the bytes already on disk. */
+export type WriteOutcome = 'written' | 'unchanged';

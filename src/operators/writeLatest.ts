@@ -1,7 +1,8 @@
 import { asyncScheduler, defer, Observable, Subscription, timer, type MonoTypeOperatorFunction, type SchedulerLike } from 'rxjs';
+import type { WriteOutcome } from '../domain/types.js';
 
-/** What one write attempt did. */
-export type WriteOutcome = 'written' | 'unchanged';
+/** What one write attempt did (defined with the domain types: the file sink returns it too). */
+export type { WriteOutcome } from '../domain/types.js';
 
 /** Options of {@link writeLatest}. */
 export interface WriteLatestOptions {

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { checkBeforeWrite, writeTarget, type FileIdentity } from './outputGuard.js';
 import { isStagingSuffix, replaceThroughStaging, STAGING_INFIX } from './stagedWrite.js';
-import type { WriteOutcome } from '../operators/writeLatest.js';
+import type { WriteOutcome } from '../domain/types.js';
 
 /** Mode of a file this sink creates; an existing file keeps its own. */
 export const NEW_FILE_MODE = 0o644;

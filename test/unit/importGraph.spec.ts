@@ -71,6 +71,14 @@ describe('the import graph of src/', () => {
     expect(upward).toEqual([]);
   });
 
+  it('can keep effects below the flow: sinks, sources and db import no operator and not the pipeline', () => {
+    const rooms = ['sinks', 'streams', 'db'].map((room) => `${room}${path.sep}`);
+    const upward = [...graph]
+      .filter(([file]) => rooms.some((room) => file.startsWith(room)))
+      .flatMap(([file, { local }]) => local.filter((l) => l.startsWith(`operators${path.sep}`) || l === 'pipeline.ts').map((l) => `${file} → ${l}`));
+    expect(upward).toEqual([]);
+  });
+
   it('can find a cycle when there is one (the check itself)', () => {
     expect(findCycles(new Map([['a', ['b']], ['b', ['c']], ['c', ['a']], ['d', ['a']]]))).toEqual(['a → b → c → a']);
   });
