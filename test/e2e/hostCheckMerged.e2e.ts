@@ -35,7 +35,9 @@ async function syncOnce(env: NodeJS.ProcessEnv = {}): Promise<{ code: number; ou
   try {
     const { stdout, stderr } = await run(
       process.execPath,
-      [CLI, 'sync', '--once', '--openclaw-config', configPath(), '--output', agentsPath(), '--host-version', VERSION, '--database-url', db.url, '--openclaw-bin', ensureOpenclaw(VERSION), '--verbose'],
+      // The row policy opens the paths these cases need (the default keeps them out of the file altogether).
+      [CLI, 'sync', '--once', '--openclaw-config', configPath(), '--output', agentsPath(), '--host-version', VERSION, '--database-url', db.url, '--openclaw-bin', ensureOpenclaw(VERSION),
+        '--row-settings', 'identity,modelPolicy,params,agentDir', '--verbose'],
       // Not the test runner's environment: OpenClaw's CLI prints nothing at all when VITEST=true.
       { env: { PATH: `${path.dirname(node)}:${process.env.PATH ?? ''}`, HOME: dir, ...env }, timeout: 170_000 },
     );
@@ -109,7 +111,8 @@ describe(`openclaw ${VERSION} CLI: the host check on the config the host loads`,
       main: { model: 'anthropic/claude-sonnet-4-5', identity: { name: 'Main' } },
       helper: { model: 'anthropic/claude-haiku-4-5', identity: { name: 'Helper' } },
     });
-    expect(result.output).toMatch(/name "helper"\): openclaw_config\.params: .*rejects it .*missing\.json/);
+    // The renderer refuses the loader instruction before the host is asked (a row is data).
+    expect(result.output).toMatch(/name "helper"\).*params\.\$include.*a key beginning with "\$" is an instruction to the host's config loader/);
   });
 
   it('can narrow a verdict naming no agent to the two rows that share an agentDir, and still apply another row being disabled', async () => {
@@ -124,8 +127,14 @@ describe(`openclaw ${VERSION} CLI: the host check on the config the host loads`,
     expect(first.code, first.output).toBe(0);
     expect(Object.keys(entries())).toEqual(['main', 'a', 'b', 'c', 'd']);
 
+    // One directory under two names (a symlink): the renderer compares text and lets both through; the
+    // host compares real paths and rejects the roster as a whole, naming no agent — bisection's case.
     const shared = path.join(dir, 'shared-agent-dir');
-    await client.query(`UPDATE agents SET openclaw_config = jsonb_build_object('agentDir', $1::text) WHERE name IN ('a', 'd')`, [shared]);
+    const alias = path.join(dir, 'shared-agent-dir-link');
+    fs.mkdirSync(shared, { recursive: true });
+    fs.symlinkSync(shared, alias);
+    await client.query(`UPDATE agents SET openclaw_config = jsonb_build_object('agentDir', $1::text) WHERE name = 'a'`, [shared]);
+    await client.query(`UPDATE agents SET openclaw_config = jsonb_build_object('agentDir', $1::text) WHERE name = 'd'`, [alias]);
     await client.query(`UPDATE agents SET status = 'disabled' WHERE name = 'c'`);
     const second = await syncOnce();
     expect(second.code, second.output).toBe(0);
