@@ -93,7 +93,7 @@ describe.each(E2E_HOST_VERSIONS)('openclaw %s gateway with the plugin', (version
   it('can start its service in the gateway and sync a file the host accepts', async () => {
     const log = () => gateway!.log();
     await within('the plugin listening', 20_000, async () => log().includes('agent_config_sync: listening on channel "agent_config_changed"'));
-    const summary = /agent_config_sync: writing .*; host (\S+) .*format (\w+), layout (\w+), reload ([^(]+)/.exec(log());
+    const summary = /agent_config_sync: writing .*; OpenClaw (\S+) .*format (\w+), layout (\w+), reload ([^(]+)/.exec(log());
     expect(summary, log().slice(-3000)).not.toBeNull();
     result.format = summary![2]!;
     result.reload = summary![4]!.trim();
