@@ -61,18 +61,26 @@ UNION ALL
 SELECT 'function', pg_catalog.pg_get_userbyid(p.proowner)::pg_catalog.text, false, p.prosecdef
   FROM pg_catalog.pg_proc p WHERE p.oid OPERATOR(pg_catalog.=) pg_catalog.to_regprocedure($3::pg_catalog.text)`;
 
+/** The session's own role, as both look-ups below need it (a CTE named `me`). */
+const ME = `me AS (
+  SELECT r.oid, r.rolsuper, r.rolbypassrls FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER
+)`;
+
+/** Views, and tables whose RLS policies would apply, among the relations of CTE `from` that another role owns. */
+function foreignRelations(from: 'named' | 'rels'): string {
+  return `SELECT CASE WHEN c.relkind OPERATOR(pg_catalog.=) 'v' THEN 'view ' ELSE 'row-level security policies of table ' END
+           OPERATOR(pg_catalog.||) c.oid::pg_catalog.regclass::pg_catalog.text, o.rolname::pg_catalog.text
+    FROM ${from} c JOIN pg_catalog.pg_roles o ON o.oid OPERATOR(pg_catalog.=) c.relowner, me
+   WHERE ${FOREIGN} AND (c.relkind OPERATOR(pg_catalog.=) 'v' OR (${RLS}))`;
+}
+
 /** The named relations and the function source: the views and function others own, the policies that would apply. */
 const NAMED_QUERY = `
-WITH me AS (
-  SELECT r.oid, r.rolsuper, r.rolbypassrls FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER
-), named AS (
+WITH ${ME}, named AS (
   SELECT c.oid, c.relkind, c.relrowsecurity, c.relowner FROM pg_catalog.unnest($1::pg_catalog.text[]) AS x
     JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass(x)
 ), foreign_code (what, owner) AS (
-  SELECT CASE WHEN c.relkind OPERATOR(pg_catalog.=) 'v' THEN 'view ' ELSE 'row-level security policies of table ' END
-           OPERATOR(pg_catalog.||) c.oid::pg_catalog.regclass::pg_catalog.text, o.rolname::pg_catalog.text
-    FROM named c JOIN pg_catalog.pg_roles o ON o.oid OPERATOR(pg_catalog.=) c.relowner, me
-   WHERE ${FOREIGN} AND (c.relkind OPERATOR(pg_catalog.=) 'v' OR (${RLS}))
+  ${foreignRelations('named')}
   UNION ALL
   SELECT 'function ' OPERATOR(pg_catalog.||) p.oid::pg_catalog.regprocedure::pg_catalog.text, o.rolname::pg_catalog.text
     FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_roles o ON o.oid OPERATOR(pg_catalog.=) p.proowner, me
@@ -83,9 +91,7 @@ SELECT EXISTS (SELECT 1 FROM named WHERE relkind OPERATOR(pg_catalog.=) 'v') AS 
 
 /** Beneath the named views: the views and tables they read (recursively) and the functions they call. */
 const VIEW_QUERY = `
-WITH RECURSIVE me AS (
-  SELECT r.oid, r.rolsuper, r.rolbypassrls FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER
-), deps (classid, objid, depth) AS (
+WITH RECURSIVE ${ME}, deps (classid, objid, depth) AS (
   SELECT 'pg_catalog.pg_class'::pg_catalog.regclass::pg_catalog.oid, pg_catalog.to_regclass(x)::pg_catalog.oid, 0
     FROM pg_catalog.unnest($1::pg_catalog.text[]) AS x WHERE pg_catalog.to_regclass(x) IS NOT NULL
   UNION
@@ -105,10 +111,7 @@ WITH RECURSIVE me AS (
   SELECT o.oprcode::pg_catalog.oid FROM deps JOIN pg_catalog.pg_operator o ON o.oid OPERATOR(pg_catalog.=) deps.objid
    WHERE deps.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_operator'::pg_catalog.regclass
 ), foreign_code (what, owner) AS (
-  SELECT CASE WHEN c.relkind OPERATOR(pg_catalog.=) 'v' THEN 'view ' ELSE 'row-level security policies of table ' END
-           OPERATOR(pg_catalog.||) c.oid::pg_catalog.regclass::pg_catalog.text, o.rolname::pg_catalog.text
-    FROM rels c JOIN pg_catalog.pg_roles o ON o.oid OPERATOR(pg_catalog.=) c.relowner, me
-   WHERE ${FOREIGN} AND (c.relkind OPERATOR(pg_catalog.=) 'v' OR (${RLS}))
+  ${foreignRelations('rels')}
   UNION ALL
   SELECT 'function ' OPERATOR(pg_catalog.||) p.oid::pg_catalog.regprocedure::pg_catalog.text, o.rolname::pg_catalog.text
     FROM called JOIN pg_catalog.pg_proc p ON p.oid OPERATOR(pg_catalog.=) called.oid
