@@ -3,6 +3,7 @@ import { Observable } from 'rxjs';
 import type { Snapshot } from '../domain/types.js';
 import { columnParser, type ColumnParser } from './columnParsers.js';
 import { makeSocketTracker, settleWithin } from './sockets.js';
+import { listenToEveryClient } from './poolClients.js';
 import { checkSourcePrivileges, SESSION_ROLE_SQL, sessionRoleOf } from './privileges.js';
 import { checkAgentsSource, type AgentsSource } from './source.js';
 
@@ -179,20 +180,7 @@ export function makeSnapshotReader(connection: pg.ClientConfig, options: Snapsho
   } as pg.PoolConfig);
   // An idle client that dies is reported here, not thrown.
   pool.on('error', (error) => options.onIdleError?.(error));
-  const guarded = new WeakSet<pg.PoolClient>();
-  /**
-   * A client from the pool, listened to for errors: node-postgres emits 'error' on a checked-out client
-   * that loses its connection between queries, and the pool listens only while the client is idle —
-   * unheard, it would crash the host.
-   */
-  const checkOut = async (): Promise<pg.PoolClient> => {
-    const client = await pool.connect();
-    if (!guarded.has(client)) {
-      guarded.add(client);
-      client.on('error', (error) => options.onIdleError?.(error));
-    }
-    return client;
-  };
+  listenToEveryClient(pool, (error) => options.onIdleError?.(error));
 
   return {
     read$(source) {
@@ -214,7 +202,7 @@ export function makeSnapshotReader(connection: pg.ClientConfig, options: Snapsho
           release(error);
           subscriber.error(error);
         }, timeoutMs + CLIENT_GRACE_MS) : undefined;
-        checkOut()
+        pool.connect()
           .then(async (c) => {
             client = c;
             if (subscriber.closed) return release(new Error('snapshot abandoned'));
@@ -234,13 +222,13 @@ export function makeSnapshotReader(connection: pg.ClientConfig, options: Snapsho
       });
     },
     warm() {
-      checkOut().then(
+      pool.connect().then(
         (client) => client.release(),
         () => undefined,
       );
     },
     async notify(channel, payload, boundMs) {
-      const client = await checkOut();
+      const client = await pool.connect();
       let timer: ReturnType<typeof setTimeout> | undefined;
       try {
         await Promise.race([

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import pg from 'pg';
+import { listenToEveryClient } from '../db/poolClients.js';
 import { settleWithin } from '../db/sockets.js';
 import type { Rendered } from '../domain/types.js';
 import { describeError, type Logger } from '../logger.js';
@@ -99,7 +100,9 @@ export function makeStatusWriter(options: StatusWriterOptions): StatusWriter {
     // Client-side only: a statement_timeout startup parameter would be refused by PgBouncer.
     query_timeout: timeoutMs,
   } as pg.PoolConfig);
-  pool.on('error', (error) => log.debug(`fleet status connection failed: ${describeError(error)}`));
+  const lost = (error: Error) => log.debug(`fleet status connection failed: ${describeError(error)}`);
+  pool.on('error', lost);
+  listenToEveryClient(pool, lost);
 
   let lastWrite: { at: Date; text: string; agents: number } | undefined;
   let error: { at: Date; message: string; over: boolean } | undefined;
