@@ -29,9 +29,12 @@ const ok = (id: string, detail: string): CheckResult => ({ id, status: 'ok', det
 const warn = (id: string, detail: string, advice: string): CheckResult => ({ id, status: 'warn', detail, advice });
 const fail = (id: string, detail: string, advice: string): CheckResult => ({ id, status: 'fail', detail, advice });
 
-/** A check that could not run because an earlier one failed. */
+/**
+ * A check that could not run because of what an earlier check found (a failure or a warning): the advice
+ * names that cause, not "the failures above", which may not exist.
+ */
 export function notChecked(id: string, because: string): CheckResult {
-  return warn(id, `not checked: ${because}`, 'fix the failures above, then run doctor again');
+  return warn(id, `not checked: ${because}`, `once that is fixed (${because}), run doctor again`);
 }
 
 /** Exit code of doctor: 1 when any check fails, else 0 (warnings do not fail). */

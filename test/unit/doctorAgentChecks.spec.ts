@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkAgentColumns, checkDefaultAgentTargets } from '../../src/domain/doctorChecks.js';
+import { checkAgentColumns, checkDefaultAgentTargets, notChecked } from '../../src/domain/doctorChecks.js';
 
 describe('doctor: agent columns and the default agent', () => {
   it('can list the optional columns a source has and what the missing ones would enable', () => {
@@ -39,5 +39,14 @@ describe('doctor: agent columns and the default agent', () => {
     expect(checkDefaultAgentTargets({}, { agents: { list: [{ id: 'a', default: true }, { id: 'b' }] } }).status).toBe('ok');
     // The section layout: the file is the agents object itself.
     expect(checkDefaultAgentTargets({ talk: { agentId: 'main' }, bindings: [] }, roster('main').agents).status).toBe('ok');
+  });
+});
+
+describe('a check that could not run', () => {
+  it('names its cause in the advice instead of pointing at failures that may not exist', () => {
+    const result = notChecked('agent-columns', 'the agents source has no column model');
+    expect(result.status).toBe('warn');
+    expect(result.advice).not.toMatch(/failures above/);
+    expect(result.advice).toContain('the agents source has no column model');
   });
 });
