@@ -169,19 +169,26 @@ export function makeHostCheck(options: HostCheckOptions): (r: Rendered) => Obser
     }
   }
 
-  return (r) =>
-    new Observable<Rendered>((subscriber) => {
-      const abort = new AbortController();
-      check(r, abort.signal).then(
-        (checked) => {
-          subscriber.next(checked);
-          subscriber.complete();
-        },
-        (error: unknown) => subscriber.error(error),
-      );
-      // Unsubscribing (a newer render, or the pipeline stopping) kills a running host process or stops between slices.
-      return () => abort.abort();
-    });
+  return (r) => abortable((signal) => check(r, signal));
+}
+
+/**
+ * A task as an Observable of its one result: started on subscribe, its failure an error of the
+ * stream. Unsubscribing (a newer render, or the pipeline stopping) aborts it, which kills a running
+ * host process or stops between slices.
+ */
+function abortable<T>(task: (signal: AbortSignal) => Promise<T>): Observable<T> {
+  return new Observable<T>((subscriber) => {
+    const abort = new AbortController();
+    task(abort.signal).then(
+      (result) => {
+        subscriber.next(result);
+        subscriber.complete();
+      },
+      (error: unknown) => subscriber.error(error),
+    );
+    return () => abort.abort();
+  });
 }
 
 function firstLine(message: string): string {
