@@ -23,7 +23,7 @@ import {
 import { includeRoots as includeRootsOf, type RealPaths } from '../domain/include.js';
 import type { OutputPlan } from '../domain/plan.js';
 import { listStaleTemps } from '../sinks/file.js';
-import { checkOutputPath, realPathOf, untrustedOutputPaths } from '../sinks/outputGuard.js';
+import { checkOutputPath, realOrResolved, realPathOf, untrustedOutputPaths } from '../sinks/outputGuard.js';
 import type { DoctorSetup } from './doctorSetup.js';
 
 /** The checks about the output file, in their order: without a known output, none of them can run. */
@@ -70,12 +70,8 @@ function inSyncCheck(fileText: string | undefined, rendered: string | undefined,
 }
 
 function outputFacts(file: string, configPath: string | undefined): OutputFacts {
-  let target = file;
-  try {
-    target = fs.realpathSync(file);
-  } catch {
-    // not there yet: check the path as given
-  }
+  // Not there yet: the path as given is checked.
+  const target = realOrResolved(file);
   const dir = path.dirname(target);
   const dirExists = isDirectory(dir);
   const fileExists = fs.existsSync(target);

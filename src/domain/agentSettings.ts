@@ -1,5 +1,6 @@
 import { durationMs } from './duration.js';
 import { escapeEnvReferences, hasEnvReference, isSecretRefShaped, isSecretShorthand } from './literalText.js';
+import { isPlainObject } from './records.js';
 import { compilePolicy, DEFAULT_ROW_POLICY, howToAllow, type CompiledPolicy, type PolicyTree } from './rowPolicy.js';
 import type { RowReader } from './rowReader.js';
 import { hasControlCharacters, kindOf, quote, showValue, valueKey } from './safeText.js';
@@ -101,13 +102,6 @@ function readText(value: unknown, row: RowReader, column: string, context: Setti
   }
   row.warn(`${row.key(column)}:${valueKey(value)}`, `${column} ${showValue(value)} is not usable text; left out`);
   return undefined;
-}
-
-/** A plain JSON object (what jsonb `{…}` arrives as), not an array, a Date or a bytea. */
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const proto: unknown = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
 }
 
 /** What reading a row's text and settings depends on: the operator's row policy and whether the host can escape `${`. */

@@ -1,9 +1,10 @@
-import { dropCollisions, isPlainObject, literalText, readHeartbeat, readOpenclawConfig, readStatus, readThinking, type SettingsContext } from './agentSettings.js';
+import { dropCollisions, literalText, readHeartbeat, readOpenclawConfig, readStatus, readThinking, type SettingsContext } from './agentSettings.js';
 import { leaveOutConflicts } from './conflicts.js';
 import { durationMs } from './duration.js';
 import { capabilitiesFor } from './hostCapabilities.js';
 import type { HostVersion } from './hostProfile.js';
 import { hostEscapesEnv } from './literalText.js';
+import { isPlainObject } from './records.js';
 import { compilePolicy, type RowPolicy } from './rowPolicy.js';
 import { makeRowReader, UNREPORTED, type RowReader } from './rowReader.js';
 import { hasControlCharacters, kindOf, showThrown, showValue, valueKey } from './safeText.js';

@@ -10,6 +10,7 @@ import type { Problem, Rendered } from '../domain/types.js';
 import { narrowVerdict } from './bisect.js';
 import type { HostChecker } from './checker.js';
 import type { HostConfig } from './hostConfig.js';
+import { isRecord } from '../domain/records.js';
 
 /** Options of {@link makeHostCheck}. */
 export interface HostCheckOptions {
@@ -209,8 +210,4 @@ function parseAgents(text: string | undefined, layout: RenderOptions['layout']):
   } catch {
     return {};
   }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
