@@ -69,8 +69,8 @@ function inSyncCheck(fileText: string | undefined, rendered: string | undefined,
   };
 }
 
+/** What the output checks judge: the file (its link followed; a file not there yet as given), its directory, and the path rules. */
 function outputFacts(file: string, configPath: string | undefined): OutputFacts {
-  // Not there yet: the path as given is checked.
   const target = realOrResolved(file);
   const dir = path.dirname(target);
   const dirExists = isDirectory(dir);
