@@ -1,6 +1,7 @@
 import { parseAgentsSource } from './db/source.js';
 import { checkChannel, DEFAULT_CHANNEL } from './domain/channel.js';
 import type { ReloadOption } from './domain/hostProfile.js';
+import { isRecord } from './domain/records.js';
 import type { FormatOption, LayoutOption } from './domain/types.js';
 import { ConfigError } from './configError.js';
 import { COLUMN_PATHS, DEFAULT_MIN_HEARTBEAT_EVERY, DEFAULT_ROW_SETTINGS, minHeartbeatProblem, rowSettingsProblem } from './domain/rowPolicy.js';
@@ -207,7 +208,7 @@ function oneOf<T extends string>(input: Record<string, unknown>, key: string, at
 function optionalSsl(input: Record<string, unknown>, at: (k: string) => string): ConnectionSettings['ssl'] {
   const value = input.ssl;
   if (value === undefined || typeof value === 'boolean') return value;
-  if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value as Record<string, unknown>;
+  if (isRecord(value)) return value;
   throw new ConfigError(`${at('ssl')} must be true, false or an object of TLS options.`);
 }
 

@@ -3,11 +3,23 @@ import os from 'node:os';
 import path from 'node:path';
 import JSON5 from 'json5';
 
-/** Where OpenClaw keeps openclaw.json: OPENCLAW_CONFIG_PATH, else the state dir, else ~/.openclaw. */
+/** Which setting chose the default openclaw.json. */
+export type DefaultConfigOrigin = 'OPENCLAW_CONFIG_PATH' | 'OPENCLAW_STATE_DIR' | '~/.openclaw';
+
+/**
+ * Where OpenClaw keeps openclaw.json, by its precedence, made absolute as OpenClaw makes it:
+ * OPENCLAW_CONFIG_PATH, else `$OPENCLAW_STATE_DIR/openclaw.json`, else `~/.openclaw/openclaw.json`
+ * (HOME, or the account's home when HOME is unset or empty); and which setting chose it.
+ */
+export function configCandidate(env: Record<string, string | undefined> = process.env): { path: string; from: DefaultConfigOrigin } {
+  if (env.OPENCLAW_CONFIG_PATH) return { path: path.resolve(env.OPENCLAW_CONFIG_PATH), from: 'OPENCLAW_CONFIG_PATH' };
+  if (env.OPENCLAW_STATE_DIR) return { path: path.resolve(env.OPENCLAW_STATE_DIR, 'openclaw.json'), from: 'OPENCLAW_STATE_DIR' };
+  return { path: path.join(env.HOME || os.homedir(), '.openclaw', 'openclaw.json'), from: '~/.openclaw' };
+}
+
+/** The path of {@link configCandidate}: where the gateway's openclaw.json is when nothing names it. */
 export function defaultConfigPath(env: Record<string, string | undefined> = process.env): string {
-  if (env.OPENCLAW_CONFIG_PATH) return path.resolve(env.OPENCLAW_CONFIG_PATH);
-  const stateDir = env.OPENCLAW_STATE_DIR ?? path.join(env.HOME ?? os.homedir(), '.openclaw');
-  return path.join(stateDir, 'openclaw.json');
+  return configCandidate(env).path;
 }
 
 /** Reads and parses openclaw.json (JSON5, as OpenClaw reads it); undefined when absent or unreadable. */

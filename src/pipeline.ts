@@ -4,6 +4,7 @@ import { debounceTime, defer, filter, map, merge, Observable, retry, share, Subj
 import { summarizeChanges } from './domain/changeSummary.js';
 import { reconnectDelay } from './domain/backoff.js';
 import { diffJson, parseJsonOrUndefined, type Change } from './domain/diff.js';
+import { zeroCounters, type PipelineCounters } from './domain/pipelineCounters.js';
 import { makeProblemFilter } from './domain/problems.js';
 import { refusals } from './domain/refusals.js';
 import { quote } from './domain/safeText.js';
@@ -107,15 +108,9 @@ export interface WrittenFile {
   trigger: Trigger;
 }
 
-/** Counters and last events of a running pipeline (for status and tests). */
-export interface PipelineStatus {
+/** Counters (named once, in domain/pipelineCounters.ts) and last events of a running pipeline (for status and tests). */
+export interface PipelineStatus extends PipelineCounters {
   connected: boolean;
-  snapshots: number;
-  writes: number;
-  reconnects: number;
-  driftRepairs: number;
-  reconciles: number;
-  restarts: number;
   lastWrite?: { at: string; sha256: string; agents: number; changes: number; trigger: Trigger };
   lastError?: { at: string; message: string };
 }
@@ -146,7 +141,7 @@ export function runPipeline(options: PipelineOptions): RunningPipeline {
   const stale = file.removeStaleTemps();
   if (stale.length > 0) log.info(`removed ${stale.length} stale temp file(s) beside ${file.path}: ${stale.join(', ')}`);
 
-  const status: PipelineStatus = { connected: false, snapshots: 0, writes: 0, reconnects: 0, driftRepairs: 0, reconciles: 0, restarts: 0 };
+  const status: PipelineStatus = { connected: false, ...zeroCounters() };
   const failed = (message: string) => {
     status.lastError = { at: new Date().toISOString(), message };
     options.onError?.(message);

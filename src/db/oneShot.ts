@@ -35,6 +35,19 @@ export function boundedConfig(config: pg.ClientConfig, bounds: OneShotBounds = O
  * that ran out and where (`description`, which holds no password).
  */
 export async function connectBounded(config: pg.ClientConfig, description: string, bounds: OneShotBounds = ONE_SHOT_BOUNDS): Promise<pg.Client> {
+  try {
+    return await openBounded(config, bounds);
+  } catch (error) {
+    throw new Error(`cannot connect to PostgreSQL at ${description}: ${explainBound(error, bounds)}`);
+  }
+}
+
+/**
+ * {@link connectBounded} for a caller that reports a failure its own way (doctor makes it a finding):
+ * the same bounds on both sides, the driver's or server's error thrown as it is (say it with
+ * {@link explainBound}), the client closed when it fails.
+ */
+export async function openBounded(config: pg.ClientConfig, bounds: OneShotBounds = ONE_SHOT_BOUNDS): Promise<pg.Client> {
   const client = new pg.Client(boundedConfig(config, bounds));
   client.on('error', () => undefined);
   try {
@@ -43,7 +56,7 @@ export async function connectBounded(config: pg.ClientConfig, description: strin
     await client.query(`SET statement_timeout = ${Math.floor(bounds.statementMs)}; SET lock_timeout = ${Math.floor(bounds.statementMs)}`);
   } catch (error) {
     await client.end().catch(() => undefined);
-    throw new Error(`cannot connect to PostgreSQL at ${description}: ${explainBound(error, bounds)}`);
+    throw error;
   }
   return client;
 }

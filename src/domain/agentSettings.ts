@@ -1,13 +1,15 @@
 import { durationMs } from './duration.js';
 import { escapeEnvReferences, hasEnvReference, isSecretRefShaped, isSecretShorthand } from './literalText.js';
+import { isPlainObject } from './records.js';
 import { compilePolicy, DEFAULT_ROW_POLICY, howToAllow, type CompiledPolicy, type PolicyTree } from './rowPolicy.js';
+import type { RowReader } from './rowReader.js';
 import { hasControlCharacters, kindOf, quote, showValue, valueKey } from './safeText.js';
-import type { Heartbeat, Problem } from './types.js';
+import type { Heartbeat } from './types.js';
 
 /**
  * Readers of the optional per-agent columns (DESIGN §10): `status`, `heartbeat_*`, `thinking` and
  * `openclaw_config`. Each one is total (never throws, whatever a view returns), reports bad values
- * as problems naming the row (`where`) and keyed by the row (`rk`), and returns what to export.
+ * through the row's {@link RowReader} (named and keyed by the row), and returns what to export.
  */
 
 /** Longest text accepted in a heartbeat field or a thinking level, in characters. */
@@ -26,10 +28,10 @@ export const MAX_CONFIG_DEPTH = 16;
 export const MAX_CONFIG_NODES = 5_000;
 
 /** `status`: true when the row is exported (NULL or `active`, trimmed, any case). */
-export function readStatus(value: unknown, where: string, rk: string, problems: Problem[]): boolean {
+export function readStatus(value: unknown, row: RowReader): boolean {
   if (value === null || value === undefined) return true;
   if (typeof value === 'string') return value.trim().toLowerCase() === 'active';
-  problems.push({ key: `agents:status:${rk}:${kindOf(value)}`, message: `${where}: status is not text (${kindOf(value)}); row not exported` });
+  row.warn(`${row.key('status')}:${kindOf(value)}`, `status is not text (${kindOf(value)}); row not exported`);
   return false;
 }
 
@@ -55,67 +57,51 @@ export interface HeartbeatColumns {
  * non-NULL and non-empty. Enabled without a valid `every`: no key, warned. Disabled or NULL: no key.
  * Never a boolean: OpenClaw's schema rejects `heartbeat: false`.
  */
-export function readHeartbeat(
-  row: HeartbeatColumns,
-  where: string,
-  rk: string,
-  problems: Problem[],
-  context: SettingsContext = DEFAULT_SETTINGS_CONTEXT,
-): Heartbeat | undefined {
-  const enabled = row.heartbeat_enabled;
+export function readHeartbeat(columns: HeartbeatColumns, row: RowReader, context: SettingsContext = DEFAULT_SETTINGS_CONTEXT): Heartbeat | undefined {
+  const enabled = columns.heartbeat_enabled;
   if (enabled !== true) {
     if (enabled !== false && enabled !== null && enabled !== undefined) {
-      problems.push({
-        key: `agents:heartbeat_enabled:${rk}:${valueKey(enabled)}`,
-        message: `${where}: heartbeat_enabled is not boolean (${showValue(enabled)}); no heartbeat exported`,
-      });
+      row.warn(`${row.key('heartbeat_enabled')}:${valueKey(enabled)}`, `heartbeat_enabled is not boolean (${showValue(enabled)}); no heartbeat exported`);
     }
     return undefined;
   }
-  const every = row.heartbeat_every;
+  const every = columns.heartbeat_every;
   if (typeof every !== 'string' || !isValidDuration(every)) {
     const what = every === null || every === undefined ? 'heartbeat_every is NULL' : `heartbeat_every ${showValue(every)} is not a duration (ms, s, m, h, e.g. "30m")`;
-    problems.push({ key: `agents:heartbeat_every:${rk}:${valueKey(every)}`, message: `${where}: heartbeat is enabled but ${what}; no heartbeat exported` });
+    row.warn(`${row.key('heartbeat_every')}:${valueKey(every)}`, `heartbeat is enabled but ${what}; no heartbeat exported`);
     return undefined;
   }
   const heartbeat: Heartbeat = { every: every.trim() };
-  const target = readText(row.heartbeat_target, `${where}: heartbeat_target`, `agents:heartbeat_target:${rk}`, problems, context);
+  const target = readText(columns.heartbeat_target, row, 'heartbeat_target', context);
   if (target !== undefined) heartbeat.target = target;
-  const to = readText(row.heartbeat_to, `${where}: heartbeat_to`, `agents:heartbeat_to:${rk}`, problems, context);
+  const to = readText(columns.heartbeat_to, row, 'heartbeat_to', context);
   if (to !== undefined) heartbeat.to = to;
   return heartbeat;
 }
 
 /** `thinking` → `thinkingDefault`: a level the host accepts (trimmed, any case), else warned and skipped. */
-export function readThinking(value: unknown, levels: readonly string[], where: string, rk: string, problems: Problem[]): string | undefined {
+export function readThinking(value: unknown, levels: readonly string[], row: RowReader): string | undefined {
   if (value === null || value === undefined) return undefined;
   const level = typeof value === 'string' && value.length <= MAX_SETTING_CHARS ? value.trim().toLowerCase() : undefined;
   if (level === '') return undefined;
   if (level !== undefined && levels.includes(level)) return level;
-  problems.push({
-    key: `agents:thinking:${rk}:${valueKey(value)}`,
-    message: `${where}: thinking ${showValue(value)} is not a level this host accepts (${levels.join(', ')}); thinkingDefault not exported`,
-  });
+  row.warn(
+    `${row.key('thinking')}:${valueKey(value)}`,
+    `thinking ${showValue(value)} is not a level this host accepts (${levels.join(', ')}); thinkingDefault not exported`,
+  );
   return undefined;
 }
 
-/** A non-empty text field (trimmed, literal for the host), or undefined; a non-text or unusable value is warned. */
-function readText(value: unknown, where: string, key: string, problems: Problem[], context: SettingsContext): string | undefined {
+/** A non-empty text field of `column` (trimmed, literal for the host), or undefined; a non-text or unusable value is warned. */
+function readText(value: unknown, row: RowReader, column: string, context: SettingsContext): string | undefined {
   if (value === null || value === undefined) return undefined;
   if (typeof value === 'string') {
     const text = value.trim();
     if (text === '') return undefined;
-    if (text.length <= MAX_SETTING_CHARS && !hasControlCharacters(text)) return literalText(text, context, where, key, problems);
+    if (text.length <= MAX_SETTING_CHARS && !hasControlCharacters(text)) return literalText(text, context, row, column);
   }
-  problems.push({ key: `${key}:${valueKey(value)}`, message: `${where} ${showValue(value)} is not usable text; left out` });
+  row.warn(`${row.key(column)}:${valueKey(value)}`, `${column} ${showValue(value)} is not usable text; left out`);
   return undefined;
-}
-
-/** A plain JSON object (what jsonb `{…}` arrives as), not an array, a Date or a bytea. */
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const proto: unknown = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
 }
 
 /** What reading a row's text and settings depends on: the operator's row policy and whether the host can escape `${`. */
@@ -130,12 +116,12 @@ export const DEFAULT_SETTINGS_CONTEXT: SettingsContext = { policy: compilePolicy
 /**
  * Database text as the host must get it: `${NAME}` escaped so the host does not substitute its own
  * environment into it; on a host that cannot escape, a text holding a reference is refused (a
- * problem naming `what`, keyed by `key`) and undefined returned.
+ * problem of the row naming `column`) and undefined returned.
  */
-export function literalText(text: string, context: SettingsContext, what: string, key: string, problems: Problem[]): string | undefined {
+export function literalText(text: string, context: SettingsContext, row: RowReader, column: string): string | undefined {
   if (context.escape) return escapeEnvReferences(text);
   if (!hasEnvReference(text)) return text;
-  problems.push({ key: `${key}:env-reference`, message: `${what} ${showValue(text)} holds a \${…} reference this host would fill in from its environment and cannot escape; left out` });
+  row.warn(`${row.key(column)}:env-reference`, `${column} ${showValue(text)} holds a \${…} reference this host would fill in from its environment and cannot escape; left out`);
   return undefined;
 }
 
@@ -172,19 +158,11 @@ interface CopyState {
  * than {@link MAX_CONFIG_DEPTH} or beyond {@link MAX_CONFIG_NODES} copied values makes the whole
  * column ignored. Not an object: warned, ignored. A path the policy leaves out is not walked at all.
  */
-export function readOpenclawConfig(
-  value: unknown,
-  where: string,
-  rk: string,
-  problems: Problem[],
-  context: SettingsContext = DEFAULT_SETTINGS_CONTEXT,
-): Record<string, unknown> | undefined {
+export function readOpenclawConfig(value: unknown, row: RowReader, context: SettingsContext = DEFAULT_SETTINGS_CONTEXT): Record<string, unknown> | undefined {
   if (value === null || value === undefined) return undefined;
+  const key = row.key('openclaw_config');
   if (!isPlainObject(value)) {
-    problems.push({
-      key: `agents:openclaw_config:${rk}:not-object:${kindOf(value)}`,
-      message: `${where}: openclaw_config is not a JSON object (${showValue(value)}); ignored`,
-    });
+    row.warn(`${key}:not-object:${kindOf(value)}`, `openclaw_config is not a JSON object (${showValue(value)}); ignored`);
     return undefined;
   }
   const state: CopyState = { nodes: 0, tooBig: false, skipped: [], refused: [], leftOut: [], context, trail: [] };
@@ -195,30 +173,17 @@ export function readOpenclawConfig(
     if (state.tooBig) break;
   }
   if (state.tooBig) {
-    problems.push({
-      key: `agents:openclaw_config:${rk}:too-big`,
-      message: `${where}: openclaw_config is nested deeper than ${MAX_CONFIG_DEPTH} levels or holds more than ${MAX_CONFIG_NODES} values; ignored`,
-    });
+    row.warn(`${key}:too-big`, `openclaw_config is nested deeper than ${MAX_CONFIG_DEPTH} levels or holds more than ${MAX_CONFIG_NODES} values; ignored`);
     return undefined;
   }
-  for (const path of state.skipped.slice(0, 10)) {
-    problems.push({ key: `agents:openclaw_config:${rk}:skipped:${valueKey(path)}`, message: `${where}: ${path} is not copied; left out` });
-  }
-  for (const [path, why] of state.refused.slice(0, 10)) {
-    problems.push({ key: `agents:openclaw_config:${rk}:refused:${valueKey(path)}`, message: `${where}: ${path} left out: ${why}` });
-  }
+  for (const path of state.skipped.slice(0, 10)) row.warn(`${key}:skipped:${valueKey(path)}`, `${path} is not copied; left out`);
+  for (const [path, why] of state.refused.slice(0, 10)) row.warn(`${key}:refused:${valueKey(path)}`, `${path} left out: ${why}`);
   for (const keys of state.leftOut.slice(0, MAX_POLICY_PROBLEMS)) {
     const path = keys.join('.');
-    problems.push({
-      key: `agents:openclaw_config:${rk}:policy:${valueKey(path)}`,
-      message: `${where}: ${keys.reduce(memberPath, 'openclaw_config')} left out: ${howToAllow(path)}`,
-    });
+    row.warn(`${key}:policy:${valueKey(path)}`, `${keys.reduce(memberPath, 'openclaw_config')} left out: ${howToAllow(path)}`);
   }
   if (state.leftOut.length > MAX_POLICY_PROBLEMS) {
-    problems.push({
-      key: `agents:openclaw_config:${rk}:policy:more`,
-      message: `${where}: ${state.leftOut.length - MAX_POLICY_PROBLEMS} more openclaw_config paths left out (not in rowSettings)`,
-    });
+    row.warn(`${key}:policy:more`, `${state.leftOut.length - MAX_POLICY_PROBLEMS} more openclaw_config paths left out (not in rowSettings)`);
   }
   return copy;
 }
@@ -355,9 +320,7 @@ export function dropCollisions(
   config: Record<string, unknown>,
   columns: Record<string, unknown>,
   columnOf: (path: readonly string[]) => string,
-  where: string,
-  rk: string,
-  problems: Problem[],
+  row: RowReader,
   path: string[] = [],
 ): void {
   for (const key of Object.keys(columns)) {
@@ -366,15 +329,12 @@ export function dropCollisions(
     const ours = columns[key];
     const at = [...path, key];
     if (isPlainObject(theirs) && isPlainObject(ours)) {
-      dropCollisions(theirs, ours, columnOf, where, rk, problems, at);
+      dropCollisions(theirs, ours, columnOf, row, at);
       continue;
     }
     delete config[key];
     const shown = at.reduce(memberPath, 'openclaw_config');
-    problems.push({
-      key: `agents:openclaw_config:${rk}:collision:${valueKey(at.join('.'))}`,
-      message: `${where}: ${shown} is also set by the ${columnOf(at)} column; the column wins`,
-    });
+    row.warn(`${row.key('openclaw_config')}:collision:${valueKey(at.join('.'))}`, `${shown} is also set by the ${columnOf(at)} column; the column wins`);
   }
 }
 

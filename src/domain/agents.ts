@@ -1,10 +1,12 @@
-import { dropCollisions, isPlainObject, literalText, readHeartbeat, readOpenclawConfig, readStatus, readThinking, type SettingsContext } from './agentSettings.js';
+import { dropCollisions, literalText, readHeartbeat, readOpenclawConfig, readStatus, readThinking, type SettingsContext } from './agentSettings.js';
 import { leaveOutConflicts } from './conflicts.js';
 import { durationMs } from './duration.js';
 import { capabilitiesFor } from './hostCapabilities.js';
 import type { HostVersion } from './hostProfile.js';
 import { hostEscapesEnv } from './literalText.js';
+import { isPlainObject } from './records.js';
 import { compilePolicy, type RowPolicy } from './rowPolicy.js';
+import { makeRowReader, UNREPORTED, type RowReader } from './rowReader.js';
 import { hasControlCharacters, kindOf, showThrown, showValue, valueKey } from './safeText.js';
 import type { Agent, AgentRow, ModelSpec, Problem } from './types.js';
 
@@ -113,57 +115,46 @@ function rowToAgent(
   fallback: (text: string) => string | undefined,
   problems: Problem[],
 ): Agent | undefined {
-  const where = describeRow(row);
-  const rk = rowKey(row);
-  if (!readStatus(row.status, where, rk, problems)) return undefined;
+  const reader = makeRowReader(describeRow(row), rowKey(row), problems);
+  if (!readStatus(row.status, reader)) return undefined;
   const instanceType = row.instance_type;
   if (typeof instanceType === 'string') {
     if (!EXPORTED_INSTANCE_TYPES.has(instanceType.trim().toLowerCase()) && row.is_default !== true) return undefined;
   } else if (instanceType !== null && instanceType !== undefined) {
-    problems.push({
-      key: `agents:instance_type:${rk}:${kindOf(instanceType)}`,
-      message: `${where}: instance_type is not text (${kindOf(instanceType)}); row not exported`,
-    });
+    reader.warn(`${reader.key('instance_type')}:${kindOf(instanceType)}`, `instance_type is not text (${kindOf(instanceType)}); row not exported`);
     return undefined;
   }
   const id = normalizeAgentId(row.name);
   if (id === undefined) {
-    problems.push({
-      key: `agents:bad-id:${rk}`,
-      message: `${where}: name is not a valid agent id (lower case letters, digits, "-" and "_", 1-64 characters, starting with a letter or digit); row skipped`,
-    });
+    reader.warn(
+      reader.key('bad-id'),
+      'name is not a valid agent id (lower case letters, digits, "-" and "_", 1-64 characters, starting with a letter or digit); row skipped',
+    );
     return undefined;
   }
-  const primary = readModel(row.model, where, rk, problems, context);
+  const primary = readModel(row.model, reader, context);
   if (primary === undefined) return undefined;
-  if (!isUsableId(row.id)) {
-    problems.push({
-      key: `agents:serial-id:${rk}`,
-      message: `${where}: id is not a number or text (${kindOf(row.id)}); ignored (the row is ordered by its name)`,
-    });
-  }
-  const fallbacks = textList(row.fallback_models, where, rk, 'fallback_models', 'fallbacks', problems, fallback);
-  const allowAgents = textList(row.allowed_subagents, where, rk, 'allowed_subagents', 'allow', problems, (s) =>
-    s === ANY_AGENT ? ANY_AGENT : normalizeAgentId(s),
-  ).sort(compareText);
+  if (!isUsableId(row.id)) reader.warn(reader.key('serial-id'), `id is not a number or text (${kindOf(row.id)}); ignored (the row is ordered by its name)`);
+  const fallbacks = textList(row.fallback_models, reader, 'fallback_models', 'fallbacks', fallback);
+  const allowAgents = textList(row.allowed_subagents, reader, 'allowed_subagents', 'allow', (s) => (s === ANY_AGENT ? ANY_AGENT : normalizeAgentId(s))).sort(compareText);
   const model: ModelSpec = fallbacks.length > 0 ? { primary, fallbacks } : primary;
-  const agent: Agent = { id, model, isDefault: readDefault(row.is_default, where, rk, problems), allowAgents, row: where };
-  const thinkingDefault = readThinking(row.thinking, levels, where, rk, problems);
+  const agent: Agent = { id, model, isDefault: readDefault(row.is_default, reader), allowAgents, row: reader.where };
+  const thinkingDefault = readThinking(row.thinking, levels, reader);
   if (thinkingDefault !== undefined) agent.thinkingDefault = thinkingDefault;
-  const heartbeat = readHeartbeat(row, where, rk, problems, context);
+  const heartbeat = readHeartbeat(row, reader, context);
   if (heartbeat !== undefined) agent.heartbeat = heartbeat;
-  const settings = readOpenclawConfig(row.openclaw_config, where, rk, problems, context);
+  const settings = readOpenclawConfig(row.openclaw_config, reader, context);
   if (settings !== undefined) {
     if (settings.heartbeat !== undefined && Object.hasOwn(row, 'heartbeat_enabled') && heartbeat === undefined) {
       // The column decides whether there is a heartbeat at all: a disabled one must not come back through openclaw_config.
       delete settings.heartbeat;
       const why = row.heartbeat_enabled === true ? 'heartbeat_enabled is true but the heartbeat columns give no usable heartbeat' : 'heartbeat_enabled is not true';
-      problems.push({ key: `agents:openclaw_config:${rk}:heartbeat-off`, message: `${where}: openclaw_config.heartbeat left out: ${why} (the heartbeat columns decide whether the agent has one)` });
+      reader.warn(`${reader.key('openclaw_config')}:heartbeat-off`, `openclaw_config.heartbeat left out: ${why} (the heartbeat columns decide whether the agent has one)`);
     }
-    dropCollisions(settings, columnValues(agent), columnOf, where, rk, problems);
+    dropCollisions(settings, columnValues(agent), columnOf, reader);
     if (Object.keys(settings).length > 0) agent.settings = settings;
   }
-  raiseToFloor(agent, context, where, rk, problems);
+  raiseToFloor(agent, context, reader);
   return agent;
 }
 
@@ -172,7 +163,7 @@ function rowToAgent(
  * shorter than the policy's floor is raised to the floor, warned: a row cannot make the host wake an
  * agent, and pay its model, more often than the operator allows.
  */
-function raiseToFloor(agent: Agent, context: SettingsContext, where: string, rk: string, problems: Problem[]): void {
+function raiseToFloor(agent: Agent, context: SettingsContext, row: RowReader): void {
   const { floorMs, floorText } = context.policy;
   if (floorMs <= 0) return;
   const fromSettings = isPlainObject(agent.settings?.heartbeat) ? (agent.settings.heartbeat as Record<string, unknown>) : undefined;
@@ -182,10 +173,7 @@ function raiseToFloor(agent: Agent, context: SettingsContext, where: string, rk:
   const ms = durationMs(every);
   if (ms === undefined || ms >= floorMs) return;
   holder!.every = floorText;
-  problems.push({
-    key: `agents:heartbeat-floor:${rk}:${valueKey(every)}`,
-    message: `${where}: heartbeat every ${showValue(every)} is shorter than minHeartbeatEvery (${showValue(floorText)}); raised to it`,
-  });
+  row.warn(`${row.key('heartbeat-floor')}:${valueKey(every)}`, `heartbeat every ${showValue(every)} is shorter than minHeartbeatEvery (${showValue(floorText)}); raised to it`);
 }
 
 /**
@@ -215,52 +203,43 @@ function columnOf(path: readonly string[]): string {
 }
 
 /** The primary model: non-empty text of at most {@link MAX_MODEL_CHARS} without control characters, literal for the host. */
-function readModel(value: unknown, where: string, rk: string, problems: Problem[], context: SettingsContext): string | undefined {
+function readModel(value: unknown, row: RowReader, context: SettingsContext): string | undefined {
+  const key = row.key('model');
   if (typeof value !== 'string') {
     const what = value === null || value === undefined ? 'model is NULL' : `model is not text (${kindOf(value)})`;
-    problems.push({ key: `agents:model:${rk}:${what}`, message: `${where}: ${what}; row not exported` });
+    row.warn(`${key}:${what}`, `${what}; row not exported`);
     return undefined;
   }
   if (value.length > MAX_MODEL_CHARS) {
-    problems.push({ key: `agents:model:${rk}:long`, message: `${where}: model is longer than ${MAX_MODEL_CHARS} characters; row not exported` });
+    row.warn(`${key}:long`, `model is longer than ${MAX_MODEL_CHARS} characters; row not exported`);
     return undefined;
   }
   const primary = value.trim();
   if (primary === '') {
-    problems.push({ key: `agents:model:${rk}:empty`, message: `${where}: model is empty; row not exported` });
+    row.warn(`${key}:empty`, 'model is empty; row not exported');
     return undefined;
   }
   if (hasControlCharacters(primary)) {
-    problems.push({
-      key: `agents:model:${rk}:control:${valueKey(primary)}`,
-      message: `${where}: model ${showValue(primary)} contains control characters; row not exported`,
-    });
+    row.warn(`${key}:control:${valueKey(primary)}`, `model ${showValue(primary)} contains control characters; row not exported`);
     return undefined;
   }
-  return primary.includes('${') ? literalText(primary, context, `${where}: model`, `agents:model:${rk}`, problems) : primary;
+  return primary.includes('${') ? literalText(primary, context, row, 'model') : primary;
 }
 
-/** A fallback model reference (already trimmed and non-empty): bounded, no control characters, literal for the host (else dropped). */
+/**
+ * A fallback model reference (already trimmed and non-empty): bounded, no control characters, literal
+ * for the host (else dropped, and the list reader warns about the element).
+ */
 function readModelText(text: string, context: SettingsContext): string | undefined {
   if (text.length > MAX_MODEL_CHARS || hasControlCharacters(text)) return undefined;
-  return text.includes('${') ? literalText(text, context, '', '', []) : text;
+  return text.includes('${') ? literalText(text, context, UNREPORTED, 'fallback_models') : text;
 }
 
 /** `is_default`: true only for boolean true; NULL or missing is false; anything else is warned and false. */
-function readDefault(value: unknown, where: string, rk: string, problems: Problem[]): boolean {
+function readDefault(value: unknown, row: RowReader): boolean {
   if (typeof value === 'boolean') return value;
-  if (value !== null && value !== undefined) {
-    problems.push({
-      key: `agents:is_default:${rk}:${valueKey(value)}`,
-      message: `${where}: is_default is not boolean (${showValue(value)}); treated as false`,
-    });
-  }
+  if (value !== null && value !== undefined) row.warn(`${row.key('is_default')}:${valueKey(value)}`, `is_default is not boolean (${showValue(value)}); treated as false`);
   return false;
-}
-
-/** A list column as messages name it (`agents row …: fallback_models`) and its problem key prefix (`agents:fallbacks:<row key>`). */
-function names(where: string, rk: string, column: string, kind: string): [where: string, key: string] {
-  return [`${where}: ${column}`, `agents:${kind}:${rk}`];
 }
 
 /**
@@ -272,26 +251,20 @@ function names(where: string, rk: string, column: string, kind: string): [where:
  */
 function textList(
   value: unknown,
-  // The row and column: named in messages and problem keys only when there is a problem.
-  where: string,
-  rk: string,
+  // The column as messages name it, and the kind its problem keys carry (`agents:fallbacks:<row key>`).
+  row: RowReader,
   column: string,
   kind: string,
-  problems: Problem[],
   accept: (s: string) => string | undefined,
 ): string[] {
   if (value === null || value === undefined) return [];
   if (!Array.isArray(value)) {
-    const [at, key] = names(where, rk, column, kind);
-    problems.push({ key: `${key}:not-array`, message: `${at} is not an array (${showValue(value)}); ignored` });
+    row.warn(`${row.key(kind)}:not-array`, `${column} is not an array (${showValue(value)}); ignored`);
     return [];
   }
   const total = value.length;
   const read = Math.min(total, MAX_LIST_ELEMENTS);
-  if (total > read) {
-    const [at, key] = names(where, rk, column, kind);
-    problems.push({ key: `${key}:cut`, message: `${at} has ${total} elements; only the first ${MAX_LIST_ELEMENTS} are read` });
-  }
+  if (total > read) row.warn(`${row.key(kind)}:cut`, `${column} has ${total} elements; only the first ${MAX_LIST_ELEMENTS} are read`);
   const out: string[] = [];
   // Duplicates: a scan of the few kept so far; a Set only for a long list (linear either way).
   const seen = read > SHORT_LIST ? new Set<string>() : undefined;
@@ -303,22 +276,17 @@ function textList(
     if (accepted === undefined) {
       dropped += 1;
       if (dropped > MAX_ELEMENT_PROBLEMS) continue;
-      const [at, key] = names(where, rk, column, kind);
-      problems.push({
-        key: `${key}:${index}:${valueKey(element)}`,
-        message: `${at}[${index + 1}] ${element === null ? 'is NULL' : `${showValue(element)} is not valid`}; element dropped`,
-      });
+      row.warn(
+        `${row.key(kind)}:${index}:${valueKey(element)}`,
+        `${column}[${index + 1}] ${element === null ? 'is NULL' : `${showValue(element)} is not valid`}; element dropped`,
+      );
     } else if (seen ? !seen.has(accepted) : !out.includes(accepted)) {
       seen?.add(accepted);
       out.push(accepted);
     }
   }
   if (dropped > MAX_ELEMENT_PROBLEMS) {
-    const [at, key] = names(where, rk, column, kind);
-    problems.push({
-      key: `${key}:more-dropped`,
-      message: `${at}: ${dropped - MAX_ELEMENT_PROBLEMS} more invalid elements dropped (${dropped} in all)`,
-    });
+    row.warn(`${row.key(kind)}:more-dropped`, `${column}: ${dropped - MAX_ELEMENT_PROBLEMS} more invalid elements dropped (${dropped} in all)`);
   }
   return out;
 }

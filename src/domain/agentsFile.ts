@@ -1,4 +1,5 @@
 import JSON5 from 'json5';
+import { isRecord } from './records.js';
 
 /** Keys of OpenClaw's `agents` section: what a section-layout agents file may hold at its root. */
 export const AGENT_SECTION_KEYS: ReadonlySet<string> = new Set(['defaults', 'list', 'entries', 'ownership']);
@@ -30,13 +31,13 @@ export function classifyAgentsFile(text: string): AgentsFileVerdict {
       return { agentsFile: false, why: 'it is not JSON', unparsable: true };
     }
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+  if (!isRecord(parsed)) {
     return { agentsFile: false, why: `it holds ${Array.isArray(parsed) ? 'an array' : parsed === null ? 'null' : `a ${typeof parsed}`}, not an object` };
   }
   const keys = Object.keys(parsed);
-  const agents = (parsed as Record<string, unknown>).agents;
+  const agents = parsed.agents;
   if (keys.length === 1 && keys[0] === 'agents') {
-    if (typeof agents === 'object' && agents !== null && !Array.isArray(agents)) return { agentsFile: true, layout: 'root' };
+    if (isRecord(agents)) return { agentsFile: true, layout: 'root' };
     return { agentsFile: false, why: '"agents" is not an object' };
   }
   const foreign = keys.filter((k) => !AGENT_SECTION_KEYS.has(k) && k !== 'agents');

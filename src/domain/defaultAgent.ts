@@ -1,4 +1,4 @@
-import { isPlainObject } from './agentSettings.js';
+import { isPlainObject } from './records.js';
 import type { Agent } from './types.js';
 
 /**

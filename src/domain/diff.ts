@@ -1,4 +1,5 @@
 import { escapeForLog, quote } from './safeText.js';
+import { isRecord } from './records.js';
 
 /** One changed leaf between two JSON documents. */
 export interface Change {
@@ -29,18 +30,18 @@ export function diffJson(before: unknown, after: unknown, path = ''): Change[] {
 }
 
 function diffAt(before: unknown, after: unknown, path: string, depth: number): Change[] {
-  if (!isObject(before) && !isObject(after)) {
+  if (!isRecord(before) && !isRecord(after)) {
     return sameJson(before, after) ? [] : [{ path, before, after }];
   }
   // An object replaced by a scalar or an array (or the other way round), e.g. `model` gaining
   // fallbacks: one change of the whole value reads better than its leaves.
-  if (before !== undefined && after !== undefined && isObject(before) !== isObject(after)) {
+  if (before !== undefined && after !== undefined && isRecord(before) !== isRecord(after)) {
     return [{ path, before, after }];
   }
   if (depth >= MAX_DEPTH) return sameJson(before, after) ? [] : [{ path, before, after }];
   // Both objects, or one side missing: compare leaves, the missing side counting as empty.
-  const a: Record<string, unknown> = isObject(before) ? before : {};
-  const b: Record<string, unknown> = isObject(after) ? after : {};
+  const a: Record<string, unknown> = isRecord(before) ? before : {};
+  const b: Record<string, unknown> = isRecord(after) ? after : {};
   // Only keys whose values differ are walked (a value equal as JSON has no changed leaf): one changed
   // agent in a roster of 10 000 costs one path, not 10 000.
   const keys: string[] = [];
@@ -114,8 +115,4 @@ function sameJson(x: unknown, y: unknown): boolean {
     }
   }
   return true;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -11,6 +11,7 @@ import type { Layout } from './types.js';
 import { AGENT_COLUMN_PURPOSE } from './agentColumns.js';
 import { rootTargetsAdvice } from './defaultAgent.js';
 import { describePrivilege, grantsInOneLine, isPrivileged, type ForeignCode, type SessionRole } from './privileges.js';
+import { isRecord } from './records.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 
@@ -300,10 +301,10 @@ export function checkAgentColumns(present: readonly string[]): CheckResult {
  */
 export function checkDefaultAgentTargets(config: unknown, content: unknown): CheckResult {
   const agents = agentsObjectOf(content);
-  const entries = agents && isObject(agents.entries) ? Object.keys(agents.entries) : undefined;
+  const entries = agents && isRecord(agents.entries) ? Object.keys(agents.entries) : undefined;
   if (entries === undefined) return ok('default-agent', 'not the keyed roster (≤ 2026.7 hosts read default: true)');
-  const defaults = agents && isObject(agents.defaults) ? agents.defaults : undefined;
-  const system = defaults && isObject(defaults.systemAgent) ? defaults.systemAgent : undefined;
+  const defaults = agents && isRecord(agents.defaults) ? agents.defaults : undefined;
+  const system = defaults && isRecord(defaults.systemAgent) ? defaults.systemAgent : undefined;
   const defaultId = typeof system?.agentId === 'string' ? system.agentId : undefined;
   if (defaultId === undefined) {
     return entries.length > 1
@@ -316,14 +317,11 @@ export function checkDefaultAgentTargets(config: unknown, content: unknown): Che
 }
 
 function agentsObjectOf(content: unknown): Record<string, unknown> | undefined {
-  if (!isObject(content)) return undefined;
-  if (isObject(content.agents)) return content.agents;
+  if (!isRecord(content)) return undefined;
+  if (isRecord(content.agents)) return content.agents;
   return 'entries' in content || 'list' in content || 'defaults' in content ? content : undefined;
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** The sync's role, and code of other roles its session would run (its source, its status table's triggers). */
 export interface PrivilegeFacts {

@@ -5,6 +5,7 @@ import { capabilitiesFor, type HostCapabilities } from './hostCapabilities.js';
 import { formatVersion, type HostVersion } from './hostProfile.js';
 import { quote } from './safeText.js';
 import type { Layout, RosterFormat } from './types.js';
+import { isRecord } from './records.js';
 
 /** OpenClaw refuses an `$include`d file larger than this (src/config/includes.ts). */
 export const MAX_INCLUDE_BYTES = 2 * 1024 * 1024;
@@ -38,7 +39,7 @@ export function checkForHost(text: string, format: RosterFormat, layout: Layout,
   }
   let agents: unknown = parsed;
   if (layout === 'root') {
-    if (!isObject(parsed) || Object.keys(parsed).join() !== 'agents') return [...reasons, 'root layout must hold exactly one key, "agents"'];
+    if (!isRecord(parsed) || Object.keys(parsed).join() !== 'agents') return [...reasons, 'root layout must hold exactly one key, "agents"'];
     agents = parsed.agents;
   }
   return [...reasons, ...findHostIssues(agents, format, version).map(describeIssue)];
@@ -63,7 +64,7 @@ export function describeIssue(issue: HostIssue): string {
 
 /** The issues our own rules find in an agents object (the parsed file's agents part). Total. */
 export function findHostIssues(agents: unknown, format: RosterFormat, version?: HostVersion): HostIssue[] {
-  if (!isObject(agents)) return [{ path: [], message: 'is not an object' }];
+  if (!isRecord(agents)) return [{ path: [], message: 'is not an object' }];
   const caps = capabilitiesFor(version);
   const issues: HostIssue[] = [];
   for (const key of Object.keys(agents)) {
@@ -76,7 +77,7 @@ export function findHostIssues(agents: unknown, format: RosterFormat, version?: 
 
 function checkEntries(agents: Record<string, unknown>, caps: HostCapabilities): HostIssue[] {
   const entries = agents.entries ?? {};
-  if (!isObject(entries)) return [{ path: ['entries'], message: 'is not an object' }];
+  if (!isRecord(entries)) return [{ path: ['entries'], message: 'is not an object' }];
   const issues: HostIssue[] = [];
   const ids = Object.keys(entries);
   if (ids.length > 1 && agents.ownership !== 'explicit') {
@@ -95,7 +96,7 @@ function checkList(list: unknown, caps: HostCapabilities): HostIssue[] {
   const keys = new Set(['id', 'default', ...caps.entryKeys]);
   let defaults = 0;
   list.forEach((item: unknown, index) => {
-    if (!isObject(item)) {
+    if (!isRecord(item)) {
       issues.push({ path: ['list', index], message: 'is not an object' });
       return;
     }
@@ -120,7 +121,7 @@ const ENTRY_TEXT = ['name', 'description', 'workspace', 'cwd', 'agentDir', 'util
 
 /** Adds to `issues` what is wrong with one roster entry (pushed, not returned: one array for 10 000 entries). */
 function checkAgent(path: (string | number)[], id: string, agent: unknown, allowed: ReadonlySet<string>, caps: HostCapabilities, issues: HostIssue[]): void {
-  if (!isObject(agent)) {
+  if (!isRecord(agent)) {
     issues.push({ path, message: 'is not an object' });
     return;
   }
@@ -134,11 +135,11 @@ function checkAgent(path: (string | number)[], id: string, agent: unknown, allow
   const model = agent.model;
   const modelOk =
     (typeof model === 'string' && model.trim() !== '') ||
-    (isObject(model) && typeof model.primary === 'string' && model.primary.trim() !== '' && isTextArray(model.fallbacks));
+    (isRecord(model) && typeof model.primary === 'string' && model.primary.trim() !== '' && isTextArray(model.fallbacks));
   if (!modelOk) issues.push({ path: [...path, 'model'], message: 'must be a non-empty string or {primary, fallbacks}' });
   if (agent.subagents !== undefined) {
     const sub = agent.subagents;
-    if (!isObject(sub)) issues.push({ path: [...path, 'subagents'], message: 'must be {allowAgents: string[]}' });
+    if (!isRecord(sub)) issues.push({ path: [...path, 'subagents'], message: 'must be {allowAgents: string[]}' });
     else if (sub.allowAgents !== undefined && !isTextArray(sub.allowAgents)) issues.push({ path: [...path, 'subagents'], message: 'must be {allowAgents: string[]}' });
   }
   if (agent.thinkingDefault !== undefined && !(typeof agent.thinkingDefault === 'string' && caps.thinkingLevels.includes(agent.thinkingDefault))) {
@@ -146,7 +147,7 @@ function checkAgent(path: (string | number)[], id: string, agent: unknown, allow
   }
   if (agent.heartbeat !== undefined) {
     const hb = agent.heartbeat;
-    if (!isObject(hb)) issues.push({ path: [...path, 'heartbeat'], message: 'must be an object (never a boolean)' });
+    if (!isRecord(hb)) issues.push({ path: [...path, 'heartbeat'], message: 'must be an object (never a boolean)' });
     else {
       for (const key of HEARTBEAT_TEXT) if (hb[key] !== undefined && typeof hb[key] !== 'string') issues.push({ path: [...path, 'heartbeat', key], message: 'must be text' });
       if (typeof hb.every === 'string' && !isValidDuration(hb.every)) issues.push({ path: [...path, 'heartbeat', 'every'], message: 'is not a duration (use ms, s, m, h)' });
@@ -155,7 +156,7 @@ function checkAgent(path: (string | number)[], id: string, agent: unknown, allow
   if (!freeForm) return;
   if (agent.identity !== undefined) {
     const identity = agent.identity;
-    if (!isObject(identity)) issues.push({ path: [...path, 'identity'], message: 'must be an object' });
+    if (!isRecord(identity)) issues.push({ path: [...path, 'identity'], message: 'must be an object' });
     else for (const key of IDENTITY_TEXT) if (identity[key] !== undefined && typeof identity[key] !== 'string') issues.push({ path: [...path, 'identity', key], message: 'must be text' });
   }
   for (const key of ENTRY_TEXT) if (agent[key] !== undefined && typeof agent[key] !== 'string') issues.push({ path: [...path, key], message: 'must be text' });
@@ -163,7 +164,7 @@ function checkAgent(path: (string | number)[], id: string, agent: unknown, allow
     issues.push({ path: [...path, 'skills'], message: 'must be an array of text' });
   }
   for (const key of ENTRY_OBJECTS) {
-    if (agent[key] !== undefined && !isObject(agent[key])) issues.push({ path: [...path, key], message: 'must be an object' });
+    if (agent[key] !== undefined && !isRecord(agent[key])) issues.push({ path: [...path, key], message: 'must be an object' });
   }
 }
 
@@ -178,19 +179,19 @@ const SUBAGENT_INTEGERS: Record<string, number> = {
 };
 
 function checkDefaults(defaults: unknown, caps: HostCapabilities): HostIssue[] {
-  if (!isObject(defaults)) return [{ path: ['defaults'], message: 'is not an object' }];
+  if (!isRecord(defaults)) return [{ path: ['defaults'], message: 'is not an object' }];
   const issues: HostIssue[] = [];
   for (const key of Object.keys(defaults)) {
     const value = defaults[key];
     const path = ['defaults', key];
     if (key === 'subagents') {
-      if (!isObject(value)) issues.push({ path, message: 'is not an object' });
+      if (!isRecord(value)) issues.push({ path, message: 'is not an object' });
       else issues.push(...checkSubagentDefaults(value, caps));
     } else if (key === 'thinkingDefault') {
       if (!(typeof value === 'string' && caps.thinkingLevels.includes(value))) issues.push({ path, message: `must be one of ${caps.thinkingLevels.join(', ')}` });
     } else if (DEFAULT_TARGETS.includes(key as DefaultTarget)) {
       if (!caps.systemAgent) issues.push({ path, message: 'is not accepted by this host (before 2026.8)' });
-      else if (!isObject(value) || typeof value.agentId !== 'string' || !AGENT_ID_PATTERN.test(value.agentId)) issues.push({ path, message: 'must be {agentId: <agent id>}' });
+      else if (!isRecord(value) || typeof value.agentId !== 'string' || !AGENT_ID_PATTERN.test(value.agentId)) issues.push({ path, message: 'must be {agentId: <agent id>}' });
     } else {
       issues.push({ path, message: 'is not written by this plugin' });
     }
@@ -222,9 +223,6 @@ function member(path: string, key: string): string {
   return /^[A-Za-z0-9_$-]+$/.test(key) ? `${path}.${key}` : `${path}[${quote(key)}]`;
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function isTextArray(value: unknown): value is string[] {
   return Array.isArray(value) && value.every((v) => typeof v === 'string' && v !== '');

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { Layout } from './types.js';
+import { isRecord } from './records.js';
 
 /** Where and how openclaw.json pulls in the agents file. */
 export type IncludeSite =
@@ -12,12 +13,12 @@ export type IncludeSite =
  * which win over the file on scalars (deepMerge(included, siblings)).
  */
 export function findInclude(config: unknown, configPath: string, outputPath: string): IncludeSite {
-  if (!isObject(config)) return { found: false };
+  if (!isRecord(config)) return { found: false };
   const dir = path.dirname(path.resolve(configPath));
   const target = path.resolve(outputPath);
   const includes = (site: Record<string, unknown>) => includeTargets(site.$include).some((p) => path.resolve(dir, p) === target);
   if (includes(config)) return { found: true, layout: 'root', siblings: withoutInclude(config) };
-  if (isObject(config.agents) && includes(config.agents)) {
+  if (isRecord(config.agents) && includes(config.agents)) {
     return { found: true, layout: 'section', siblings: withoutInclude(config.agents) };
   }
   return { found: false };
@@ -60,12 +61,14 @@ export function includeRootVerdict(file: string, configPath: string, extraRoots:
 }
 
 function isInsideAny(file: string, roots: readonly string[]): boolean {
-  const target = path.resolve(file);
-  return roots.some((root) => {
-    const rel = path.relative(path.resolve(root), target);
-    // A name such as `..agents.json` is inside; only a leading `..` path segment leaves the root.
-    return rel !== '' && rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel);
-  });
+  return roots.some((root) => isInside(root, file));
+}
+
+/** True when `file` is below `root` (both made absolute; not `root` itself). */
+export function isInside(root: string, file: string): boolean {
+  const rel = path.relative(path.resolve(root), path.resolve(file));
+  // A name such as `..agents.json` is inside; only a leading `..` path segment leaves the root.
+  return rel !== '' && rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel);
 }
 
 /** A key the DB writes that openclaw.json also sets, so openclaw.json's value is the one in force. */
@@ -90,13 +93,13 @@ export function findShadowedKeys(site: IncludeSite, fileContent: unknown): Shado
 }
 
 function walk(ours: unknown, theirs: unknown, prefix: string, out: ShadowedKey[]): void {
-  if (!isObject(ours) || !isObject(theirs)) return;
+  if (!isRecord(ours) || !isRecord(theirs)) return;
   for (const key of Object.keys(ours).sort()) {
     if (!Object.hasOwn(theirs, key) || key === '$include') continue;
     const a = ours[key];
     const b = theirs[key];
     const where = `${prefix}${key}`;
-    if (isObject(a) && isObject(b)) walk(a, b, `${where}.`, out);
+    if (isRecord(a) && isRecord(b)) walk(a, b, `${where}.`, out);
     else if (Array.isArray(a) && Array.isArray(b)) out.push({ path: where, kind: 'concatenated', ours: a, theirs: b });
     else out.push({ path: where, kind: 'overridden', ours: a, theirs: b });
   }
@@ -111,8 +114,4 @@ function includeTargets(value: unknown): string[] {
 function withoutInclude(site: Record<string, unknown>): Record<string, unknown> {
   const { $include: _ignored, ...rest } = site;
   return rest;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -1,4 +1,5 @@
-import { isPlainObject, memberPath } from './agentSettings.js';
+import { memberPath } from './agentSettings.js';
+import { isPlainObject } from './records.js';
 import { describeIssue, findHostIssues, type HostIssue } from './hostRules.js';
 import { modelToAgentsObject, renderAgentsObject, type RenderOptions } from './agentsObject.js';
 import { quote, valueKey } from './safeText.js';

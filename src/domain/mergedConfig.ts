@@ -2,6 +2,7 @@ import { hostIssues, type RawIssue } from './hostIssues.js';
 import type { HostIssue } from './hostRules.js';
 import { quote } from './safeText.js';
 import type { Layout } from './types.js';
+import { isRecord } from './records.js';
 
 /**
  * The config the host will load, and what its verdict on it means for the agents file. The host
@@ -141,8 +142,4 @@ function valueAt(value: unknown, dotted: string): unknown {
     else return undefined;
   }
   return at;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

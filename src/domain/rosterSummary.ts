@@ -1,4 +1,5 @@
 import type { Layout, RosterFormat } from './types.js';
+import { isRecord } from './records.js';
 
 /** What an agents file holds, read back from its text (for `status` and `doctor`). */
 export interface RosterSummary {
@@ -26,7 +27,7 @@ export function summarizeRoster(text: string | undefined): RosterSummary {
   } catch {
     return unreadable;
   }
-  if (!isObject(parsed)) return unreadable;
+  if (!isRecord(parsed)) return unreadable;
   let layout: Layout;
   let agents: unknown;
   if (Object.hasOwn(parsed, 'agents')) {
@@ -38,16 +39,12 @@ export function summarizeRoster(text: string | undefined): RosterSummary {
   } else {
     return unreadable;
   }
-  if (!isObject(agents)) return { readable: false, layout, agentIds: [] };
+  if (!isRecord(agents)) return { readable: false, layout, agentIds: [] };
   const defaults = agents.defaults;
   if (Array.isArray(agents.list)) {
-    const agentIds = agents.list.map((item) => (isObject(item) && typeof item.id === 'string' ? item.id : '?'));
+    const agentIds = agents.list.map((item) => (isRecord(item) && typeof item.id === 'string' ? item.id : '?'));
     return { readable: true, layout, format: 'list', agentIds, defaults };
   }
-  if (isObject(agents.entries)) return { readable: true, layout, format: 'entries', agentIds: Object.keys(agents.entries), defaults };
+  if (isRecord(agents.entries)) return { readable: true, layout, format: 'entries', agentIds: Object.keys(agents.entries), defaults };
   return { readable: true, layout, agentIds: [], defaults };
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -10,6 +10,7 @@ import type { Problem, Rendered } from '../domain/types.js';
 import { narrowVerdict } from './bisect.js';
 import type { HostChecker } from './checker.js';
 import type { HostConfig } from './hostConfig.js';
+import { isRecord } from '../domain/records.js';
 
 /** Options of {@link makeHostCheck}. */
 export interface HostCheckOptions {
@@ -169,19 +170,26 @@ export function makeHostCheck(options: HostCheckOptions): (r: Rendered) => Obser
     }
   }
 
-  return (r) =>
-    new Observable<Rendered>((subscriber) => {
-      const abort = new AbortController();
-      check(r, abort.signal).then(
-        (checked) => {
-          subscriber.next(checked);
-          subscriber.complete();
-        },
-        (error: unknown) => subscriber.error(error),
-      );
-      // Unsubscribing (a newer render, or the pipeline stopping) kills a running host process or stops between slices.
-      return () => abort.abort();
-    });
+  return (r) => abortable((signal) => check(r, signal));
+}
+
+/**
+ * A task as an Observable of its one result: started on subscribe, its failure an error of the
+ * stream. Unsubscribing (a newer render, or the pipeline stopping) aborts it, which kills a running
+ * host process or stops between slices.
+ */
+function abortable<T>(task: (signal: AbortSignal) => Promise<T>): Observable<T> {
+  return new Observable<T>((subscriber) => {
+    const abort = new AbortController();
+    task(abort.signal).then(
+      (result) => {
+        subscriber.next(result);
+        subscriber.complete();
+      },
+      (error: unknown) => subscriber.error(error),
+    );
+    return () => abort.abort();
+  });
 }
 
 function firstLine(message: string): string {
@@ -202,8 +210,4 @@ function parseAgents(text: string | undefined, layout: RenderOptions['layout']):
   } catch {
     return {};
   }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

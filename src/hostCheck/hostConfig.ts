@@ -1,9 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import JSON5 from 'json5';
-import { findInclude } from '../domain/include.js';
+import { findInclude, isInside } from '../domain/include.js';
 import { MAX_INCLUDE_BYTES } from '../domain/hostRules.js';
 import { deepMerge, type RawIssue } from '../domain/mergedConfig.js';
+import { isRecord } from '../domain/records.js';
+import { realOrResolved } from '../sinks/outputGuard.js';
 
 /**
  * The config the host will load with a candidate agents file in it: openclaw.json read again at
@@ -53,7 +55,7 @@ export function readHostConfig(source: HostConfigSource): HostConfig {
   }
   if (!isRecord(root)) return { ok: false, reason: `${configPath} does not hold an object` };
   if (!findInclude(root, configPath, source.outputPath).found) return { ok: false, reason: `${configPath} does not include ${path.resolve(source.outputPath)}` };
-  const roots = [path.dirname(configPath), ...source.includeRoots.filter((r) => path.isAbsolute(r))].map((dir) => ({ dir: path.normalize(dir), real: realOr(dir) }));
+  const roots = [path.dirname(configPath), ...source.includeRoots.filter((r) => path.isAbsolute(r))].map((dir) => ({ dir: path.normalize(dir), real: realOrResolved(dir) }));
   const output = path.normalize(path.resolve(source.outputPath));
   return {
     ok: true,
@@ -166,22 +168,7 @@ class Resolver {
   }
 }
 
-function isInside(root: string, file: string): boolean {
-  const rel = path.relative(root, file);
-  return rel !== '' && rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel);
-}
 
-function realOr(dir: string): string {
-  try {
-    return path.normalize(fs.realpathSync(dir));
-  } catch {
-    return path.normalize(dir);
-  }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /**
  * What the host-check stage needs of the gateway's files: openclaw.json, read again at each check

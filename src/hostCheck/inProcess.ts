@@ -6,6 +6,7 @@ import { rawIssues } from '../domain/hostIssues.js';
 import type { RawIssue } from '../domain/mergedConfig.js';
 import type { HostChecker } from './checker.js';
 import type { ValidateOutcome } from './openclawValidate.js';
+import { isRecord } from '../domain/records.js';
 
 /**
  * The running host's own validator, loaded into this process (DESIGN §10): inside the gateway the
@@ -163,9 +164,6 @@ export function slices(agents: unknown, size: number): { agents: unknown; listIn
   return [{ agents, listIndex: [], more: false }];
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** The surfaces, best first. Each returns undefined when the package does not have it. */
 const SURFACES: { name: string; load(root: string): Promise<ConfigValidator | undefined> }[] = [

@@ -6,13 +6,12 @@
  * with the host's already-resolved values, by `openclaw agent-config-sync`.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { readOpenclawConfig } from '../host.js';
+import { configCandidate, readOpenclawConfig, type DefaultConfigOrigin } from '../host.js';
 import { resolveSecretInputs, substituteEnv } from './secretInput.js';
 
 /** Where the config was found, for "say which file they used". */
-export type ConfigOrigin = '--openclaw-config' | 'the gateway' | 'OPENCLAW_CONFIG_PATH' | 'OPENCLAW_STATE_DIR' | '~/.openclaw';
+export type ConfigOrigin = '--openclaw-config' | 'the gateway' | DefaultConfigOrigin;
 
 /**
  * What the host hands `openclaw agent-config-sync`: the path of its config and the values it
@@ -48,13 +47,6 @@ export interface GatewayConfig {
 }
 
 export const PLUGIN_CONFIG_KEY = 'plugins.entries.agent_config_sync.config';
-
-/** The candidate path by OpenClaw's precedence, and which setting chose it. */
-export function configCandidate(env: Record<string, string | undefined>): { path: string; from: ConfigOrigin } {
-  if (env.OPENCLAW_CONFIG_PATH) return { path: path.resolve(env.OPENCLAW_CONFIG_PATH), from: 'OPENCLAW_CONFIG_PATH' };
-  if (env.OPENCLAW_STATE_DIR) return { path: path.resolve(env.OPENCLAW_STATE_DIR, 'openclaw.json'), from: 'OPENCLAW_STATE_DIR' };
-  return { path: path.join(env.HOME || os.homedir(), '.openclaw', 'openclaw.json'), from: '~/.openclaw' };
-}
 
 /**
  * Reads the gateway config: `given` (the --openclaw-config flag) first, then what the host

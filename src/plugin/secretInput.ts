@@ -6,6 +6,7 @@
  * object over unresolved). Pure: the environment comes in as an argument.
  */
 import { ConfigError } from '../config.js';
+import { isRecord } from '../domain/records.js';
 
 /** The plugin config keys declared as secret inputs in openclaw.plugin.json. */
 export const SECRET_INPUTS = ['password', 'connectionString'] as const;
@@ -56,7 +57,7 @@ export function substituteEnv(value: unknown, env: Record<string, string | undef
     });
   }
   if (Array.isArray(value)) return value.map((v) => substituteEnv(v, env, missing));
-  if (typeof value === 'object' && value !== null) {
+  if (isRecord(value)) {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substituteEnv(v, env, missing)]));
   }
   return value;

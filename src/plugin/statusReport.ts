@@ -3,6 +3,7 @@
  * and last events, with the settings it runs under. Pure: the facts and the pipeline status come in.
  * Never holds a password: the connection is its safe description (user@host:port/database).
  */
+import { countersOf, type PipelineCounters } from '../domain/pipelineCounters.js';
 import type { PipelineStatus } from '../pipeline.js';
 
 /** The settings a started service runs under, as the service resolved them (nothing secret). */
@@ -23,8 +24,8 @@ export interface RunningFacts {
   startedAt: string;
 }
 
-/** The answer of the status method (JSON). */
-export interface SyncStatusReport {
+/** The answer of the status method (JSON): the settings, the last events, then every counter of the pipeline. */
+export interface SyncStatusReport extends PipelineCounters {
   plugin: 'agent_config_sync';
   /** A pipeline runs in this gateway process. */
   running: boolean;
@@ -43,12 +44,6 @@ export interface SyncStatusReport {
   startedAt: string | null;
   lastWrite: PipelineStatus['lastWrite'] | null;
   lastError: { at: string; message: string } | null;
-  snapshots: number;
-  writes: number;
-  reconnects: number;
-  driftRepairs: number;
-  reconciles: number;
-  restarts: number;
 }
 
 /**
@@ -77,11 +72,6 @@ export function buildStatusReport(
     startedAt: facts?.startedAt ?? null,
     lastWrite: status?.lastWrite ?? null,
     lastError: (running ? status?.lastError : startFailure) ?? null,
-    snapshots: status?.snapshots ?? 0,
-    writes: status?.writes ?? 0,
-    reconnects: status?.reconnects ?? 0,
-    driftRepairs: status?.driftRepairs ?? 0,
-    reconciles: status?.reconciles ?? 0,
-    restarts: status?.restarts ?? 0,
+    ...countersOf(status),
   };
 }

@@ -191,3 +191,15 @@ export function realPathOf(file: string): string {
     return parent === absolute ? absolute : path.join(realPathOf(parent), path.basename(absolute));
   }
 }
+
+/**
+ * The real path of an existing file (links followed), else the path as given, made absolute: for a
+ * path that is watched or compared as it is now, where a file not there yet has no real path.
+ */
+export function realOrResolved(file: string): string {
+  try {
+    return fs.realpathSync(file);
+  } catch {
+    return path.resolve(file);
+  }
+}

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Observable } from 'rxjs';
+import { realOrResolved } from '../sinks/outputGuard.js';
 
 /** A change to the output file that this process did not make. */
 export interface FileChange {
@@ -45,7 +46,8 @@ export function makeFileChangeSource(file: string, options: FileChangeSourceOpti
       reported = { text, stat };
       subscriber.next({ text });
     };
-    const real = realPathOf(file);
+    // The file whose directory entry changes when it is replaced: the link's target when it is a link.
+    const real = realOrResolved(file);
     const dir = path.dirname(real);
     const base = path.basename(real);
     let watcher: fs.FSWatcher | undefined;
@@ -72,14 +74,6 @@ export function makeFileChangeSource(file: string, options: FileChangeSourceOpti
   });
 }
 
-/** The file whose directory entry changes when it is replaced: the link's target when it is a link. */
-function realPathOf(file: string): string {
-  try {
-    return fs.realpathSync(file);
-  } catch {
-    return path.resolve(file);
-  }
-}
 
 function readText(file: string): string | undefined {
   try {
