@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { compareIds, parseLedgerRow, type LedgerChange, type LedgerRow } from '../domain/ledger.js';
+import { compareIds, describeChanges, parseLedgerRow, type LedgerChange, type LedgerRow } from '../domain/ledger.js';
 import { IDENTITY_COLUMN, REVERTIBLE_COLUMNS, type Restore, type RevertStep } from '../domain/ledgerRevert.js';
 import { callAsOwner, ownerAdvice, tableOwner } from './asOwner.js';
 
@@ -40,6 +40,20 @@ export async function readLedgerChanges(client: pg.ClientBase, range: LedgerRang
     [range.afterId ?? null, range.throughId ?? null, Math.max(1, Math.floor(range.limit ?? 100))],
   );
   return parsed(rows);
+}
+
+/** How many changes a write's log line reads to name their authors. */
+const LOG_LINE_CHANGES = 100;
+
+/**
+ * The write log line's `(change 42 by alice via psql)` for a write that took the file from the render
+ * through `afterId` to the one through `throughId` (each a snapshot's `through`). '' when either end is
+ * unknown (the first write after start, or a ledger this role cannot read) or nothing changed between.
+ * Reads at most 100 changes; a longer range is named to its end, its authors cut with "…".
+ */
+export async function describeWrite(client: pg.ClientBase, afterId: string | undefined, throughId: string | undefined): Promise<string> {
+  if (afterId === undefined || throughId === undefined || compareIds(throughId, afterId) <= 0) return '';
+  return describeChanges(await readLedgerChanges(client, { afterId, throughId, limit: LOG_LINE_CHANGES }), throughId);
 }
 
 /** Filters of {@link readHistory}. */

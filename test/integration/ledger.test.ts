@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { readLedgerChanges } from '../../src/db/ledger.js';
+import { describeWrite, readLedgerChanges } from '../../src/db/ledger.js';
 import { makeLedgerPruner } from '../../src/db/ledgerPruner.js';
 import { migrate } from '../../src/db/migrate.js';
 import { OPTIONAL_AGENT_COLUMNS, readSnapshot, REQUIRED_AGENT_COLUMNS } from '../../src/db/snapshot.js';
@@ -199,6 +199,10 @@ describe('the change ledger on real PostgreSQL', () => {
     expect(changes.map((c) => c.operation)).toEqual(['INSERT', 'UPDATE']);
     expect(describeChanges(changes)).toBe(`(changes ${changes[0]!.id}–${through} by postgres, bob via psql)`);
     expect(describeChanges(await readLedgerChanges(client, { afterId: changes[0]!.id, throughId: through }))).toBe(`(change ${through} by bob via psql)`);
+    // The whole line from two snapshots' marks; nothing when an end is unknown (the first write after start).
+    expect(await describeWrite(client, mark, through)).toBe(`(changes ${changes[0]!.id}–${through} by postgres, bob via psql)`);
+    expect(await describeWrite(client, undefined, through)).toBe('');
+    expect(await describeWrite(client, through, through)).toBe('');
   });
 
   it('can prune changes older than historyDays, keep the newest rows, and let a running sync go on while a prune runs', async () => {

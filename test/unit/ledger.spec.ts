@@ -27,6 +27,12 @@ describe('the change ledger, pure', () => {
     expect(describeChanges([])).toBe('');
   });
 
+  it('should end the range at the snapshot\'s mark when the read was cut short, and say so', () => {
+    expect(describeChanges([{ id: '41', actor: 'alice', application: 'psql' }, { id: '42', actor: 'bob', application: 'psql' }], '500'))
+      .toBe('(changes 41–500 by alice, bob, … via psql, …)');
+    expect(describeChanges([{ id: '41', actor: 'alice', application: 'psql' }], '41')).toBe('(change 41 by alice via psql)');
+  });
+
   it('should quote an author whose name could forge or split a log line', () => {
     expect(describeChanges([{ id: '7', actor: 'eve\nagent_config_sync: all good', application: '\u001b[2J' }]))
       .toBe('(change 7 by "eve\\nagent_config_sync: all good" via "\\u001b[2J")');
