@@ -249,4 +249,27 @@ describe('the change ledger on real PostgreSQL', () => {
       await sync.stop();
     }
   });
+
+  it('can warn once, naming the grant, when the sync\'s role may not prune, and prune once it may', async () => {
+    await migrate(client);
+    const gateway = await makeRole(client, db, 'gateway');
+    roles.push(gateway.role);
+    await client.query(`UPDATE agents SET model = model; UPDATE agent_config_changes SET at = now() - interval '100 days'`);
+    await client.query(`INSERT INTO agents (name, model) VALUES ('fresh', 'm/f')`);
+    const log = captureLog();
+    const pruner = makeLedgerPruner({ connection: { connectionString: gateway.url }, historyDays: 30, logger: makeLogger(log) });
+    try {
+      expect(await pruner.pruneNow()).toBeUndefined();
+      expect(await pruner.pruneNow()).toBeUndefined();
+      const warnings = log.lines.filter((l) => l.level === 'warn');
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]!.message).toContain('GRANT EXECUTE ON FUNCTION agent_config_sync_prune_changes(integer, integer)');
+      expect(warnings[0]!.message).toContain('the sync goes on');
+      await client.query(`GRANT EXECUTE ON FUNCTION agent_config_sync_prune_changes(integer, integer) TO ${gateway.role}`);
+      expect(await pruner.pruneNow()).toBe(1);
+      expect(log.text()).toContain('pruning works again');
+    } finally {
+      await pruner.stop();
+    }
+  });
 });
