@@ -42,7 +42,7 @@ export function describePrivilege(session: SessionRole): string {
 
 /**
  * The least-privileged grants a sync role needs, as SQL an operator can run (the role and schema
- * quoted only when they need it). `ledger` adds SELECT on the change ledger when it exists.
+ * quoted only when they need it). `ledger` adds SELECT on the change ledger and EXECUTE on its prune function when the ledger exists.
  */
 export function leastPrivilegeGrants(role = 'agent_config_sync', schema = 'public', ledger = false): string[] {
   const r = quoteIdent(role);
@@ -52,6 +52,7 @@ export function leastPrivilegeGrants(role = 'agent_config_sync', schema = 'publi
     `GRANT USAGE ON SCHEMA ${s} TO ${r};`,
     `GRANT SELECT ON ${s}.agents, ${s}.agent_system_config${ledger ? `, ${s}.agent_config_changes` : ''} TO ${r};`,
     `GRANT SELECT, INSERT, UPDATE ON ${s}.agent_config_sync_gateways TO ${r};`,
+    ...(ledger ? [`GRANT EXECUTE ON FUNCTION ${s}.agent_config_sync_prune_changes(integer, integer) TO ${r};`] : []),
     `-- a function source: GRANT EXECUTE ON FUNCTION ${s}.get_agent_export_rows() TO ${r}; LISTEN needs no grant`,
   ];
 }
