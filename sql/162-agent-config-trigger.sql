@@ -30,10 +30,12 @@ DECLARE
     -- The columns the sync maps: recorded with their values. Others are only named.
     mapped CONSTANT pg_catalog.text[] := ARRAY['name', 'model', 'id', 'fallback_models', 'allowed_subagents', 'is_default', 'instance_type', 'status', 'heartbeat_enabled', 'heartbeat_every', 'heartbeat_target', 'heartbeat_to', 'thinking', 'openclaw_config']::pg_catalog.text[];
 BEGIN
+    -- Read through to_jsonb, not OLD.name / NEW.name: on an existing table of another shape (migrate
+    -- keeps it as it is) a missing column would fail every write of the application that owns it.
     IF TG_OP = 'DELETE' THEN
-        agent_name := OLD.name;
+        agent_name := pg_catalog.to_jsonb(OLD) OPERATOR(pg_catalog.->>) 'name';
     ELSIF TG_OP IN ('INSERT', 'UPDATE') THEN
-        agent_name := NEW.name;
+        agent_name := pg_catalog.to_jsonb(NEW) OPERATOR(pg_catalog.->>) 'name';
     END IF;
     -- The payload is informational: at most 200 bytes of the name, cut between characters,
     -- so the payload stays far below NOTIFY's 8000-byte limit (even if JSON escaping multiplies it by 6).

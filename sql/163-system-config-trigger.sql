@@ -30,9 +30,9 @@ DECLARE
     mapped CONSTANT pg_catalog.text[] := ARRAY['key', 'value', 'value_type']::pg_catalog.text[];
 BEGIN
     IF TG_OP = 'DELETE' THEN
-        config_key := OLD.key;
+        config_key := pg_catalog.to_jsonb(OLD) OPERATOR(pg_catalog.->>) 'key';
     ELSIF TG_OP IN ('INSERT', 'UPDATE') THEN
-        config_key := NEW.key;
+        config_key := pg_catalog.to_jsonb(NEW) OPERATOR(pg_catalog.->>) 'key';
     END IF;
     -- The payload is informational: at most 200 bytes of the key, cut between characters,
     -- so the payload stays far below NOTIFY's 8000-byte limit (even if JSON escaping multiplies it by 6).

@@ -1,5 +1,7 @@
 import { CHANNEL_SETTING, migrate, setTriggerChannel, triggerChannelSetting, verifySchema } from '../db/migrate.js';
 import { triggerChannelFor, utf8Bytes } from '../domain/channel.js';
+import { REQUIRED_AGENT_COLUMNS } from '../db/snapshot.js';
+import { hintFor } from '../db/errorHints.js';
 import type pg from 'pg';
 import { consoleLogger, makeLogger, type Logger } from '../logger.js';
 import { channelFlag, type Flags } from './args.js';
@@ -28,6 +30,7 @@ export async function migrateCommand(flags: Flags): Promise<number> {
     const notifies = await notifiedChannel(client, log);
     if (flags.json === true) process.stdout.write(`${JSON.stringify({ ...result, channel: notifies }, null, 2)}\n`);
     log.info(`migrated ${connection.description}: applied ${result.applied.join(', ')}; the triggers notify "${notifies}"`);
+    warnOtherShape((await verifySchema(client)).agentColumns, log);
     return 0;
   });
 }
@@ -43,4 +46,18 @@ async function notifiedChannel(client: pg.ClientBase, log: Logger): Promise<stri
     );
   }
   return channel;
+}
+
+/**
+ * migrate keeps an existing agents table as it is (CREATE TABLE IF NOT EXISTS): one of another shape
+ * gets the triggers (which record it and notify) but cannot be read by the sync as it is. Said now,
+ * with the way out, rather than at the first sync.
+ */
+function warnOtherShape(agentColumns: readonly string[], log: Logger): void {
+  const missing = REQUIRED_AGENT_COLUMNS.filter((column) => !agentColumns.includes(column));
+  if (missing.length === 0) return;
+  log.warn(
+    `the existing table agents has no column ${missing.join(', ')}: migrate kept it as it is, and the sync reads name and model — ` +
+      `${hintFor('has no column model') ?? ''}`,
+  );
 }

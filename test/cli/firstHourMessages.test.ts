@@ -53,6 +53,31 @@ describe('first-hour database errors (real binary, real PostgreSQL)', () => {
   });
 });
 
+describe('migrate over an agents table of the operator\'s own shape (real binary, real PostgreSQL)', () => {
+  it('can say the sync needs name and model (with the view recipe), and leaves the table\'s writers working', async () => {
+    assertBuilt();
+    const db = await createTestDatabase('other_shape_migrate');
+    try {
+      const dir = makeTempDir('othershape-migrate');
+      fs.writeFileSync(path.join(dir, 'db.url'), db.url, { mode: 0o600 });
+      await sql(db.url, `CREATE TABLE agents (id serial PRIMARY KEY, agent_name text UNIQUE, llm text, api_key text)`);
+      const result = await runCli(['migrate', '--database-url-file', path.join(dir, 'db.url')], dir);
+      expect(result.code).toBe(0);
+      expect(result.stderr + result.stdout).toMatch(/the existing table agents has no column name, model.*CREATE VIEW agent_export AS SELECT <your id column> AS name, <your model column> AS model/s);
+      // The shipped triggers now fire on this table: an application's writes must still work.
+      await sql(db.url, `INSERT INTO agents (agent_name, llm, api_key) VALUES ('a1', 'm/1', 'sk-secret')`);
+      await sql(db.url, `UPDATE agents SET llm = 'm/2' WHERE agent_name = 'a1'`);
+      await sql(db.url, `DELETE FROM agents WHERE agent_name = 'a1'`);
+      const recorded = await sql<{ n: string }>(db.url, `SELECT count(*) AS n FROM agent_config_changes WHERE source = 'agents'`);
+      expect(Number(recorded[0]!.n)).toBe(3);
+      const values = await sql<{ t: string }>(db.url, `SELECT string_agg(coalesce(old::text, '') || coalesce(new::text, ''), ' ') AS t FROM agent_config_changes`);
+      expect(values[0]!.t ?? '').not.toContain('sk-secret');
+    } finally {
+      await db.drop();
+    }
+  });
+});
+
 describe('sync as a new operator types it (real binary, real PostgreSQL)', () => {
   it('can sync once without --once', async () => {
     assertBuilt();
