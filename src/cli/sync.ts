@@ -18,7 +18,8 @@ import { makeFileSink } from '../sinks/file.js';
 import { pidFileRefusal } from '../sinks/pidFile.js';
 import { makeReloader, type Reloader, type ReloadTarget } from '../sinks/reload.js';
 import { formatVersion, type ReloadAction } from '../domain/hostProfile.js';
-import { gatewayStatusWriter, withStatusWriter } from '../fleet/statusWriter.js';
+import { INSTANCE_ID } from '../fleet/gatewayId.js';
+import { gatewayStatusWriter, readFileOrUndefined, syncedHooks, withStatusWriter } from '../fleet/statusWriter.js';
 import type { ProvidedGateway } from '../plugin/gatewayConfig.js';
 import { msFlag, signalFlag, textFlag, UsageError, type Flags } from './args.js';
 import { contextFromFlags, type CliContext } from './context.js';
@@ -161,7 +162,7 @@ export function runUntilSignal(
   };
   const reloader = makeReloader(reloadSpec.action, reloadSpec.target, log);
   const gatewayId = ctx.settings.gatewayId ?? '';
-  ctx.log.info(`gateway id "${gatewayId}"`);
+  ctx.log.info(`gateway id "${gatewayId}", instance ${INSTANCE_ID}`);
   const fleet = gatewayStatusWriter({
     connection: ctx.connection.config,
     gatewayId,
@@ -169,7 +170,9 @@ export function runUntilSignal(
     outputPath: ctx.plan.outputPath,
     render: ctx.plan.render,
     logger: log,
+    maxWaitMs: ctx.settings.maxWaitMs,
   });
+  const fleetSynced = syncedHooks(fleet, () => readFileOrUndefined(ctx.plan.outputPath));
   const running = withStatusWriter(runPipeline({
     connection: ctx.connection.config,
     channel: ctx.settings.channel,
@@ -186,8 +189,8 @@ export function runUntilSignal(
     hostCheck,
     gatewayId,
     onError: fleet.failed,
-    onRendered: fleet.rendered,
-    onWritten: fleet.written,
+    onRendered: fleetSynced.onRendered,
+    onWritten: fleetSynced.onWritten,
   }), fleet);
   return new Promise((resolve) => {
     const stop = (signal: NodeJS.Signals) => {
