@@ -76,6 +76,7 @@ if $verify_only; then
 SELECT label FROM (VALUES
   ('table agents', pg_catalog.to_regclass('agents') IS NOT NULL),
   ('table agent_system_config', pg_catalog.to_regclass('agent_system_config') IS NOT NULL),
+  ('table agent_config_changes', pg_catalog.to_regclass('agent_config_changes') IS NOT NULL),
   ('function notify_agent_config_changed', pg_catalog.to_regprocedure('notify_agent_config_changed()') IS NOT NULL),
   ('function notify_system_config_changed', pg_catalog.to_regprocedure('notify_system_config_changed()') IS NOT NULL),
   ('trigger agent_config_changed on agents', EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE NOT tgisinternal AND tgname = 'agent_config_changed' AND tgrelid = pg_catalog.to_regclass('agents'))),

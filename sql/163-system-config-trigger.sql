@@ -7,15 +7,27 @@
 -- writer. The database's channel setting can never fail the writer's statement: a blank or too long
 -- (> 63 bytes) one falls back to the default channel. The payload is cut in bytes, far below 8000.
 -- CREATE OR REPLACE: running the migration again upgrades an existing function in place.
+--
+-- Each change also writes its row in the change ledger (sql/150), in the same transaction. The
+-- function is SECURITY DEFINER, owned by the role that migrates: writers need no privilege on the
+-- ledger and get none. Created through format() because it names the ledger's schema (its own
+-- search_path holds only pg_catalog).
 
-CREATE OR REPLACE FUNCTION notify_system_config_changed() RETURNS trigger
+DO $install$
+BEGIN
+    EXECUTE pg_catalog.format($fn$
+CREATE OR REPLACE FUNCTION %1$s.notify_system_config_changed() RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     config_key pg_catalog.text;
     channel pg_catalog.text;
     payload pg_catalog.text;
+    removed pg_catalog.jsonb;
+    -- The columns the sync maps: recorded with their values. Others are only named.
+    mapped CONSTANT pg_catalog.text[] := ARRAY['key', 'value', 'value_type']::pg_catalog.text[];
 BEGIN
     IF TG_OP = 'DELETE' THEN
         config_key := OLD.key;
@@ -45,18 +57,38 @@ BEGIN
         channel := 'agent_config_changed';
     END IF;
     PERFORM pg_catalog.pg_notify(channel, payload);
+    -- The ledger row, in this transaction. A TRUNCATE (this runs before it, once per statement)
+    -- records the rows it is about to remove, so a revert to an earlier change can restore them.
+    IF TG_OP OPERATOR(pg_catalog.=) 'TRUNCATE' THEN
+        EXECUTE pg_catalog.format('SELECT pg_catalog.jsonb_agg(pg_catalog.to_jsonb(t)) FROM %%I.%%I t', TG_TABLE_SCHEMA, TG_TABLE_NAME)
+            INTO removed;
+        PERFORM %1$s.agent_config_sync_record_change('agent_system_config', NULL, TG_OP, COALESCE(removed, '[]'::pg_catalog.jsonb), NULL, mapped);
+    ELSIF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
+        PERFORM %1$s.agent_config_sync_record_change('agent_system_config', config_key, TG_OP, NULL, pg_catalog.to_jsonb(NEW), mapped);
+    ELSIF TG_OP OPERATOR(pg_catalog.=) 'UPDATE' THEN
+        PERFORM %1$s.agent_config_sync_record_change('agent_system_config', config_key, TG_OP, pg_catalog.to_jsonb(OLD), pg_catalog.to_jsonb(NEW), mapped);
+    ELSE
+        PERFORM %1$s.agent_config_sync_record_change('agent_system_config', config_key, TG_OP, pg_catalog.to_jsonb(OLD), NULL, mapped);
+    END IF;
     RETURN NULL;
 END;
-$$;
+$$
+$fn$, pg_catalog.quote_ident(pg_catalog.current_schema()));
+    -- Owned by whoever migrates: it runs as that role, which owns the ledger.
+    EXECUTE pg_catalog.format('ALTER FUNCTION %s.notify_system_config_changed() OWNER TO CURRENT_USER', pg_catalog.quote_ident(pg_catalog.current_schema()));
+END
+$install$;
 
 DROP TRIGGER IF EXISTS system_config_changed ON agent_system_config;
 CREATE TRIGGER system_config_changed
     AFTER INSERT OR UPDATE OR DELETE ON agent_system_config
     FOR EACH ROW EXECUTE FUNCTION notify_system_config_changed();
 
+-- BEFORE, so the ledger row can list the rows the TRUNCATE removes (the notification is sent at
+-- commit either way).
 DROP TRIGGER IF EXISTS system_config_changed_truncate ON agent_system_config;
 CREATE TRIGGER system_config_changed_truncate
-    AFTER TRUNCATE ON agent_system_config
+    BEFORE TRUNCATE ON agent_system_config
     FOR EACH STATEMENT EXECUTE FUNCTION notify_system_config_changed();
 
 -- The seed row, written as the table's owner. An INSERT fires the table's triggers (BEFORE ones too,

@@ -15,7 +15,7 @@ export interface SqlFile {
   readonly text: string;
 }
 
-/** The SQL files in the order they apply (file name order: 001-…, 162-…, 163-…). */
+/** The SQL files in the order they apply (file name order: 001-…, 150-…, 162-…, 163-…, 200-…). */
 export async function sqlFiles(dir: string = SQL_DIR): Promise<SqlFile[]> {
   const names = (await readdir(dir)).filter((name) => name.endsWith('.sql')).sort();
   return Promise.all(names.map(async (name) => ({ name, text: await readFile(`${dir}/${name}`, 'utf8') })));
@@ -92,6 +92,7 @@ export async function triggerChannelSetting(client: pg.ClientBase): Promise<stri
 export const EXPECTED_OBJECTS = [
   { kind: 'table', name: 'agents' },
   { kind: 'table', name: 'agent_system_config' },
+  { kind: 'table', name: 'agent_config_changes' },
   { kind: 'function', name: 'notify_agent_config_changed' },
   { kind: 'function', name: 'notify_system_config_changed' },
   { kind: 'trigger', name: 'agent_config_changed', table: 'agents' },

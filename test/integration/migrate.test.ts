@@ -87,9 +87,9 @@ describe('migrations on real PostgreSQL', () => {
   });
 
   it('can create everything on an empty database and report it complete', async () => {
-    expect((await verifySchema(client)).missing).toHaveLength(8);
+    expect((await verifySchema(client)).missing).toHaveLength(9);
     const result = await migrate(client);
-    expect(result.applied).toEqual(['001-tables.sql', '162-agent-config-trigger.sql', '163-system-config-trigger.sql', '200-gateway-status.sql']);
+    expect(result.applied).toEqual(['001-tables.sql', '150-change-ledger.sql', '162-agent-config-trigger.sql', '163-system-config-trigger.sql', '200-gateway-status.sql']);
     const report = await verifySchema(client);
     expect(report.missing).toEqual([]);
     expect(report.agentColumns).toEqual([

@@ -1,0 +1,143 @@
+-- agent-config-sync: the change ledger, created only when missing (PostgreSQL 13 or later: xid8).
+-- One row per change to agents / agent_system_config, written by their notify triggers (sql/162,
+-- sql/163) in the same transaction as the change, so a row exists exactly when its change committed.
+-- `agent-config-sync history` reads it, `revert` undoes from it, running syncs name its ids.
+--
+-- Who may do what: the trigger functions are SECURITY DEFINER and owned by the role that migrates,
+-- so a writer needs no privilege here, and has none: it cannot forge, alter or erase a row. Gateways
+-- (and operators running history) need SELECT; running syncs prune old rows through
+-- agent_config_sync_prune_changes, which needs EXECUTE (README: grants).
+--
+-- What a row holds: `old` / `new` carry only the columns the sync maps (agents: name, model and the
+-- optional columns it reads; agent_system_config: key, value, value_type); every other column that
+-- changed is named in `changed` without its value, as upstream agents tables carry prompts and secrets.
+-- A TRUNCATE is one row for the statement, its `old` the array of the rows it removed (mapped
+-- columns only), so a revert to a point before it can put them back.
+
+CREATE TABLE IF NOT EXISTS agent_config_changes (
+    id               BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at               TIMESTAMPTZ NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+    txid             XID8 NOT NULL DEFAULT pg_catalog.pg_current_xact_id(),
+    actor            TEXT NOT NULL,
+    db_role          NAME NOT NULL,
+    application_name TEXT,
+    client_addr      INET,
+    source           TEXT NOT NULL,
+    key              TEXT,
+    operation        TEXT NOT NULL,
+    old              JSONB,
+    new              JSONB,
+    changed          TEXT[]
+);
+CREATE INDEX IF NOT EXISTS agent_config_changes_at ON agent_config_changes (at);
+CREATE INDEX IF NOT EXISTS agent_config_changes_source_key ON agent_config_changes (source, key);
+
+-- Nobody but the owner writes it; SELECT is granted per gateway role by the operator.
+REVOKE ALL ON agent_config_changes FROM PUBLIC;
+
+-- The functions below name the ledger by its schema (the one this migration creates it in): they run
+-- with search_path pinned to pg_catalog, so an unqualified name would not be found, and putting a
+-- writable schema on their path would let its creators shadow what they call.
+DO $ledger$
+DECLARE
+    here pg_catalog.text := pg_catalog.quote_ident(pg_catalog.current_schema());
+BEGIN
+    -- Records one change. Called only by the trigger functions (as their owner): nobody else may
+    -- execute it, so nobody can write a ledger row that no change made.
+    -- The actor is what an application says it acts for (agent_config_sync.actor, trimmed, at most
+    -- 200 characters), else the session's login role.
+    EXECUTE pg_catalog.format($fn$
+CREATE OR REPLACE FUNCTION %1$s.agent_config_sync_record_change(
+    change_source pg_catalog.text, change_key pg_catalog.text, change_operation pg_catalog.text,
+    old_row pg_catalog.jsonb, new_row pg_catalog.jsonb, mapped pg_catalog.text[]
+) RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    actor pg_catalog.text;
+    kept_old pg_catalog.jsonb;
+    kept_new pg_catalog.jsonb;
+    changed pg_catalog.text[];
+BEGIN
+    actor := pg_catalog.left(pg_catalog.btrim(pg_catalog.current_setting('agent_config_sync.actor', true)), 200);
+    IF actor IS NULL OR actor OPERATOR(pg_catalog.=) '' THEN
+        actor := SESSION_USER;
+    END IF;
+    IF change_operation OPERATOR(pg_catalog.=) 'TRUNCATE' THEN
+        SELECT pg_catalog.jsonb_agg(kept.entry ORDER BY removed.n),
+               (SELECT pg_catalog.array_agg(DISTINCT k ORDER BY k)
+                  FROM pg_catalog.jsonb_array_elements(old_row) r, pg_catalog.jsonb_object_keys(r) k)
+          INTO kept_old, changed
+          FROM pg_catalog.jsonb_array_elements(old_row) WITH ORDINALITY AS removed(entry, n),
+               LATERAL (SELECT pg_catalog.jsonb_object_agg(e.key, e.value) AS entry
+                          FROM pg_catalog.jsonb_each(removed.entry) e
+                         WHERE e.key OPERATOR(pg_catalog.=) ANY (mapped)) kept;
+    ELSE
+        SELECT pg_catalog.jsonb_object_agg(e.key, e.value) INTO kept_old
+          FROM pg_catalog.jsonb_each(old_row) e WHERE e.key OPERATOR(pg_catalog.=) ANY (mapped);
+        SELECT pg_catalog.jsonb_object_agg(e.key, e.value) INTO kept_new
+          FROM pg_catalog.jsonb_each(new_row) e WHERE e.key OPERATOR(pg_catalog.=) ANY (mapped);
+        -- A column changed when its value differs, a missing row counting as all nulls: an INSERT
+        -- or DELETE names every column it set or removed, an UPDATE the ones it changed.
+        SELECT pg_catalog.array_agg(k ORDER BY k) INTO changed
+          FROM (SELECT pg_catalog.jsonb_object_keys(COALESCE(old_row, new_row)) AS k) keys
+         WHERE COALESCE(old_row OPERATOR(pg_catalog.->) k, 'null'::pg_catalog.jsonb)
+               OPERATOR(pg_catalog.<>) COALESCE(new_row OPERATOR(pg_catalog.->) k, 'null'::pg_catalog.jsonb);
+    END IF;
+    INSERT INTO %1$s.agent_config_changes
+        (actor, db_role, application_name, client_addr, source, key, operation, old, new, changed)
+    VALUES
+        (actor, SESSION_USER, pg_catalog.current_setting('application_name', true), pg_catalog.inet_client_addr(),
+         change_source, change_key, change_operation, kept_old, kept_new, changed);
+END;
+$body$
+$fn$, here);
+    EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s.agent_config_sync_record_change(pg_catalog.text, pg_catalog.text, pg_catalog.text, pg_catalog.jsonb, pg_catalog.jsonb, pg_catalog.text[]) FROM PUBLIC', here);
+
+    -- Removes changes older than keep_days (at least 1), oldest first, at most max_rows per call, and
+    -- never the newest row: the ledger's highest id is every running sync's "through change N" and
+    -- must not go back. SECURITY DEFINER so a sync's role needs only EXECUTE on this (nothing on the
+    -- table); one prune at a time (the others return 0 at once); rows a concurrent prune or reader
+    -- holds are skipped, so it never waits on them. The caller bounds it with its own timeouts.
+    EXECUTE pg_catalog.format($fn$
+CREATE OR REPLACE FUNCTION %1$s.agent_config_sync_prune_changes(keep_days pg_catalog.int4, max_rows pg_catalog.int4 DEFAULT 10000)
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    newest pg_catalog.int8;
+    removed pg_catalog.int8;
+BEGIN
+    IF keep_days IS NULL OR keep_days OPERATOR(pg_catalog.<) 1 THEN
+        RAISE EXCEPTION 'keep_days must be a whole number of days, at least 1 (got %%)', keep_days
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF max_rows IS NULL OR max_rows OPERATOR(pg_catalog.<) 1 THEN
+        RAISE EXCEPTION 'max_rows must be at least 1 (got %%)', max_rows USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF NOT pg_catalog.pg_try_advisory_xact_lock(7412063150::pg_catalog.int8) THEN
+        RETURN 0;
+    END IF;
+    SELECT pg_catalog.max(id) INTO newest FROM %1$s.agent_config_changes;
+    DELETE FROM %1$s.agent_config_changes c
+     WHERE c.id OPERATOR(pg_catalog.=) ANY (ARRAY(
+        SELECT d.id FROM %1$s.agent_config_changes d
+         WHERE d.at OPERATOR(pg_catalog.<) pg_catalog.now() OPERATOR(pg_catalog.-) pg_catalog.make_interval(days => keep_days)
+           AND d.id OPERATOR(pg_catalog.<) newest
+         ORDER BY d.id
+         LIMIT max_rows
+         FOR UPDATE SKIP LOCKED));
+    GET DIAGNOSTICS removed = ROW_COUNT;
+    RETURN removed;
+END;
+$body$
+$fn$, here);
+    EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s.agent_config_sync_prune_changes(pg_catalog.int4, pg_catalog.int4) FROM PUBLIC', here);
+    -- Owned by whoever migrates (a replaced function keeps its old owner otherwise).
+    EXECUTE pg_catalog.format('ALTER FUNCTION %s.agent_config_sync_record_change(pg_catalog.text, pg_catalog.text, pg_catalog.text, pg_catalog.jsonb, pg_catalog.jsonb, pg_catalog.text[]) OWNER TO CURRENT_USER', here);
+    EXECUTE pg_catalog.format('ALTER FUNCTION %s.agent_config_sync_prune_changes(pg_catalog.int4, pg_catalog.int4) OWNER TO CURRENT_USER', here);
+END
+$ledger$;
