@@ -17,7 +17,7 @@ import { describeChecker, makeLoggedHostCheck } from './hostCheck/logged.js';
 import type { RunningFacts } from './plugin/statusReport.js';
 import { resolveSecretInputs, unresolvedSecretInputs } from './plugin/secretInput.js';
 import { INSTANCE_ID, resolveGatewayId } from './fleet/gatewayId.js';
-import { gatewayStatusWriter, readFileOrUndefined, syncedHooks, withStatusWriter } from './fleet/statusWriter.js';
+import { gatewayStatusWriter, withStatusWriter } from './fleet/statusWriter.js';
 
 /** Plugin id = service id = log prefix. */
 export const PLUGIN_ID = 'agent_config_sync';
@@ -147,7 +147,6 @@ export function createAgentConfigSyncService(api: PluginApi): PluginService {
           logger: secureLog,
           maxWaitMs: settings.maxWaitMs,
         });
-        const fleetSynced = syncedHooks(fleet, () => readFileOrUndefined(plan.outputPath));
 
         const reloader = makeReloader(plan.reload, { touchFile: configPath }, secureLog);
         const checker = gatewayChecker(plan.render.version);
@@ -167,9 +166,8 @@ export function createAgentConfigSyncService(api: PluginApi): PluginService {
           hostCheck: checker ? makeLoggedHostCheck(checker, () => plan.render, secureLog, hostConfigFiles(configPath, plan.outputPath, host.includeRoots)) : undefined,
           gatewayId,
           onError: fleet.failed,
-          onRendered: fleetSynced.onRendered,
+          onSynced: fleet.synced,
           onWritten: (written) => {
-            fleetSynced.onWritten(written);
             const site = readOpenclawConfig(configPath).config;
             const shadowed = site === undefined ? [] : shadowedIn(site, configPath, plan.outputPath, written.text);
             for (const s of shadowed) {

@@ -19,7 +19,7 @@ import { pidFileRefusal } from '../sinks/pidFile.js';
 import { makeReloader, type Reloader, type ReloadTarget } from '../sinks/reload.js';
 import { formatVersion, type ReloadAction } from '../domain/hostProfile.js';
 import { INSTANCE_ID } from '../fleet/gatewayId.js';
-import { gatewayStatusWriter, readFileOrUndefined, syncedHooks, withStatusWriter } from '../fleet/statusWriter.js';
+import { gatewayStatusWriter, withStatusWriter } from '../fleet/statusWriter.js';
 import type { ProvidedGateway } from '../plugin/gatewayConfig.js';
 import { msFlag, signalFlag, textFlag, UsageError, type Flags } from './args.js';
 import { contextFromFlags, type CliContext } from './context.js';
@@ -172,7 +172,6 @@ export function runUntilSignal(
     logger: log,
     maxWaitMs: ctx.settings.maxWaitMs,
   });
-  const fleetSynced = syncedHooks(fleet, () => readFileOrUndefined(ctx.plan.outputPath));
   const running = withStatusWriter(runPipeline({
     connection: ctx.connection.config,
     channel: ctx.settings.channel,
@@ -189,8 +188,7 @@ export function runUntilSignal(
     hostCheck,
     gatewayId,
     onError: fleet.failed,
-    onRendered: fleetSynced.onRendered,
-    onWritten: fleetSynced.onWritten,
+    onSynced: fleet.synced,
   }), fleet);
   return new Promise((resolve) => {
     const stop = (signal: NodeJS.Signals) => {

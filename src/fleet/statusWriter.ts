@@ -250,24 +250,6 @@ export function gatewayStatusWriter(setup: GatewayStatusSetup): StatusWriter {
 }
 
 
-/**
- * Pipeline hooks that tell the writer of syncs, for a pipeline that does not report `onSynced`: a write is a
- * sync, and so is a render found equal to the file on disk. The ledger id is taken from the value when it
- * carries one (`through`). The pipeline's own `onSynced`, called after the writer, replaces both.
- */
-export function syncedHooks(writer: StatusWriter, readFile: () => string | undefined): {
-  onWritten: (w: { text: string; agentCount: number }) => void;
-  onRendered: (r: { text: string; agentCount: number }) => void;
-} {
-  const throughOf = (v: object) => ('through' in v && typeof v.through === 'string' ? v.through : undefined);
-  return {
-    onWritten: (w) => writer.synced({ text: w.text, agentCount: w.agentCount, through: throughOf(w), written: true }),
-    onRendered: (r) => {
-      if (readFile() === r.text) writer.synced({ text: r.text, agentCount: r.agentCount, through: throughOf(r), written: false });
-    },
-  };
-}
-
 /** The output file's text, or undefined when it cannot be read. */
 export function readFileOrUndefined(file: string): string | undefined {
   try {

@@ -3,7 +3,7 @@ import pg from 'pg';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { migrate } from '../../src/db/migrate.js';
 import { parseAgentsSource } from '../../src/db/source.js';
-import { gatewayStatusWriter, syncedHooks, type StatusWriter } from '../../src/fleet/statusWriter.js';
+import { gatewayStatusWriter, type StatusWriter, type Synced } from '../../src/fleet/statusWriter.js';
 import { makeLogger } from '../../src/logger.js';
 import { assertBuilt, makeTempDir, runCli } from '../cli/cli.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
@@ -52,11 +52,9 @@ describe('fleet status on real PostgreSQL', () => {
   function startGateway(gatewayId: string, options: { url?: string; outputPath?: string } = {}): Gateway {
     const upserts: boolean[] = [];
     let writer: StatusWriter | undefined;
-    const synced = () => writer && syncedHooks(writer, () => readText(sync.outputPath));
     const hooks = {
       onError: (m: string) => writer?.failed(m),
-      onRendered: (r: { text: string; agentCount: number }) => synced()?.onRendered(r),
-      onWritten: (w: { text: string; agentCount: number }) => synced()?.onWritten(w),
+      onSynced: (s: Synced) => writer?.synced(s),
     };
     const sync = startPipeline(options.url ?? db.url, { agentsSource: parseAgentsSource('gateway_roster'), gatewayId, ...(options.outputPath ? { outputPath: options.outputPath } : {}), ...hooks });
     writer = gatewayStatusWriter({
