@@ -16,7 +16,7 @@ interface Gateway {
   stop(): Promise<void>;
 }
 
-/** DESIGN §9 fleet status: each sync records itself in agent_config_sync_gateways; `fleet` reads it. */
+/** Fleet status: each sync records itself in agent_config_sync_gateways; `fleet` reads it with the change ledger. */
 describe('fleet status on real PostgreSQL', () => {
   let db: TestDatabase;
   let client: pg.Client;
@@ -83,7 +83,7 @@ describe('fleet status on real PostgreSQL', () => {
   const row = async (id: string) =>
     (await client.query(`SELECT * FROM agent_config_sync_gateways WHERE gateway_id = $1`, [id])).rows[0] as Record<string, any> | undefined;
   const fleet = async () => {
-    const result = await runCli(['fleet', '--json', '--agents-source', 'gateway_roster', '--database-url', db.url], home);
+    const result = await runCli(['fleet', '--json', '--database-url', db.url], home);
     return { code: result.code, report: result.stdout ? (JSON.parse(result.stdout) as { gateways: { gatewayId: string; state: string; reason: string }[] } & Record<string, number>) : undefined, stderr: result.stderr };
   };
   const stateOf = (report: { gateways: { gatewayId: string; state: string }[] } | undefined, id: string) => report?.gateways.find((g) => g.gatewayId === id)?.state;
@@ -119,6 +119,10 @@ describe('fleet status on real PostgreSQL', () => {
     // As if it had died (no clean stop: a crash leaves no stopped_at).
     await client.query(`UPDATE agent_config_sync_gateways SET stopped_at = NULL WHERE gateway_id = 'gw-b'`);
     await client.query(`UPDATE agents SET model = 'm/beta-2' WHERE name = 'beta'`);
+    // Made a minute ago: past every gateway's max wait + 5 s, so owed by any gateway that has not synced it.
+    await client.query(`UPDATE agent_config_changes SET at = at - interval '60 seconds' WHERE id = (SELECT max(id) FROM agent_config_changes)`);
+    const through = (await client.query(`SELECT max(id)::text AS id FROM agent_config_changes`)).rows[0].id as string;
+    await waitFor('gw-a synced the change', async () => BigInt((await client.query(`SELECT coalesce(synced_through, 0)::text AS t FROM agent_config_sync_gateways WHERE gateway_id = 'gw-a'`)).rows[0].t) >= BigInt(through));
     const { code, report } = await fleet();
     expect(stateOf(report, 'gw-a')).toBe('current');
     expect(stateOf(report, 'gw-b')).toBe('behind');
