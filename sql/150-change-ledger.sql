@@ -125,7 +125,7 @@ BEGIN
     DELETE FROM %1$s.agent_config_changes c
      WHERE c.id OPERATOR(pg_catalog.=) ANY (ARRAY(
         SELECT d.id FROM %1$s.agent_config_changes d
-         WHERE d.at OPERATOR(pg_catalog.<) pg_catalog.now() OPERATOR(pg_catalog.-) pg_catalog.make_interval(days => keep_days)
+         WHERE d.at OPERATOR(pg_catalog.<) (pg_catalog.now() OPERATOR(pg_catalog.-) pg_catalog.make_interval(days => keep_days))
            AND d.id OPERATOR(pg_catalog.<) newest
          ORDER BY d.id
          LIMIT max_rows

@@ -96,6 +96,30 @@ export const FLEET_FLAGS = {
   help: COMMON_FLAGS.help,
 } as const;
 
+/** Flags of `history`. */
+export const HISTORY_FLAGS = {
+  'database-url': COMMON_FLAGS['database-url'],
+  'database-url-file': COMMON_FLAGS['database-url-file'],
+  agent: { type: 'string' },
+  since: { type: 'string' },
+  limit: { type: 'string' },
+  json: COMMON_FLAGS.json,
+  verbose: COMMON_FLAGS.verbose,
+  help: COMMON_FLAGS.help,
+} as const;
+
+/** Flags of `revert` (plus the change id as its one argument). */
+export const REVERT_FLAGS = {
+  'database-url': COMMON_FLAGS['database-url'],
+  'database-url-file': COMMON_FLAGS['database-url-file'],
+  to: { type: 'string' },
+  force: { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
+  json: COMMON_FLAGS.json,
+  verbose: COMMON_FLAGS.verbose,
+  help: COMMON_FLAGS.help,
+} as const;
+
 /** Flags of `doctor`. */
 export const DOCTOR_FLAGS = {
   ...STATUS_FLAGS,
@@ -111,12 +135,17 @@ export class UsageError extends ConfigError {
   override name = 'UsageError';
 }
 
-/** Parses `argv` strictly against `spec`; unknown flags and stray arguments are usage errors. */
-export function parseFlags(argv: string[], spec: FlagSpec, command: string): Flags {
+/**
+ * Parses `argv` strictly against `spec`; unknown flags and stray arguments are usage errors. A command
+ * that takes one argument (`revert ID`) names it as `argument`: it comes back under that name.
+ */
+export function parseFlags(argv: string[], spec: FlagSpec, command: string, argument?: string): Flags {
   try {
     const { values, positionals } = parseArgs({ args: argv, options: spec, strict: true, allowPositionals: true });
     // main prefixes every message with the command, so messages here do not repeat it.
-    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}" (see "${command} --help").`);
+    const allowed = argument === undefined ? 0 : 1;
+    if (positionals.length > allowed) throw new UsageError(`unexpected argument "${positionals[allowed]}" (see "${command} --help").`);
+    if (argument !== undefined && positionals[0] !== undefined) return { ...(values as Flags), [argument]: positionals[0] };
     return values as Flags;
   } catch (error) {
     if (error instanceof UsageError) throw error;
@@ -154,6 +183,16 @@ export function choiceFlag<T extends string>(flags: Flags, name: string, allowed
 /** `--reload-signal`. */
 export function signalFlag(flags: Flags): (typeof RELOAD_SIGNALS)[number] | undefined {
   return choiceFlag(flags, 'reload-signal', RELOAD_SIGNALS);
+}
+
+/** A whole-number flag within [min, max], or undefined; the message names the flag and the range. */
+export function wholeFlag(flags: Flags, name: string, min: number, max: number): number | undefined {
+  const value = flags[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !/^\d+$/.test(value.trim()) || Number(value) < min || Number(value) > max) {
+    throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}.`);
+  }
+  return Number(value);
 }
 
 /** A string flag, or undefined. */

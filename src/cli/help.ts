@@ -11,6 +11,8 @@ Commands:
   status          the file on disk against what the database renders now (exit 2 when they differ)
   doctor          check the whole chain: database, triggers, LISTEN, output path, $include, host shape
   fleet           every gateway sharing this database: current, behind, stale, failing, conflict or stopped
+  history         who changed what in the database, newest first (the change ledger)
+  revert ID       undo one change (or --to ID: every change after it) in one transaction
   quickstart      embedded PostgreSQL + demo roster + watch into ./.openclaw-demo/agents.json (npm start)
 
 Gateway: sync, watch, status and doctor find openclaw.json as OpenClaw does ($OPENCLAW_CONFIG_PATH,
@@ -164,6 +166,51 @@ database role that owns the row, judged from its row and the change ledger alone
 Needs SELECT on agent_config_sync_gateways and agent_config_changes.
 Exit codes: 0 every gateway current or stopped (or none recorded), 2 some behind or stale, 1 some
 failing or in conflict, or an error (e.g. no table: run "agent-config-sync migrate"), 64 bad flag or value.
+`,
+  history: `Usage: agent-config-sync history [flags]
+
+The change ledger (agent_config_changes, written by the triggers in the writer's own transaction),
+newest first: id, time, actor (the application's agent_config_sync.actor, else the login role), role,
+application, table, agent or key, operation, and what changed (old → new). Only the columns the sync
+reads are recorded with their values; any other column that changed is named, its value never
+recorded (upstream tables hold prompts and secrets). Kept historyDays (default 90) days.
+
+  --agent NAME            only changes to this agent (by its name before or after a rename)
+  --since WHEN            only changes since WHEN: a duration back from now (30m, 1h, 2d) or an ISO
+                          date or time (2026-12-07, 2026-12-07T17:00:00Z)
+  --limit N               at most N changes (default 50, at most 10000)
+  --database-url URL      PostgreSQL connection (default DATABASE_URL, then PG* variables); the role
+                          needs SELECT on agent_config_changes
+  --database-url-file FILE  the URL read from FILE (trimmed); keeps the password out of ps
+  --json                  print {changes: [{id, at, actor, role, application, clientAddr, source, key,
+                          operation, old, new, changed}]} (a TRUNCATE's old: the rows it removed)
+
+Exit codes: 0 ok, 1 error (no ledger: run "agent-config-sync migrate"; no SELECT on it), 64 bad flag or value.
+`,
+  revert: `Usage: agent-config-sync revert ID [flags]
+       agent-config-sync revert --to ID [flags]
+
+"revert ID" undoes one change: an insert is deleted, an update restored, a delete re-inserted, a
+TRUNCATE's rows put back. It is refused, naming them, when a later change touched the same row
+(revert those first, or use --force). "revert --to ID" puts every row changed after change ID back
+as it was at ID (renames followed; rows inserted since are deleted). Either runs in one transaction,
+and is itself recorded in the ledger with application "agent-config-sync revert"; running syncs
+write the file as usual. Only the columns the ledger records are restored: other columns of an
+updated row keep their values, a re-inserted row gets their defaults.
+
+It writes the tables as the connecting role: that role needs the writer's privileges (SELECT,
+INSERT, UPDATE, DELETE on agents and agent_system_config) and SELECT on agent_config_changes.
+
+  --to ID                 go back to change ID instead of undoing one change
+  --force                 revert ID even though a later change touched the same row
+  --dry-run               print what would change; write nothing
+  --database-url URL      PostgreSQL connection (default DATABASE_URL, then PG* variables)
+  --database-url-file FILE  the URL read from FILE (trimmed); keeps the password out of ps
+  --json                  print {dryRun, change | to, steps: [{source, key, action, columns, before,
+                          after}], recordedAs, refused?: {reason, later}}
+
+Exit codes: 0 reverted (or nothing to revert, or a dry run), 2 refused: a later change touched the
+same row (nothing written), 1 error (no such change, pruned history, a constraint), 64 bad flag or value.
 `,
   doctor: `Usage: agent-config-sync doctor [flags]
 

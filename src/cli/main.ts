@@ -4,22 +4,29 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../config.js';
 import type { ProvidedGateway } from '../plugin/gatewayConfig.js';
 import { describeError, maskSecrets, printable } from '../logger.js';
-import { DOCTOR_FLAGS, FLEET_FLAGS, MIGRATE_FLAGS, parseFlags, QUICKSTART_FLAGS, STATUS_FLAGS, SYNC_FLAGS, UsageError, type Flags } from './args.js';
+import {
+  DOCTOR_FLAGS, FLEET_FLAGS, HISTORY_FLAGS, MIGRATE_FLAGS, parseFlags, QUICKSTART_FLAGS, REVERT_FLAGS, STATUS_FLAGS, SYNC_FLAGS, UsageError, type Flags,
+} from './args.js';
 import { cliSafeTexts, cliSecrets } from './context.js';
 import { doctorCommand } from './doctor.js';
 import { fleetCommand } from './fleet.js';
 import { HELP } from './help.js';
+import { historyCommand } from './history.js';
 import { migrateCommand } from './migrate.js';
 import { hideDatabaseUrlFromPs } from './processTitle.js';
 import { quickstart } from './quickstart.js';
+import { revertCommand } from './revert.js';
 import { statusCommand } from './status.js';
 import { syncOnce, watch } from './sync.js';
 
 /** Exit code for a bad flag or value (EX_USAGE). */
 export const EXIT_USAGE = 64;
 
-/** `provided`: the gateway config the host hands `openclaw agent-config-sync` (else found on disk). */
-type Command = { flags: Parameters<typeof parseFlags>[1]; run: (flags: Flags, provided?: ProvidedGateway) => Promise<number> };
+/**
+ * `provided`: the gateway config the host hands `openclaw agent-config-sync` (else found on disk).
+ * `argument`: the name a command's one positional argument is passed under (revert ID).
+ */
+type Command = { flags: Parameters<typeof parseFlags>[1]; argument?: string; run: (flags: Flags, provided?: ProvidedGateway) => Promise<number> };
 
 const COMMANDS: Record<string, Command> = {
   sync: {
@@ -39,6 +46,8 @@ const COMMANDS: Record<string, Command> = {
   doctor: { flags: DOCTOR_FLAGS, run: doctorCommand },
   quickstart: { flags: QUICKSTART_FLAGS, run: quickstart },
   fleet: { flags: FLEET_FLAGS, run: fleetCommand },
+  history: { flags: HISTORY_FLAGS, run: historyCommand },
+  revert: { flags: REVERT_FLAGS, argument: 'change', run: revertCommand },
 };
 
 /** Runs the CLI with `argv` (without node and script); resolves with the exit code. */
@@ -55,7 +64,7 @@ export async function main(argv: string[], provided?: ProvidedGateway): Promise<
   }
   hideDatabaseUrlFromPs(argv);
   try {
-    const flags = parseFlags(rest, command.flags, name);
+    const flags = parseFlags(rest, command.flags, name, command.argument);
     if (flags.help === true) {
       process.stdout.write(HELP[name] ?? HELP.main!);
       return 0;

@@ -36,6 +36,15 @@ export interface ReadSnapshotOptions {
   gatewayId?: string;
 }
 
+/**
+ * The change ledger's qualified, quoted name when this role may read it, else NULL: checked with
+ * catalog functions (a missing table or a denied SELECT would abort the snapshot's transaction).
+ */
+const LEDGER_NAME_SQL = `(SELECT pg_catalog.format('%I.%I', n.nspname, c.relname)
+   FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  WHERE c.oid = pg_catalog.to_regclass('agent_config_changes')
+    AND pg_catalog.has_table_privilege(c.oid, 'SELECT')) AS ledger`;
+
 /** Every column the domain reads. */
 const KNOWN_AGENT_COLUMNS: readonly string[] = [...REQUIRED_AGENT_COLUMNS, ...OPTIONAL_AGENT_COLUMNS];
 
@@ -84,10 +93,12 @@ export async function readSnapshot(client: pg.ClientBase, source: AgentsSource, 
            WHERE a.attrelid = pg_catalog.to_regclass($${params.length}) AND a.attnum > 0 AND NOT a.attisdropped) AS source_columns`,
       );
     }
+    extra.push(LEDGER_NAME_SQL);
     const system = await client.query(
       `SELECT ${[...extra, 's.key', 's.value', 's.value_type'].join(', ')} FROM (VALUES (1)) AS one (x) LEFT JOIN agent_system_config s ON true`,
       params,
     );
+    const ledger: unknown = system.rows[0]?.ledger;
     const systemConfig = system.rows.filter((r) => r.key !== null).map((r) => ({ key: r.key, value: r.value, value_type: r.value_type }));
     const available: unknown = system.rows[0]?.source_columns;
     const known = Array.isArray(available) ? KNOWN_AGENT_COLUMNS.filter((c) => available.includes(c)) : [];
@@ -97,8 +108,13 @@ export async function readSnapshot(client: pg.ClientBase, source: AgentsSource, 
     // the source's, and the known column names, which are constants). Rows come as arrays of raw
     // text: only the columns kept below are parsed, by their type's parser.
     const list = known.length > 0 ? known.map((c) => `"${c}"`).join(', ') : '*';
-    const [agents] = (await client.query({ text: `SELECT ${list} FROM ${source.sql}; COMMIT`, rowMode: 'array', types: RAW_TEXT })) as unknown as pg.QueryResult<unknown[]>[];
+    // The ledger's high-water mark rides in the same round trip, inside the transaction, only when the
+    // check above found the table readable (a denied read would abort the snapshot).
+    const highWater = typeof ledger === 'string' ? `; SELECT pg_catalog.max(id) FROM ${ledger}` : '';
+    const results = (await client.query({ text: `SELECT ${list} FROM ${source.sql}${highWater}; COMMIT`, rowMode: 'array', types: RAW_TEXT })) as unknown as pg.QueryResult<unknown[]>[];
+    const agents = results[0];
     if (!agents) throw new Error(`agents source ${source.text} returned no result`);
+    const through = highWater === '' ? undefined : String(results[1]?.rows[0]?.[0] ?? '0');
     const names = agents.fields.map((f) => f.name);
     const present = new Set(names);
     const missing = REQUIRED_AGENT_COLUMNS.filter((c) => !present.has(c));
@@ -121,7 +137,7 @@ export async function readSnapshot(client: pg.ClientBase, source: AgentsSource, 
       }
       return row;
     });
-    return { agents: rows, systemConfig, columns };
+    return { agents: rows, systemConfig, columns, ...(through === undefined ? {} : { through }) };
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;

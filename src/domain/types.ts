@@ -19,6 +19,13 @@ export interface Snapshot {
   systemConfig: SystemConfigRow[];
   /** Optional agents columns that exist in the source (name and model are required). */
   columns: readonly string[];
+  /**
+   * The change ledger's high-water mark seen by this snapshot: the highest id of
+   * agent_config_changes (a bigint as decimal text; '0' when the ledger is empty), read in the same
+   * transaction, so the render is "through change N". Undefined when the ledger is missing or this
+   * role may not read it (the render is the same; only the change ids are unknown).
+   */
+  through?: string;
 }
 
 /** Roster shape of the host: keyed `entries` (≥ 2026.8) or the legacy `list`. */

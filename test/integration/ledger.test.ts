@@ -2,9 +2,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readLedgerChanges } from '../../src/db/ledger.js';
+import { makeLedgerPruner } from '../../src/db/ledgerPruner.js';
 import { migrate } from '../../src/db/migrate.js';
-import { OPTIONAL_AGENT_COLUMNS, REQUIRED_AGENT_COLUMNS } from '../../src/db/snapshot.js';
+import { OPTIONAL_AGENT_COLUMNS, readSnapshot, REQUIRED_AGENT_COLUMNS } from '../../src/db/snapshot.js';
+import { parseAgentsSource } from '../../src/db/source.js';
+import { describeChanges } from '../../src/domain/ledger.js';
+import { makeLogger } from '../../src/logger.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { captureLog, readText, startPipeline, waitFor } from '../support/pipelineHarness.js';
 
 /**
  * The change ledger on a real PostgreSQL: written by the notify triggers in the writer's transaction,
@@ -157,5 +163,86 @@ describe('the change ledger on real PostgreSQL', () => {
     const listed = /mapped CONSTANT pg_catalog\.text\[\] := ARRAY\[([^\]]*)\]/.exec(text)?.[1] ?? '';
     const columns = [...listed.matchAll(/'([a-z_]+)'/g)].map((m) => m[1]);
     expect(columns.sort()).toEqual([...REQUIRED_AGENT_COLUMNS, ...OPTIONAL_AGENT_COLUMNS].sort());
+  });
+
+  it('can tell each snapshot the ledger\'s high-water mark, and none when the ledger is missing or not readable', async () => {
+    await migrate(client);
+    await client.query(`INSERT INTO agents (name, model) VALUES ('a', 'm/a'), ('b', 'm/b')`);
+    const { rows } = await client.query(`SELECT max(id)::text AS max FROM agent_config_changes`);
+    const source = parseAgentsSource('agents');
+    expect((await readSnapshot(client, source)).through).toBe(rows[0].max);
+
+    // A role that may read the sources but not the ledger: the snapshot is whole, only "through" is unknown.
+    const reader = await makeRole(client, db, 'reader');
+    roles.push(reader.role);
+    await client.query(`GRANT SELECT ON agents, agent_system_config TO ${reader.role}`);
+    const snapshot = await as(reader.url, (c) => readSnapshot(c, source));
+    expect(snapshot.agents.map((a) => a.name)).toEqual(['a', 'b']);
+    expect(snapshot.through).toBeUndefined();
+    await client.query(`GRANT SELECT ON agent_config_changes TO ${reader.role}`);
+    expect((await as(reader.url, (c) => readSnapshot(c, source))).through).toBe(rows[0].max);
+
+    await client.query(`DROP TABLE agent_config_changes CASCADE`);
+    const without = await readSnapshot(client, source);
+    expect(without.agents).toHaveLength(2);
+    expect(without.through).toBeUndefined();
+  });
+
+  it('can read the changes a write brought and name them and their authors for the log line', async () => {
+    await migrate(client);
+    const { rows } = await client.query(`SELECT max(id)::text AS max FROM agent_config_changes`);
+    const mark = rows[0].max as string;
+    await as(db.url, (c) => c.query(`INSERT INTO agents (name, model) VALUES ('a', 'm/a')`), 'psql');
+    await as(db.url, (c) => c.query(`BEGIN; SET LOCAL agent_config_sync.actor = 'bob'; UPDATE agents SET model = 'm/b'; COMMIT`), 'psql');
+    const through = (await client.query(`SELECT max(id)::text AS max FROM agent_config_changes`)).rows[0].max as string;
+    const changes = await readLedgerChanges(client, { afterId: mark, throughId: through });
+    expect(changes.map((c) => c.operation)).toEqual(['INSERT', 'UPDATE']);
+    expect(describeChanges(changes)).toBe(`(changes ${changes[0]!.id}–${through} by postgres, bob via psql)`);
+    expect(describeChanges(await readLedgerChanges(client, { afterId: changes[0]!.id, throughId: through }))).toBe(`(change ${through} by bob via psql)`);
+  });
+
+  it('can prune changes older than historyDays, keep the newest rows, and let a running sync go on while a prune runs', async () => {
+    await migrate(client);
+    await client.query(`INSERT INTO agents (name, model) VALUES ('a', 'm/0')`);
+    for (let i = 1; i <= 20; i += 1) await client.query(`UPDATE agents SET model = $1`, [`m/${i}`]);
+    // Everything so far is 100 days old; three changes are new.
+    await client.query(`UPDATE agent_config_changes SET at = now() - interval '100 days'`);
+    for (let i = 21; i <= 23; i += 1) await client.query(`UPDATE agents SET model = $1`, [`m/${i}`]);
+    const ids = async () => (await client.query(`SELECT c.id::text AS id FROM agent_config_changes c ORDER BY c.id`)).rows.map((r) => r.id as string);
+    const all = await ids();
+
+    const sync = startPipeline(db.url);
+    const log = captureLog();
+    const pruner = makeLedgerPruner({ connection: { connectionString: db.url }, historyDays: 90, logger: makeLogger(log) });
+    const holder = new pg.Client({ connectionString: db.url });
+    await holder.connect();
+    try {
+      await waitFor('the first write', () => readText(sync.outputPath)?.includes('m/23') === true);
+      // A prune in flight, holding its locks (an open transaction): the sync still follows a change,
+      // and a second prune returns at once instead of waiting.
+      await holder.query(`BEGIN; SELECT agent_config_sync_prune_changes(90)`);
+      await client.query(`UPDATE agents SET model = 'm/during-prune'`);
+      await waitFor('the change written while a prune runs', () => readText(sync.outputPath)?.includes('m/during-prune') === true);
+      expect(await pruner.pruneNow()).toBe(0);
+      await holder.query('ROLLBACK');
+
+      expect(await pruner.pruneNow()).toBe(all.length - 3);
+      // Left: the three new changes and the one made during the first prune.
+      const kept = await ids();
+      expect(kept.slice(0, 3)).toEqual(all.slice(-3));
+      expect(kept).toHaveLength(4);
+      expect(log.text()).toContain(`removed ${all.length - 3} changes older than 90 days`);
+      // Everything old: the newest row stays, so every sync's "through change N" never goes back.
+      await client.query(`UPDATE agent_config_changes SET at = now() - interval '100 days'`);
+      const newest = (await ids()).at(-1);
+      await pruner.pruneNow();
+      expect(await ids()).toEqual([newest]);
+      await client.query(`UPDATE agents SET model = 'm/after-prune'`);
+      await waitFor('a change after the prune', () => readText(sync.outputPath)?.includes('m/after-prune') === true);
+    } finally {
+      await holder.end();
+      await pruner.stop();
+      await sync.stop();
+    }
   });
 });

@@ -1,0 +1,137 @@
+import pg from 'pg';
+import { compareIds, parseLedgerRow, type LedgerChange, type LedgerRow } from '../domain/ledger.js';
+import { IDENTITY_COLUMN, REVERTIBLE_COLUMNS, type Restore, type RevertStep } from '../domain/ledgerRevert.js';
+
+/** The ledger table (sql/150-change-ledger.sql). */
+export const LEDGER_TABLE = 'agent_config_changes';
+
+/** The application name a revert's session sets, so the ledger records the revert as such. */
+export const REVERT_APPLICATION = 'agent-config-sync revert';
+
+const COLUMNS = 'id, at, actor, db_role, application_name, client_addr::pg_catalog.text AS client_addr, source, key, operation, old, new, changed';
+
+function parsed(rows: readonly Record<string, unknown>[]): LedgerChange[] {
+  return rows.flatMap((row) => {
+    const change = parseLedgerRow(row);
+    return change ? [change] : [];
+  });
+}
+
+/** Options of {@link readLedgerChanges}. */
+export interface LedgerRange {
+  /** Only changes after this id (exclusive). Defaults to the first. */
+  afterId?: string;
+  /** Only changes up to this id (inclusive). Defaults to the last. */
+  throughId?: string;
+  /** At most this many, the oldest first. Defaults to 100. */
+  limit?: number;
+}
+
+/**
+ * The changes in (afterId, throughId], oldest first: what a write brought, between the snapshot the
+ * file held and the one written ("through change N" of each). Rows that do not parse are skipped.
+ */
+export async function readLedgerChanges(client: pg.ClientBase, range: LedgerRange = {}): Promise<LedgerChange[]> {
+  const { rows } = await client.query(
+    `SELECT ${COLUMNS} FROM ${LEDGER_TABLE}
+      WHERE ($1::pg_catalog.int8 IS NULL OR id > $1::pg_catalog.int8) AND ($2::pg_catalog.int8 IS NULL OR id <= $2::pg_catalog.int8)
+      ORDER BY id LIMIT $3::pg_catalog.int4`,
+    [range.afterId ?? null, range.throughId ?? null, Math.max(1, Math.floor(range.limit ?? 100))],
+  );
+  return parsed(rows);
+}
+
+/** Filters of {@link readHistory}. */
+export interface HistoryQuery {
+  /** Only changes to this agent (by name, before or after a rename, or removed by a TRUNCATE). */
+  agent?: string;
+  /** Only changes at or after this instant (ISO 8601). */
+  since?: string;
+  /** At most this many. */
+  limit: number;
+}
+
+/** The newest changes first, filtered. */
+export async function readHistory(client: pg.ClientBase, query: HistoryQuery): Promise<LedgerChange[]> {
+  const { rows } = await client.query(
+    `SELECT ${COLUMNS} FROM ${LEDGER_TABLE}
+      WHERE ($1::pg_catalog.text IS NULL OR (source = 'agents' AND (key = $1::pg_catalog.text
+             OR old ->> 'name' = $1::pg_catalog.text OR new ->> 'name' = $1::pg_catalog.text
+             OR (operation = 'TRUNCATE' AND old @> pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object('name', $1::pg_catalog.text))))))
+        AND ($2::pg_catalog.timestamptz IS NULL OR at >= $2::pg_catalog.timestamptz)
+      ORDER BY id DESC LIMIT $3::pg_catalog.int4`,
+    [query.agent ?? null, query.since ?? null, query.limit],
+  );
+  return parsed(rows);
+}
+
+/** One change by id, or undefined. */
+export async function readChange(client: pg.ClientBase, id: string): Promise<LedgerChange | undefined> {
+  const { rows } = await client.query(`SELECT ${COLUMNS} FROM ${LEDGER_TABLE} WHERE id = $1::pg_catalog.int8`, [id]);
+  return parsed(rows)[0];
+}
+
+/** Every change after `id`, oldest first (for a revert: what came since). */
+export async function readChangesAfter(client: pg.ClientBase, id: string): Promise<LedgerChange[]> {
+  const { rows } = await client.query(`SELECT ${COLUMNS} FROM ${LEDGER_TABLE} WHERE id > $1::pg_catalog.int8 ORDER BY id`, [id]);
+  return parsed(rows).sort((a, b) => compareIds(a.id, b.id));
+}
+
+/** The oldest id the ledger still holds (older ones were pruned), or undefined when it is empty. */
+export async function oldestChangeId(client: pg.ClientBase): Promise<string | undefined> {
+  const { rows } = await client.query<{ oldest: string | null }>(`SELECT pg_catalog.min(id)::pg_catalog.text AS oldest FROM ${LEDGER_TABLE}`);
+  return rows[0]?.oldest ?? undefined;
+}
+
+/** The revertible columns of a source's row now (jsonb, as the ledger records them), locked for the revert; null when there is none. */
+export async function readCurrentRow(client: pg.ClientBase, restore: Restore): Promise<LedgerRow | null> {
+  if (restore.absent === true) return null;
+  const table = tableOf(restore.source);
+  const identity = pg.escapeIdentifier(IDENTITY_COLUMN[restore.source]!);
+  const { rows } = await client.query<{ row: LedgerRow }>(
+    `SELECT pg_catalog.to_jsonb(t) AS row FROM ${table} t WHERE t.${identity} = $1::pg_catalog.text FOR UPDATE`,
+    [restore.key],
+  );
+  const row = rows[0]?.row;
+  if (!row) return null;
+  const columns = REVERTIBLE_COLUMNS[restore.source] ?? [];
+  return Object.fromEntries(Object.entries(row).filter(([c]) => columns.includes(c)));
+}
+
+function tableOf(source: string): string {
+  if (IDENTITY_COLUMN[source] === undefined) throw new Error(`revert does not know the source ${JSON.stringify(source)}`);
+  return pg.escapeIdentifier(source);
+}
+
+/**
+ * Runs one step (in the caller's transaction). Values go through jsonb_populate_record, so each
+ * column gets its own type back from the recorded JSON (text[], jsonb, boolean …); OVERRIDING SYSTEM
+ * VALUE lets a re-inserted row keep its recorded id even on an identity column.
+ */
+export async function applyStep(client: pg.ClientBase, step: RevertStep): Promise<void> {
+  if (step.action === 'none') return;
+  const table = tableOf(step.source);
+  const identity = pg.escapeIdentifier(IDENTITY_COLUMN[step.source]!);
+  if (step.action === 'delete') {
+    await client.query(`DELETE FROM ${table} WHERE ${identity} = $1::pg_catalog.text`, [step.key]);
+    return;
+  }
+  const list = step.columns.map((c) => pg.escapeIdentifier(c)).join(', ');
+  const record = `pg_catalog.jsonb_populate_record(NULL::${table}, $1::pg_catalog.jsonb)`;
+  if (step.action === 'update') {
+    await client.query(`UPDATE ${table} t SET (${list}) = (SELECT ${list} FROM ${record}) WHERE t.${identity} = $2::pg_catalog.text`, [
+      JSON.stringify(step.after),
+      step.key,
+    ]);
+    return;
+  }
+  await client.query(`INSERT INTO ${table} (${list}) OVERRIDING SYSTEM VALUE SELECT ${list} FROM ${record}`, [JSON.stringify(step.after)]);
+}
+
+/** The ledger ids this transaction wrote (a revert's own changes), oldest first. */
+export async function changesOfThisTransaction(client: pg.ClientBase): Promise<string[]> {
+  const { rows } = await client.query<{ id: string }>(
+    `SELECT id::pg_catalog.text AS id FROM ${LEDGER_TABLE} WHERE txid = pg_catalog.pg_current_xact_id_if_assigned() ORDER BY id`,
+  );
+  return rows.map((r) => r.id);
+}
