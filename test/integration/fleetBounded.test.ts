@@ -33,7 +33,8 @@ describe('bounded status writes on real PostgreSQL', () => {
     Number((await client.query<{ n: string }>(`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'agent_config_sync_status'`)).rows[0]!.n);
 
   it('can hold at most one status backend while the status table is locked for 3 intervals, and still bring a change to the file', async () => {
-    const intervalMs = 500;
+    // Long enough that a client-side timeout (5 s before) would have fired within the 3 intervals.
+    const intervalMs = 3_000;
     const g = startGateway('gw-locked', { url: db.url, intervalMs, timeoutMs: 400 });
     gateways.push(g);
     await waitFor('the row recorded', async () => (await statusRow(client, 'gw-locked')) !== undefined && g.sync.written.length > 0);
@@ -50,7 +51,7 @@ describe('bounded status writes on real PostgreSQL', () => {
       await waitFor('3 intervals passed and the change reached the file', async () => {
         seen.push(await statusBackends());
         return Date.now() - lockedAt > 3 * intervalMs + 100 && (readText(g.sync.outputPath) ?? '').includes('m/alpha-2');
-      }, 10_000);
+      }, 20_000);
       // The status writer did try, and was bounded by the server each time.
       expect(g.upserts.filter((ok) => !ok).length).toBeGreaterThan(failedBefore);
     } finally {
@@ -59,6 +60,6 @@ describe('bounded status writes on real PostgreSQL', () => {
     }
     expect(Math.max(...seen)).toBeLessThanOrEqual(1);
     // Released: the row follows again.
-    await waitFor('the row follows again', async () => (await statusRow(client, 'gw-locked'))?.agents === 2 && g.upserts.at(-1) === true);
+    await waitFor('the row follows again', async () => (await statusRow(client, 'gw-locked'))?.agents === 2 && g.upserts.at(-1) === true, 10_000);
   });
 });
