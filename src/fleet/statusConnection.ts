@@ -47,8 +47,15 @@ export function makeStatusConnection(connection: pg.ClientConfig, statementTimeo
     async write(row) {
       let client: pg.PoolClient | undefined;
       let broken: Error | undefined;
+      // A checked-out client's connection errors (a terminated backend, a reset) are emitted on the client,
+      // not the pool: unheard, they would be thrown as the process's uncaught exception.
+      const onError = (error: Error) => {
+        broken = error;
+        log.debug(`fleet status connection failed: ${describeError(error)}`);
+      };
       try {
         client = await pool.connect();
+        client.on('error', onError);
         await upsertBounded(client, row, bounds);
         if (warned) log.info(`fleet status: ${GATEWAYS_TABLE} takes this gateway's row again`);
         warned = false;
@@ -66,6 +73,7 @@ export function makeStatusConnection(connection: pg.ClientConfig, statementTimeo
         }
         return false;
       } finally {
+        client?.off('error', onError);
         client?.release(broken);
       }
     },

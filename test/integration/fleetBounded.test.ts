@@ -62,4 +62,24 @@ describe('bounded status writes on real PostgreSQL', () => {
     // Released: the row follows again.
     await waitFor('the row follows again', async () => (await statusRow(client, 'gw-locked'))?.agents === 2 && g.upserts.at(-1) === true, 10_000);
   });
+
+  it('can survive its status backend being terminated in the middle of an upsert, and record the row again', async () => {
+    const g = startGateway('gw-cut', { url: db.url, intervalMs: 300 });
+    gateways.push(g);
+    await waitFor('the row recorded', async () => (await statusRow(client, 'gw-cut')) !== undefined && g.upserts.at(-1) === true);
+    const locker = new pg.Client({ connectionString: db.url, application_name: 'forgotten psql' });
+    await locker.connect();
+    try {
+      await locker.query('BEGIN; LOCK TABLE agent_config_sync_gateways IN ACCESS EXCLUSIVE MODE');
+      // The status upsert waits on the lock (up to its lock timeout); cut its backend then.
+      await waitFor('a status upsert waiting on the lock', async () =>
+        (await client.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'agent_config_sync_status' AND wait_event_type = 'Lock'`)).rowCount === 1);
+      await client.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'agent_config_sync_status'`);
+    } finally {
+      await locker.query('ROLLBACK').catch(() => undefined);
+      await locker.end();
+    }
+    const before = (await statusRow(client, 'gw-cut'))?.last_seen_at as Date;
+    await waitFor('the row recorded again over a new connection', async () => ((await statusRow(client, 'gw-cut'))?.last_seen_at as Date) > before, 10_000);
+  });
 });

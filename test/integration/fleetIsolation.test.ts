@@ -1,3 +1,4 @@
+import path from 'node:path';
 import pg from 'pg';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { migrate } from '../../src/db/migrate.js';
@@ -110,5 +111,22 @@ describe('fleet isolation on real PostgreSQL', () => {
     expect(statesOf(fleet)).toEqual({ 'gw-a': 'current', 'gw-b': 'current' });
     expect(fleet.report?.gateways.map((g) => g.owner)).toEqual([roleA, roleB]);
     expect(fleet.code).toBe(0);
+  });
+
+  it('can upgrade a status table of the previous release in place: rows kept, unowned until their gateway claims them', async () => {
+    const [roleA, roleB] = roles;
+    await client.query(`DROP TABLE agent_config_sync_gateways`);
+    await migrate(client, path.resolve('test/fixtures/sql-before-ledger'));
+    await client.query(`INSERT INTO agent_config_sync_gateways (gateway_id, agents, last_seen_at) VALUES ('gw-a', 2, now() - interval '1 hour')`);
+    await migrate(client);
+    await client.query(`GRANT SELECT, INSERT, UPDATE ON agent_config_sync_gateways TO ${roleA}, ${roleB}`);
+    const kept = await statusRow(client, 'gw-a');
+    expect([kept?.agents, kept?.owner, kept?.through]).toEqual([2, null, null]);
+    // Its gateway, running as its own role, claims it; after that no other role can write it.
+    start('gw-a', roleA);
+    await waitFor('gw-a claimed by its role', async () => (await statusRow(client, 'gw-a'))?.owner === roleA);
+    const b = start('gw-a', roleB);
+    await waitFor('the other role refused', () => b.upserts.filter((ok) => !ok).length >= 1);
+    expect((await statusRow(client, 'gw-a'))?.owner).toBe(roleA);
   });
 });
