@@ -174,13 +174,16 @@ const BURST_COMMITS = 100;
 async function changeFigure(env, writer) {
   const gaps = [];
   const visibleMs = [];
+  // The observer is on the server's maintenance database; the rows and the ledger are in the fleet's.
+  const reader = await env.connect(env.url);
+  try {
   for (let s = 0; s < CHANGE_SAMPLES; s++) {
     const t0 = performance.now();
     await writer.query(`UPDATE agents SET model = $1 WHERE name = 'agent-1'`, [`fleet-change/${s}`]);
     const id = (await writer.query(`SELECT max(id)::text AS id FROM agent_config_changes`)).rows[0].id;
     const deadline = performance.now() + 30_000;
     for (;;) {
-      const r = await env.observer.query(
+      const r = await reader.query(
         `SELECT count(*) FILTER (WHERE synced_through >= $1::bigint)::int AS have, count(*)::int AS n,
                 EXTRACT(EPOCH FROM max(g.synced_at) FILTER (WHERE synced_through >= $1::bigint) - (SELECT at FROM agent_config_changes WHERE id = $1::bigint)) * 1000 AS gap
            FROM agent_config_sync_gateways g WHERE gateway_id LIKE 'bench-gw-%'`,
@@ -195,6 +198,9 @@ async function changeFigure(env, writer) {
       if (performance.now() > deadline) throw new Error(`change sample ${s}: only ${row.have} of ${row.n} rows hold change ${id} after 30 s`);
       await env.sleep(50);
     }
+  }
+  } finally {
+    await reader.end();
   }
   const gap = env.summary(gaps);
   const visible = env.summary(visibleMs);
