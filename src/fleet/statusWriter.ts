@@ -61,8 +61,8 @@ export interface StatusWriterOptions {
   maxWaitMs?: number;
   /** This process's instance id. Defaults to {@link INSTANCE_ID} (tests run several instances in one process). */
   instanceId?: string;
-  /** Told after each upsert (for tests). */
-  onUpserted?: (ok: boolean) => void;
+  /** Told after each upsert, with when it started (performance.now()), for tests and the bench. */
+  onUpserted?: (ok: boolean, startedAt: number) => void;
 }
 
 /** Records one gateway's state in the fleet table without ever holding up or failing the sync. */
@@ -148,10 +148,10 @@ export function makeStatusWriter(options: StatusWriterOptions): StatusWriter {
       return;
     }
     inFlight = true;
-    lastStart = performance.now();
+    const startedAt = (lastStart = performance.now());
     void upsert().then((ok) => {
       inFlight = false;
-      options.onUpserted?.(ok);
+      options.onUpserted?.(ok, startedAt);
       if (again) {
         again = false;
         schedule(0);
@@ -234,7 +234,7 @@ export interface GatewayStatusSetup {
   settleMs?: number;
   timeoutMs?: number;
   instanceId?: string;
-  onUpserted?: (ok: boolean) => void;
+  onUpserted?: (ok: boolean, startedAt: number) => void;
 }
 
 /** A status writer for one running sync, reading its output file for the roster hash. */

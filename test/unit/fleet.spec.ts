@@ -122,3 +122,30 @@ describe('hostFacts', () => {
     expect(containerIdOf(`0::/docker/${container}0\n`)).toBeUndefined();
   });
 });
+
+describe('fleet output', () => {
+  it('names each gateway with its state, owner and ledger id, then counts every state', async () => {
+    const { formatFleet } = await import('../../src/cli/fleet.js');
+    const entry = { gatewayId: 'gw-a', state: 'behind' as const, reason: '3 changes behind, oldest 41, 12 s ago', owner: 'gw_a', hostVersion: null, format: 'entries', layout: 'root', outputPath: '/x', agents: 2, rosterSha256: null, syncedThrough: '40', syncedAt: null, behindBy: 3, oldestOwed: '41', instanceId: 'i', lastWriteAt: null, lastError: null, lastErrorAt: null, lastSeenAt: '2026-11-25T12:00:00.000Z', stoppedAt: null, pluginVersion: '0.1.0' };
+    expect(formatFleet([entry])).toBe(
+      'gw-a  behind  owner gw_a  2 agents  through 40  seen 2026-11-25T12:00:00.000Z  3 changes behind, oldest 41, 12 s ago\n' +
+        '1 gateway(s): 0 current, 1 behind, 0 stale, 0 failing, 0 conflict, 0 stopped\n',
+    );
+  });
+  it('lists which gateways have a change and how long after the change each synced it', async () => {
+    const { formatChange } = await import('../../src/cli/fleet.js');
+    const change = { id: '42', at: new Date('2026-11-25T12:00:00.000Z'), actor: 'alice', source: 'agents', key: 'beta', operation: 'UPDATE' };
+    const text = formatChange(change, [
+      { gatewayId: 'gw-1', owner: 'gw_1', state: 'current', has: true, syncedAt: '2026-11-25T12:00:00.250Z', syncedThrough: '42' },
+      { gatewayId: 'gw-2', owner: 'gw_2', state: 'behind', has: false, syncedAt: null, syncedThrough: '41' },
+      { gatewayId: 'gw-3', owner: null, state: 'stopped', has: false, syncedAt: null, syncedThrough: '7' },
+    ]);
+    expect(text).toBe(
+      'change 42: UPDATE agents "beta" by alice at 2026-11-25T12:00:00.000Z\n' +
+        '  gw-1  owner gw_1  has it since 2026-11-25T12:00:00.250Z (0.3 s after the change)\n' +
+        '  gw-2  owner gw_2  not yet (behind, through 41)\n' +
+        '  gw-3  owner ?  stopped; gets it when it starts again\n' +
+        '1 of 3 gateway(s) have it\n',
+    );
+  });
+});
