@@ -13,8 +13,11 @@ const REFUSED = new Map([
 
 /** The one connection a status writer uses. */
 export interface StatusConnection {
-  /** Upserts the row; resolves false when it failed (reported as below), never rejects. */
-  write(row: StatusRow): Promise<boolean>;
+  /**
+   * Upserts the row `rowNow` gives once the connection is ready (its ages are measured then, so the time
+   * spent connecting is not counted in them); resolves false when it failed (reported as below), never rejects.
+   */
+  write(rowNow: () => StatusRow): Promise<boolean>;
   /** Closes the connection within a second. */
   end(): Promise<void>;
 }
@@ -44,7 +47,8 @@ export function makeStatusConnection(connection: pg.ClientConfig, statementTimeo
   let warned = false;
 
   return {
-    async write(row) {
+    async write(rowNow) {
+      let row: StatusRow | undefined;
       let client: pg.PoolClient | undefined;
       let broken: Error | undefined;
       // A checked-out client's connection errors (a terminated backend, a reset) are emitted on the client,
@@ -56,6 +60,7 @@ export function makeStatusConnection(connection: pg.ClientConfig, statementTimeo
       try {
         client = await pool.connect();
         client.on('error', onError);
+        row = rowNow();
         await upsertBounded(client, row, bounds);
         if (warned) log.info(`fleet status: ${GATEWAYS_TABLE} takes this gateway's row again`);
         warned = false;
@@ -67,7 +72,7 @@ export function makeStatusConnection(connection: pg.ClientConfig, statementTimeo
         const advice = REFUSED.get(code ?? '');
         if (advice && !warned) {
           warned = true;
-          log.warn(`fleet status: cannot record gateway "${row.gatewayId}" in ${GATEWAYS_TABLE} (${describeError(e)}); ${advice}. The sync goes on.`);
+          log.warn(`fleet status: cannot record gateway "${(row ?? rowNow()).gatewayId}" in ${GATEWAYS_TABLE} (${describeError(e)}); ${advice}. The sync goes on.`);
         } else {
           log.debug(`fleet status: upsert failed: ${describeError(e)}`);
         }

@@ -138,7 +138,7 @@ export function makeStatusWriter(options: StatusWriterOptions): StatusWriter {
     };
   };
 
-  const upsert = (stopping = false): Promise<boolean> => connection.write(rowNow(stopping));
+  const upsert = (stopping = false): Promise<boolean> => connection.write(() => rowNow(stopping));
 
   const run = () => {
     next = undefined;
