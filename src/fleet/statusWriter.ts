@@ -133,7 +133,8 @@ export function makeStatusWriter(options: StatusWriterOptions): StatusWriter {
       lastSyncAgeMs: ageOf(lastSync?.at, now),
       instanceId,
       instanceAgeMs: ageOf(started, now) ?? 0,
-      intervalMs,
+      // The interval it keeps in fact: a heartbeat shorter than the gap between upserts cannot be kept.
+      intervalMs: Math.max(intervalMs, minGapMs),
       maxWaitMs: options.maxWaitMs ?? null,
     };
   };
