@@ -3,7 +3,7 @@
 // Not a test: nothing here passes or fails. BENCH_IDLE_SECONDS (default 60) sets the idle window,
 // BENCH_SAMPLES (default 500) the latency samples, FLEET_INSTANCES (default 100) and FLEET_SAMPLES
 // (default 100) the fleet section. BENCH_ONLY=fleet,scale runs only those sections and merges them
-// into the existing bench/results.json (sections: latency, burst, scale, render, badData, idle, fleet;
+// into the existing bench/results.json (sections: latency, burst, scale, render, badData, idle, ledger, fleet;
 // BENCH_ONLY=render is the 10 000-agent pure render, RENDER_RUNS renders, default 15).
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -22,6 +22,7 @@ import { makeLogger } from '../dist/logger.js';
 import { runPipeline } from '../dist/pipeline.js';
 import { badData } from './bad-data.mjs';
 import { fleetBench } from './fleet.mjs';
+import { ledgerBench } from './ledger.mjs';
 import { exclude, startCounting, stopCounting } from './queryCounter.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -85,6 +86,10 @@ try {
   if (run('idle')) {
     step(`idle (${IDLE_SECONDS} s)`);
     results.idle = await idle();
+  }
+  if (run('ledger')) {
+    step('ledger (single-row UPDATE: no trigger, notify only, notify + ledger row)');
+    results.ledger = await ledgerBench({ url: await freshDatabase('bench_ledger', 10), connect, summary });
   }
   if (run('fleet')) {
     step(`fleet (${process.env.FLEET_INSTANCES ?? 100} instances, then ${IDLE_SECONDS} s idle)`);
@@ -371,6 +376,12 @@ function printTable(r) {
       : []),
     [`bad data: ${r.badData.rows} rows (80 000-element lists, 20 000 NULL models)`, `render ${r.badData.renderMs} ms, problem filter ${r.badData.filterMs} ms, next resync ${r.badData.secondResyncMs} ms; ${r.badData.problems} problems, ${r.badData.warned} warned`],
     [`idle ${r.idle.seconds} s`, `${r.idle.sentStatementsPerMinute ?? '?'} statements/min sent (${JSON.stringify(r.idle.sentByKind ?? {})}; the server counted ${r.idle.statementsPerMinute} transactions/min), ${r.idle.writes} writes, ${r.idle.connectionsHeld} connection(s) held`],
+    ...(r.ledger
+      ? [
+          [`single-row UPDATE inside a transaction, µs at the client: no trigger / notify only / notify + ledger row`, `p50 ${r.ledger.none.inTransactionUs.p50} / ${r.ledger.notifyOnly.inTransactionUs.p50} / ${r.ledger.ledger.inTransactionUs.p50} (p99 ${r.ledger.none.inTransactionUs.p99} / ${r.ledger.notifyOnly.inTransactionUs.p99} / ${r.ledger.ledger.inTransactionUs.p99}); the ledger adds ${r.ledger.ledgerOverheadUs.inTransactionP50} µs`],
+          [`single-row UPDATE, autocommit (fsync on), µs: no trigger / notify only / notify + ledger row`, `p50 ${r.ledger.none.autocommitUs.p50} / ${r.ledger.notifyOnly.autocommitUs.p50} / ${r.ledger.ledger.autocommitUs.p50}; the ledger adds ${r.ledger.ledgerOverheadUs.autocommitP50} µs`],
+        ]
+      : []),
     ...(r.fleet
       ? [
           [`fleet: ${r.fleet.instances} instances (files on ${r.fleet.files}), one COMMIT → last file, ms`, `p50 ${r.fleet.lastFileMs.p50}, p99 ${r.fleet.lastFileMs.p99}, max ${r.fleet.lastFileMs.max} (${r.fleet.samples} samples)`],

@@ -57,7 +57,6 @@ AS $body$
 DECLARE
     actor pg_catalog.text;
     kept_old pg_catalog.jsonb;
-    kept_new pg_catalog.jsonb;
     changed pg_catalog.text[];
 BEGIN
     actor := pg_catalog.left(pg_catalog.btrim(pg_catalog.current_setting('agent_config_sync.actor', true)), 200);
@@ -73,23 +72,30 @@ BEGIN
                LATERAL (SELECT pg_catalog.jsonb_object_agg(e.key, e.value) AS entry
                           FROM pg_catalog.jsonb_each(removed.entry) e
                          WHERE e.key OPERATOR(pg_catalog.=) ANY (mapped)) kept;
-    ELSE
-        SELECT pg_catalog.jsonb_object_agg(e.key, e.value) INTO kept_old
-          FROM pg_catalog.jsonb_each(old_row) e WHERE e.key OPERATOR(pg_catalog.=) ANY (mapped);
-        SELECT pg_catalog.jsonb_object_agg(e.key, e.value) INTO kept_new
-          FROM pg_catalog.jsonb_each(new_row) e WHERE e.key OPERATOR(pg_catalog.=) ANY (mapped);
-        -- A column changed when its value differs, a missing row counting as all nulls: an INSERT
-        -- or DELETE names every column it set or removed, an UPDATE the ones it changed.
-        SELECT pg_catalog.array_agg(k ORDER BY k) INTO changed
-          FROM (SELECT pg_catalog.jsonb_object_keys(COALESCE(old_row, new_row)) AS k) keys
-         WHERE COALESCE(old_row OPERATOR(pg_catalog.->) k, 'null'::pg_catalog.jsonb)
-               OPERATOR(pg_catalog.<>) COALESCE(new_row OPERATOR(pg_catalog.->) k, 'null'::pg_catalog.jsonb);
+        INSERT INTO %1$s.agent_config_changes
+            (actor, db_role, application_name, client_addr, source, key, operation, old, new, changed)
+        VALUES
+            (actor, SESSION_USER, pg_catalog.current_setting('application_name', true), pg_catalog.inet_client_addr(),
+             change_source, change_key, change_operation, kept_old, NULL, changed);
+        RETURN;
     END IF;
+    -- One statement for the row (each statement in a function costs an executor start): the mapped
+    -- columns of each side, and the changed columns. A column changed when its value differs, a
+    -- missing row counting as all nulls: an INSERT or DELETE names every column it set or removed,
+    -- an UPDATE the ones it changed.
     INSERT INTO %1$s.agent_config_changes
         (actor, db_role, application_name, client_addr, source, key, operation, old, new, changed)
     VALUES
         (actor, SESSION_USER, pg_catalog.current_setting('application_name', true), pg_catalog.inet_client_addr(),
-         change_source, change_key, change_operation, kept_old, kept_new, changed);
+         change_source, change_key, change_operation,
+         (SELECT pg_catalog.jsonb_object_agg(e.key, e.value)
+            FROM pg_catalog.jsonb_each(old_row) e WHERE e.key OPERATOR(pg_catalog.=) ANY (mapped)),
+         (SELECT pg_catalog.jsonb_object_agg(e.key, e.value)
+            FROM pg_catalog.jsonb_each(new_row) e WHERE e.key OPERATOR(pg_catalog.=) ANY (mapped)),
+         (SELECT pg_catalog.array_agg(keys.k ORDER BY keys.k)
+            FROM pg_catalog.jsonb_object_keys(COALESCE(old_row, new_row)) AS keys(k)
+           WHERE COALESCE(old_row OPERATOR(pg_catalog.->) keys.k, 'null'::pg_catalog.jsonb)
+                 OPERATOR(pg_catalog.<>) COALESCE(new_row OPERATOR(pg_catalog.->) keys.k, 'null'::pg_catalog.jsonb)));
 END;
 $body$
 $fn$, here);

@@ -2,7 +2,7 @@
 -- Any notification on the channel means "re-read everything"; the payload is informational.
 -- Trigger names match the ones operators already have, so re-running replaces instead of adding.
 --
--- Hardened (DESIGN §3): the function runs with its own search_path and calls only pg_catalog
+-- Hardened: the function runs with its own search_path and calls only pg_catalog
 -- functions by their full names, so a role that can CREATE in a schema on the writer's search_path
 -- (every role, in PostgreSQL <= 14's default `public`) cannot make it run that role's code as the
 -- writer. The database's channel setting can never fail the writer's statement: a blank or too long

@@ -1,7 +1,7 @@
 -- agent-config-sync: notify on every change to agent_system_config (the seed's migration 163),
 -- and the seed row max_spawn_depth = 5 (kept when an operator already set it).
 --
--- Hardened (DESIGN §3): the function runs with its own search_path and calls only pg_catalog
+-- Hardened: the function runs with its own search_path and calls only pg_catalog
 -- functions by their full names, so a role that can CREATE in a schema on the writer's search_path
 -- (every role, in PostgreSQL <= 14's default `public`) cannot make it run that role's code as the
 -- writer. The database's channel setting can never fail the writer's statement: a blank or too long

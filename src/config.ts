@@ -58,6 +58,11 @@ export interface SyncSettings {
   rowSettings: readonly string[];
   /** Shortest heartbeat interval a row may set (a shorter one is raised to it). Duration text. Defaults to `5m`. */
   minHeartbeatEvery: string;
+  /**
+   * How long the change ledger keeps changes, in whole days (1 to 36500); running syncs prune older
+   * ones at most hourly. Defaults to 90 days.
+   */
+  historyDays: number;
 }
 
 export const DEFAULTS = {
@@ -73,6 +78,7 @@ export const DEFAULTS = {
   reconcileMs: 300_000,
   rowSettings: DEFAULT_ROW_SETTINGS,
   minHeartbeatEvery: DEFAULT_MIN_HEARTBEAT_EVERY,
+  historyDays: 90,
 } as const satisfies Omit<SyncSettings, 'connection' | 'outputPath'>;
 
 /** A setting that is not allowed; the message names the key and what is allowed. */
@@ -80,7 +86,7 @@ export const DEFAULTS = {
 const KNOWN_KEYS = new Set([
   'connectionString', 'host', 'port', 'database', 'user', 'password', 'ssl',
   'outputPath', 'channel', 'debounceMs', 'maxWaitMs', 'format', 'layout', 'reload', 'reloadSignal', 'allowEmpty', 'agentsSource',
-  'reconcileMs', 'gatewayId', 'rowSettings', 'minHeartbeatEvery',
+  'reconcileMs', 'gatewayId', 'rowSettings', 'minHeartbeatEvery', 'historyDays',
 ]);
 
 /**
@@ -128,6 +134,8 @@ export function resolveSettings(raw: unknown, where = 'config'): SyncSettings {
     ...optionalGatewayId(input, at),
     rowSettings: optionalRowSettings(input, at) ?? DEFAULTS.rowSettings,
     minHeartbeatEvery: optionalMinHeartbeat(input, at) ?? DEFAULTS.minHeartbeatEvery,
+    // At least a day: the ledger is what "who changed what" and revert read; at most a hundred years.
+    historyDays: optionalInteger(input, 'historyDays', at, 1, 36_500) ?? DEFAULTS.historyDays,
   };
 }
 

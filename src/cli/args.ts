@@ -39,6 +39,7 @@ export const SYNC_FLAGS = {
   'exec-timeout-ms': { type: 'string' },
   'signal-node-process': { type: 'boolean' },
   'openclaw-bin': { type: 'string' },
+  'history-days': { type: 'string' },
 } as const;
 
 /** Flags of `quickstart` (npm start). */
@@ -183,6 +184,14 @@ export function choiceFlag<T extends string>(flags: Flags, name: string, allowed
 /** `--reload-signal`. */
 export function signalFlag(flags: Flags): (typeof RELOAD_SIGNALS)[number] | undefined {
   return choiceFlag(flags, 'reload-signal', RELOAD_SIGNALS);
+}
+
+/** A flag holding a whole number (its range is the option's, checked where the option is), or undefined. */
+export function wholeNumberFlag(flags: Flags, name: string): number | undefined {
+  const value = flags[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !/^\d{1,15}$/.test(value.trim())) throw new UsageError(`--${name} must be a whole number, got ${JSON.stringify(value)}.`);
+  return Number(value.trim());
 }
 
 /** A whole-number flag within [min, max], or undefined; the message names the flag and the range. */

@@ -9,7 +9,7 @@ import { consoleLogger, makeLogger, type Logger } from '../logger.js';
 import { parseAgentsSource, type AgentsSource } from '../db/source.js';
 import { checkOutputPath, realPathOf } from '../sinks/outputGuard.js';
 import { describeGatewayConfig, findGatewayConfig, PLUGIN_CONFIG_KEY, resolvedPluginConfig, type GatewayConfig, type ProvidedGateway } from '../plugin/gatewayConfig.js';
-import { channelFlag, choiceFlag, minHeartbeatFlag, msFlag, rowSettingsFlag, textFlag, UsageError, type Flags } from './args.js';
+import { channelFlag, choiceFlag, minHeartbeatFlag, msFlag, rowSettingsFlag, textFlag, UsageError, wholeNumberFlag, type Flags } from './args.js';
 
 /** Everything a sync-like command needs, resolved from flags and environment. */
 export interface CliContext {
@@ -166,6 +166,7 @@ function settingsFromFlags(flags: Flags, sourceText: string | undefined, fromPlu
         gatewayId: textFlag(flags, 'gateway-id'),
         rowSettings: rowSettingsFlag(flags),
         minHeartbeatEvery: minHeartbeatFlag(flags),
+        historyDays: wholeNumberFlag(flags, 'history-days'),
       }),
     }, 'flags');
   } catch (error) {
@@ -188,6 +189,7 @@ const FLAG_OF: Record<string, string> = {
   gatewayId: 'gateway-id',
   rowSettings: 'row-settings',
   minHeartbeatEvery: 'min-heartbeat-every',
+  historyDays: 'history-days',
 };
 
 /** The plugin's settings a CLI command takes over when its flags do not say otherwise (not the reload: the CLI has its own flags). */
@@ -205,6 +207,7 @@ function pluginDefaults(s: SyncSettings): Record<string, unknown> {
     gatewayId: s.gatewayId,
     rowSettings: s.rowSettings,
     minHeartbeatEvery: s.minHeartbeatEvery,
+    historyDays: s.historyDays,
   };
 }
 

@@ -87,6 +87,9 @@ tables, writes atomically when the file changes, then reloads. Reconnects foreve
                           that sent no notification (triggers disabled, replication apply); 0 = off
                           (default 300000)
   --channel NAME          LISTEN channel (default agent_config_changed)
+  --history-days N        keep N days of the change ledger (1 to 36500, default 90): pruned at most
+                          hourly, never the newest change (the sync's role needs EXECUTE on
+                          agent_config_sync_prune_changes; without it the sync warns once and goes on)
   --database-url-file FILE  the URL read from FILE (trimmed); keeps the password out of ps
   plus every flag of "sync" except --once, --dry-run, --diff
 

@@ -1,6 +1,7 @@
 import pg from 'pg';
-import { compareIds, parseLedgerRow, type LedgerChange, type LedgerRow } from '../domain/ledger.js';
+import { compareIds, describeChanges, parseLedgerRow, type LedgerChange, type LedgerRow } from '../domain/ledger.js';
 import { IDENTITY_COLUMN, REVERTIBLE_COLUMNS, type Restore, type RevertStep } from '../domain/ledgerRevert.js';
+import { callAsOwner, ownerAdvice, tableOwner } from './asOwner.js';
 
 /** The ledger table (sql/150-change-ledger.sql). */
 export const LEDGER_TABLE = 'agent_config_changes';
@@ -39,6 +40,20 @@ export async function readLedgerChanges(client: pg.ClientBase, range: LedgerRang
     [range.afterId ?? null, range.throughId ?? null, Math.max(1, Math.floor(range.limit ?? 100))],
   );
   return parsed(rows);
+}
+
+/** How many changes a write's log line reads to name their authors. */
+const LOG_LINE_CHANGES = 100;
+
+/**
+ * The write log line's `(change 42 by alice via psql)` for a write that took the file from the render
+ * through `afterId` to the one through `throughId` (each a snapshot's `through`). '' when either end is
+ * unknown (the first write after start, or a ledger this role cannot read) or nothing changed between.
+ * Reads at most 100 changes; a longer range is named to its end, its authors cut with "…".
+ */
+export async function describeWrite(client: pg.ClientBase, afterId: string | undefined, throughId: string | undefined): Promise<string> {
+  if (afterId === undefined || throughId === undefined || compareIds(throughId, afterId) <= 0) return '';
+  return describeChanges(await readLedgerChanges(client, { afterId, throughId, limit: LOG_LINE_CHANGES }), throughId);
 }
 
 /** Filters of {@link readHistory}. */
@@ -107,25 +122,33 @@ function tableOf(source: string): string {
  * Runs one step (in the caller's transaction). Values go through jsonb_populate_record, so each
  * column gets its own type back from the recorded JSON (text[], jsonb, boolean …); OVERRIDING SYSTEM
  * VALUE lets a re-inserted row keep its recorded id even on an identity column.
+ *
+ * Writing a table runs its owner's triggers with the writer's privileges: when the table belongs to
+ * another role (not a superuser), the write runs as that owner, or is refused naming the role to
+ * run as, so an operator's superuser session never runs an application role's code.
  */
 export async function applyStep(client: pg.ClientBase, step: RevertStep): Promise<void> {
   if (step.action === 'none') return;
-  const table = tableOf(step.source);
+  const owner = await tableOwner(client, tableOf(step.source));
+  if (!owner) throw new Error(`there is no table ${step.source} to revert`);
+  const statement = stepStatement(step, owner.qualified);
+  if (!owner.mustSwitch) {
+    await client.query(statement);
+    return;
+  }
+  if (!owner.canSwitch) throw new Error(ownerAdvice(step.source, owner));
+  await callAsOwner(client, owner.owner, `${statement};`);
+}
+
+/** The step as one statement, values as literals (it may run inside a function as the table's owner). */
+export function stepStatement(step: RevertStep, qualified: string): string {
   const identity = pg.escapeIdentifier(IDENTITY_COLUMN[step.source]!);
-  if (step.action === 'delete') {
-    await client.query(`DELETE FROM ${table} WHERE ${identity} = $1::pg_catalog.text`, [step.key]);
-    return;
-  }
+  const key = `${pg.escapeLiteral(step.key)}::pg_catalog.text`;
+  if (step.action === 'delete') return `DELETE FROM ${qualified} WHERE ${identity} = ${key}`;
   const list = step.columns.map((c) => pg.escapeIdentifier(c)).join(', ');
-  const record = `pg_catalog.jsonb_populate_record(NULL::${table}, $1::pg_catalog.jsonb)`;
-  if (step.action === 'update') {
-    await client.query(`UPDATE ${table} t SET (${list}) = (SELECT ${list} FROM ${record}) WHERE t.${identity} = $2::pg_catalog.text`, [
-      JSON.stringify(step.after),
-      step.key,
-    ]);
-    return;
-  }
-  await client.query(`INSERT INTO ${table} (${list}) OVERRIDING SYSTEM VALUE SELECT ${list} FROM ${record}`, [JSON.stringify(step.after)]);
+  const record = `pg_catalog.jsonb_populate_record(NULL::${qualified}, ${pg.escapeLiteral(JSON.stringify(step.after))}::pg_catalog.jsonb)`;
+  if (step.action === 'update') return `UPDATE ${qualified} t SET (${list}) = (SELECT ${list} FROM ${record}) WHERE t.${identity} = ${key}`;
+  return `INSERT INTO ${qualified} (${list}) OVERRIDING SYSTEM VALUE SELECT ${list} FROM ${record}`;
 }
 
 /** The ledger ids this transaction wrote (a revert's own changes), oldest first. */

@@ -94,18 +94,23 @@ export function compareIds(a: string, b: string): number {
 /**
  * The part of a write's log line that says which changes it brought and who made them:
  * `(change 42 by alice via psql)`, `(changes 41–43 by alice, bob via psql, console)`; '' for none.
- * Actors and applications are listed once each, in the order of their first change.
+ * Actors and applications are listed once each, in the order of their first change. `through` (the
+ * snapshot's high-water mark) ends the range when the list was cut short by a read limit; the
+ * authors then end with "…", as the later changes' authors were not read.
  */
-export function describeChanges(changes: readonly Pick<LedgerChange, 'id' | 'actor' | 'application'>[]): string {
+export function describeChanges(changes: readonly Pick<LedgerChange, 'id' | 'actor' | 'application'>[], through?: string): string {
   if (changes.length === 0) return '';
   const ids = changes.map((c) => c.id).sort(compareIds);
   const first = ids[0]!;
-  const last = ids[ids.length - 1]!;
-  const which = ids.length === 1 ? `change ${first}` : `changes ${first}–${last}`;
+  const read = ids[ids.length - 1]!;
+  const cut = through !== undefined && /^\d+$/.test(through) && compareIds(through, read) > 0;
+  const last = cut ? through : read;
+  const which = first === last ? `change ${first}` : `changes ${first}–${last}`;
   const distinct = (values: (string | null)[]) => [...new Set(values.filter((v): v is string => v !== null && v !== ''))].map((v) => shown(v));
   const actors = distinct(changes.map((c) => c.actor));
   const apps = distinct(changes.map((c) => c.application));
-  return `(${which}${actors.length > 0 ? ` by ${actors.join(', ')}` : ''}${apps.length > 0 ? ` via ${apps.join(', ')}` : ''})`;
+  const more = cut ? ', …' : '';
+  return `(${which}${actors.length > 0 ? ` by ${actors.join(', ')}${more}` : ''}${apps.length > 0 ? ` via ${apps.join(', ')}${more}` : ''})`;
 }
 
 /** A name as a log line may show it: bare when it is plain, else quoted and escaped. */

@@ -160,4 +160,27 @@ describe('history and revert on real PostgreSQL', () => {
     const again = await cli('revert', '--to', mark);
     expect(again.code).toBe(0);
   });
+
+  it("can run a superuser's revert on a table another role owns as that owner, so the owner's triggers never run as the superuser", async () => {
+    const owner = `owner_${db.name.slice(-8)}`;
+    roles.push(owner);
+    await sql(db.url, `CREATE ROLE ${owner} NOLOGIN;
+      ALTER TABLE agents OWNER TO ${owner};
+      CREATE TABLE ran_as (who text); GRANT INSERT ON ran_as TO PUBLIC;
+      CREATE FUNCTION record_writer() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO public.ran_as VALUES (current_user); RETURN NULL; END $$;
+      ALTER FUNCTION record_writer() OWNER TO ${owner};
+      CREATE TRIGGER record_writer AFTER INSERT OR UPDATE OR DELETE ON agents FOR EACH ROW EXECUTE FUNCTION record_writer();`);
+    await sql(db.url, `UPDATE agents SET model = 'x/broken' WHERE name = 'beta'`);
+    const bad = await newest();
+    await sql(db.url, 'TRUNCATE ran_as');
+
+    const done = await cli('revert', bad);
+    expect(done.code, done.stderr).toBe(0);
+    expect(await sql(db.url, `SELECT model FROM agents WHERE name = 'beta'`)).toEqual([{ model: 'anthropic/claude-sonnet-4-5' }]);
+    expect(await sql(db.url, 'SELECT who FROM ran_as')).toEqual([{ who: owner }]);
+    // Still recorded as the operator's revert.
+    const [recorded] = await history('--limit', '1');
+    expect(recorded).toMatchObject({ role: 'postgres', application: 'agent-config-sync revert', key: 'beta' });
+    await sql(db.url, `DROP TABLE ran_as; DROP TRIGGER record_writer ON agents; DROP FUNCTION record_writer(); ALTER TABLE agents OWNER TO postgres`);
+  });
 });

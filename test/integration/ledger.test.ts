@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { readLedgerChanges } from '../../src/db/ledger.js';
+import { describeWrite, readLedgerChanges } from '../../src/db/ledger.js';
 import { makeLedgerPruner } from '../../src/db/ledgerPruner.js';
 import { migrate } from '../../src/db/migrate.js';
 import { OPTIONAL_AGENT_COLUMNS, readSnapshot, REQUIRED_AGENT_COLUMNS } from '../../src/db/snapshot.js';
@@ -199,6 +199,10 @@ describe('the change ledger on real PostgreSQL', () => {
     expect(changes.map((c) => c.operation)).toEqual(['INSERT', 'UPDATE']);
     expect(describeChanges(changes)).toBe(`(changes ${changes[0]!.id}–${through} by postgres, bob via psql)`);
     expect(describeChanges(await readLedgerChanges(client, { afterId: changes[0]!.id, throughId: through }))).toBe(`(change ${through} by bob via psql)`);
+    // The whole line from two snapshots' marks; nothing when an end is unknown (the first write after start).
+    expect(await describeWrite(client, mark, through)).toBe(`(changes ${changes[0]!.id}–${through} by postgres, bob via psql)`);
+    expect(await describeWrite(client, undefined, through)).toBe('');
+    expect(await describeWrite(client, through, through)).toBe('');
   });
 
   it('can prune changes older than historyDays, keep the newest rows, and let a running sync go on while a prune runs', async () => {
@@ -243,6 +247,29 @@ describe('the change ledger on real PostgreSQL', () => {
       await holder.end();
       await pruner.stop();
       await sync.stop();
+    }
+  });
+
+  it('can warn once, naming the grant, when the sync\'s role may not prune, and prune once it may', async () => {
+    await migrate(client);
+    const gateway = await makeRole(client, db, 'gateway');
+    roles.push(gateway.role);
+    await client.query(`UPDATE agents SET model = model; UPDATE agent_config_changes SET at = now() - interval '100 days'`);
+    await client.query(`INSERT INTO agents (name, model) VALUES ('fresh', 'm/f')`);
+    const log = captureLog();
+    const pruner = makeLedgerPruner({ connection: { connectionString: gateway.url }, historyDays: 30, logger: makeLogger(log) });
+    try {
+      expect(await pruner.pruneNow()).toBeUndefined();
+      expect(await pruner.pruneNow()).toBeUndefined();
+      const warnings = log.lines.filter((l) => l.level === 'warn');
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]!.message).toContain('GRANT EXECUTE ON FUNCTION agent_config_sync_prune_changes(integer, integer)');
+      expect(warnings[0]!.message).toContain('the sync goes on');
+      await client.query(`GRANT EXECUTE ON FUNCTION agent_config_sync_prune_changes(integer, integer) TO ${gateway.role}`);
+      expect(await pruner.pruneNow()).toBe(1);
+      expect(log.text()).toContain('pruning works again');
+    } finally {
+      await pruner.stop();
     }
   });
 });

@@ -34,6 +34,7 @@ describe('resolveSettings', () => {
       reconcileMs: 300000,
       rowSettings: ['description', 'identity.name', 'identity.theme', 'identity.emoji', 'heartbeat.activeHours', 'reasoningDefault', 'fastModeDefault'],
       minHeartbeatEvery: '5m',
+      historyDays: 90,
     });
   });
 
@@ -58,6 +59,7 @@ describe('resolveSettings', () => {
         reconcileMs: 0,
         rowSettings: ['tools.profile', 'identity', 'identity'],
         minHeartbeatEvery: ' 30s ',
+        historyDays: 7,
         host: 'db',
         port: 5433,
         database: 'nova',
@@ -82,6 +84,7 @@ describe('resolveSettings', () => {
       reconcileMs: 0,
       rowSettings: ['identity', 'tools.profile'],
       minHeartbeatEvery: '30s',
+      historyDays: 7,
     });
   });
 
@@ -132,6 +135,9 @@ describe('resolveSettings', () => {
     ['rowSettings: the column outputs are said', { rowSettings: {} }, `${WHERE}.rowSettings`, 'the column outputs (model, subagents.allowAgents, heartbeat.every'],
     ['a minHeartbeatEvery that is not a duration', { minHeartbeatEvery: 'often' }, `${WHERE}.minHeartbeatEvery`, 'must be a duration such as "5m", "30s" or "1h" ("0" for no floor), got "often"'],
     ['a minHeartbeatEvery as a number', { minHeartbeatEvery: 5 }, `${WHERE}.minHeartbeatEvery`, 'must be a duration'],
+    ['a historyDays of 0', { historyDays: 0 }, `${WHERE}.historyDays`, 'must be an integer from 1 to 36500, got 0'],
+    ['a historyDays as text', { historyDays: '90d' }, `${WHERE}.historyDays`, 'must be an integer from 1 to 36500, got "90d"'],
+    ['a fractional historyDays', { historyDays: 1.5 }, `${WHERE}.historyDays`, 'must be an integer from 1 to 36500'],
   ];
   for (const [name, raw, key, allowed] of bad) {
     it(`can refuse ${name}, naming the key and what is allowed`, () => {
