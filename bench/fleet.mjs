@@ -30,13 +30,23 @@ export async function fleetBench(env) {
   let landed = [];
   let rendered = [];
   let expected = '';
+  /** Every status upsert of every instance: when, and whose. */
+  const upserts = [];
   const instances = [];
   for (let i = 0; i < INSTANCES; i++) {
     // A directory each, as gateways have: every instance watches its own file's directory.
     fs.mkdirSync(path.join(dir, `gw-${i}`));
     const outputPath = path.join(dir, `gw-${i}`, 'agents.json');
     const gatewayId = `bench-gw-${i}`;
-    const status = gatewayStatusWriter({ connection: { connectionString: env.url }, gatewayId, outputPath, render: { format: 'entries', layout: 'root' }, logger: log });
+    const status = gatewayStatusWriter({
+      connection: { connectionString: env.url },
+      gatewayId,
+      outputPath,
+      render: { format: 'entries', layout: 'root' },
+      logger: log,
+      maxWaitMs: 0,
+      onUpserted: (_ok, startedAt) => upserts.push({ at: startedAt, gateway: i }),
+    });
     const running = runPipeline({
       connection: { connectionString: env.url, application_name: 'agent_config_sync_bench' },
       channel: 'agent_config_changed',
@@ -50,12 +60,11 @@ export async function fleetBench(env) {
       logger: log,
       gatewayId,
       onError: status.failed,
+      onSynced: status.synced,
       onRendered: (r) => {
-        status.rendered(r);
         if (expected !== '' && r.text.includes(expected)) rendered.push(performance.now());
       },
       onWritten: (w) => {
-        status.written(w);
         if (expected !== '' && w.text.includes(expected)) landed.push(performance.now());
       },
     });
@@ -96,6 +105,8 @@ export async function fleetBench(env) {
     if (landed.length < INSTANCES) throw new Error(`cold sample ${s}: only ${landed.length} of ${INSTANCES} files followed within 10 s`);
     cold.push(Math.max(...landed) - t0);
   }
+  const change = await changeFigure(env, writer);
+  const burst = await statusBurst(env, writer, upserts);
   await writer.end();
 
   // Idle: nothing changes; the keep-alives and the status rows are what remains.
@@ -139,6 +150,8 @@ export async function fleetBench(env) {
     idleSentStatementsPerMinute: Math.round((sent.total / env.idleSeconds) * 60 * 10) / 10,
     idleSentByKind: sent.byKind,
     idleSeconds: env.idleSeconds,
+    changeSyncedMs: change,
+    statusBurst: burst,
     idleWrites,
     disposeAllMs: Math.round(disposeMs),
     method: 'one process; each instance its own LISTEN connection, snapshot pool, status writer, directory and file; debounceMs 0; from sending the UPDATE to the onWritten of the last (and first) instance; samples 20 ms apart (warm pools), cold samples 3 s apart (every pool reconnects)',
@@ -147,4 +160,89 @@ export async function fleetBench(env) {
 
 function pick(s) {
   return { p50: s.p50, p99: s.p99, max: s.max };
+}
+
+const CHANGE_SAMPLES = Number(process.env.FLEET_CHANGE_SAMPLES ?? 20);
+const BURST_COMMITS = 100;
+
+/**
+ * What `fleet --change ID` can say after one commit: for each sample, once every gateway's row holds the
+ * change (synced_through at or past it), the last gateway's synced_at minus the change's at, both on the
+ * server's clock. Includes the coalescing and the write, not the status write's own delay (synced_at is
+ * when the file held it).
+ */
+async function changeFigure(env, writer) {
+  const gaps = [];
+  const visibleMs = [];
+  // The observer is on the server's maintenance database; the rows and the ledger are in the fleet's.
+  const reader = await env.connect(env.url);
+  try {
+  for (let s = 0; s < CHANGE_SAMPLES; s++) {
+    const t0 = performance.now();
+    await writer.query(`UPDATE agents SET model = $1 WHERE name = 'agent-1'`, [`fleet-change/${s}`]);
+    const id = (await writer.query(`SELECT max(id)::text AS id FROM agent_config_changes`)).rows[0].id;
+    const deadline = performance.now() + 30_000;
+    for (;;) {
+      const r = await reader.query(
+        `SELECT count(*) FILTER (WHERE synced_through >= $1::bigint)::int AS have, count(*)::int AS n,
+                EXTRACT(EPOCH FROM max(g.synced_at) FILTER (WHERE synced_through >= $1::bigint) - (SELECT at FROM agent_config_changes WHERE id = $1::bigint)) * 1000 AS gap
+           FROM agent_config_sync_gateways g WHERE gateway_id LIKE 'bench-gw-%'`,
+        [id],
+      );
+      const row = r.rows[0];
+      if (row.have === row.n && row.n > 0) {
+        gaps.push(Number(row.gap));
+        visibleMs.push(performance.now() - t0);
+        break;
+      }
+      if (performance.now() > deadline) throw new Error(`change sample ${s}: only ${row.have} of ${row.n} rows hold change ${id} after 30 s`);
+      await env.sleep(50);
+    }
+  }
+  } finally {
+    await reader.end();
+  }
+  const gap = env.summary(gaps);
+  const visible = env.summary(visibleMs);
+  return {
+    samples: CHANGE_SAMPLES,
+    lastSyncedAtMinusChangeAt: { p50: round1(gap.p50), p99: round1(gap.p99), max: round1(gap.max) },
+    allRowsShowItMs: { p50: Math.round(visible.p50), p99: Math.round(visible.p99), max: Math.round(visible.max) },
+    method: 'per sample one UPDATE; polled until every row has synced_through >= its ledger id; the last synced_at minus the change at (server clock); and from sending the UPDATE until all rows show it (includes the 1-2 s jittered status settle)',
+  };
+}
+
+/**
+ * The fleet's status writes during a burst of 100 commits (one UPDATE each, back to back), counted from
+ * the first commit until 5 s after the last: in all, per second, and the most one instance started within
+ * any one second (the bound is one; counted by their start times).
+ */
+async function statusBurst(env, writer, upserts) {
+  await env.sleep(3_000);
+  const from = performance.now();
+  const before = upserts.length;
+  for (let c = 0; c < BURST_COMMITS; c++) await writer.query(`UPDATE agents SET model = $1 WHERE name = 'agent-2'`, [`fleet-burst/${c}`]);
+  const commitsMs = performance.now() - from;
+  await env.sleep(5_000);
+  const window = upserts.slice(before).filter((u) => u.at >= from);
+  const seconds = (performance.now() - from) / 1000;
+  const perInstance = new Map();
+  for (const u of window) perInstance.set(u.gateway, [...(perInstance.get(u.gateway) ?? []), u.at]);
+  let mostInOneSecond = 0;
+  for (const times of perInstance.values()) {
+    for (let i = 0; i < times.length; i++) mostInOneSecond = Math.max(mostInOneSecond, times.filter((t) => t >= times[i] && t < times[i] + 1000).length);
+  }
+  return {
+    commits: BURST_COMMITS,
+    commitsMs: Math.round(commitsMs),
+    windowSeconds: round1(seconds),
+    upserts: window.length,
+    upsertsPerSecond: round1(window.length / seconds),
+    perInstanceMax: Math.max(0, ...[...perInstance.values()].map((t) => t.length)),
+    mostByOneInstanceInOneSecond: mostInOneSecond,
+  };
+}
+
+function round1(n) {
+  return Math.round(n * 10) / 10;
 }

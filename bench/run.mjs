@@ -387,6 +387,8 @@ function printTable(r) {
           [`fleet: ${r.fleet.instances} instances (files on ${r.fleet.files}), one COMMIT → last file, ms`, `p50 ${r.fleet.lastFileMs.p50}, p99 ${r.fleet.lastFileMs.p99}, max ${r.fleet.lastFileMs.max} (${r.fleet.samples} samples)`],
           [`fleet: spread first → last file, ms`, `p50 ${r.fleet.spreadMs.p50}, p99 ${r.fleet.spreadMs.p99}, max ${r.fleet.spreadMs.max}`],
           [`fleet: after 3 s quiet (all ${r.fleet.instances} reconnect), COMMIT → last file, ms`, `p50 ${r.fleet.coldLastFileMs?.p50}, max ${r.fleet.coldLastFileMs?.max} (${r.fleet.coldLastFileMs?.samples} samples)`],
+          [`fleet: fleet --change, the last gateway's synced_at − the change's at, ms`, `p50 ${r.fleet.changeSyncedMs?.lastSyncedAtMinusChangeAt?.p50}, p99 ${r.fleet.changeSyncedMs?.lastSyncedAtMinusChangeAt?.p99} (${r.fleet.changeSyncedMs?.samples} samples; all rows show it after p50 ${r.fleet.changeSyncedMs?.allRowsShowItMs?.p50} ms)`],
+          [`fleet: status writes during a burst of ${r.fleet.statusBurst?.commits} commits`, `${r.fleet.statusBurst?.upserts} upserts in ${r.fleet.statusBurst?.windowSeconds} s (${r.fleet.statusBurst?.upsertsPerSecond}/s for ${r.fleet.instances} instances; at most ${r.fleet.statusBurst?.mostByOneInstanceInOneSecond} by one instance in any second)`],
           [`fleet: ${r.fleet.instances} instances idle ${r.fleet.idleSeconds} s`, `${r.fleet.idleSentStatementsPerMinute ?? '?'} statements/min sent (${JSON.stringify(r.fleet.idleSentByKind ?? {})}; the server counted ${r.fleet.idleStatementsPerMinute} transactions/min), ${r.fleet.idleWrites} writes`],
         ]
       : []),

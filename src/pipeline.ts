@@ -71,6 +71,11 @@ export interface PipelineOptions {
   restartDelay?: (attempt: number) => number;
   /** Told after each write (and its reload), with what changed. */
   onWritten?: (written: WrittenFile) => void;
+  /**
+   * Told whenever the file holds a render after the writer: written, or found equal to the disk. `through`
+   * is the ledger id of the snapshot it came from (fleet status: how far this gateway has synced).
+   */
+  onSynced?: (synced: { text: string; agentCount: number; through?: string; written: boolean }) => void;
   /** Told after each successful snapshot is rendered, written or not (for tests and metrics). */
   onRendered?: (rendered: Rendered) => void;
   /**
@@ -106,6 +111,8 @@ export interface WrittenFile {
   created: boolean;
   /** What started the read that led to this write. */
   trigger: Trigger;
+  /** The ledger id of the snapshot written (decimal text), when the ledger is readable. */
+  through?: string;
 }
 
 /** Counters (named once, in domain/pipelineCounters.ts) and last events of a running pipeline (for status and tests). */
@@ -147,6 +154,14 @@ export function runPipeline(options: PipelineOptions): RunningPipeline {
     options.onError?.(message);
   };
   const once = makeOnceLogger(log);
+  /** The file holds this render now (written, or found equal): told to onSynced, whose throw never reaches the flow. */
+  const synced = (r: Rendered, written: boolean) => {
+    try {
+      options.onSynced?.({ text: r.text, agentCount: r.agentCount, ...(r.through === undefined ? {} : { through: r.through }), written });
+    } catch (error) {
+      log.error(`after syncing ${file.path}: ${describeError(error)}`);
+    }
+  };
   const fresh = makeProblemFilter();
   const renderOptions = () => (typeof options.render === 'function' ? options.render() : options.render);
   const closing = new Set<Promise<unknown>>();
@@ -292,7 +307,7 @@ export function runPipeline(options: PipelineOptions): RunningPipeline {
       tap((r) => triggerOf.set(r, reading)),
       tap((r) => options.onRendered?.(r)),
       options.hostCheck
-        ? snapshot((r: Rendered) => options.hostCheck!(r).pipe(tap((c) => triggerOf.set(c, triggerOf.get(r) ?? 'notification'))), { scheduler })
+        ? snapshot((r: Rendered) => options.hostCheck!(r).pipe(map((c) => (c.through === undefined && r.through !== undefined ? { ...c, through: r.through } : c)), tap((c) => triggerOf.set(c, triggerOf.get(r) ?? 'notification'))), { scheduler })
         : (same$: Observable<Rendered>) => same$,
     );
 
@@ -311,6 +326,7 @@ export function runPipeline(options: PipelineOptions): RunningPipeline {
             try {
               const outcome = await file.write(r.text, { text: before });
               own.written = r.text;
+              synced(r, outcome === 'written');
               if (outcome === 'written') {
                 replaced.set(r, before);
                 if (before !== ours) repaired(ours, before);
@@ -343,6 +359,7 @@ export function runPipeline(options: PipelineOptions): RunningPipeline {
           changes: before === undefined ? [] : diffJson(parseJsonOrUndefined(before), parseJsonOrUndefined(r.text)),
           created: before === undefined,
           trigger,
+          ...(r.through === undefined ? {} : { through: r.through }),
         };
       }),
     );

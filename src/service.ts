@@ -16,7 +16,7 @@ import { hostConfigFiles } from './hostCheck/hostConfig.js';
 import { describeChecker, makeLoggedHostCheck } from './hostCheck/logged.js';
 import type { RunningFacts } from './plugin/statusReport.js';
 import { resolveSecretInputs, unresolvedSecretInputs } from './plugin/secretInput.js';
-import { resolveGatewayId } from './fleet/gatewayId.js';
+import { INSTANCE_ID, resolveGatewayId } from './fleet/gatewayId.js';
 import { gatewayStatusWriter, withStatusWriter } from './fleet/statusWriter.js';
 
 /** Plugin id = service id = log prefix. */
@@ -137,7 +137,7 @@ export function createAgentConfigSyncService(api: PluginApi): PluginService {
         if (read.error) secureLog.warn(read.error);
         plan.warnings.forEach((w) => secureLog.warn(w));
         secureLog.info(`writing ${plan.outputPath}; ${plan.summary}`);
-        secureLog.info(`gateway id "${gatewayId}"${settings.gatewayId ? '' : ' (from the host; set gatewayId to choose one)'}`);
+        secureLog.info(`gateway id "${gatewayId}"${settings.gatewayId ? '' : ' (from the host; set gatewayId to choose one)'}, instance ${INSTANCE_ID}`);
         const fleet = gatewayStatusWriter({
           connection: connection.config,
           gatewayId,
@@ -145,6 +145,7 @@ export function createAgentConfigSyncService(api: PluginApi): PluginService {
           outputPath: plan.outputPath,
           render: plan.render,
           logger: secureLog,
+          maxWaitMs: settings.maxWaitMs,
         });
 
         const reloader = makeReloader(plan.reload, { touchFile: configPath }, secureLog);
@@ -165,9 +166,8 @@ export function createAgentConfigSyncService(api: PluginApi): PluginService {
           hostCheck: checker ? makeLoggedHostCheck(checker, () => plan.render, secureLog, hostConfigFiles(configPath, plan.outputPath, host.includeRoots)) : undefined,
           gatewayId,
           onError: fleet.failed,
-          onRendered: fleet.rendered,
+          onSynced: fleet.synced,
           onWritten: (written) => {
-            fleet.written(written);
             const site = readOpenclawConfig(configPath).config;
             const shadowed = site === undefined ? [] : shadowedIn(site, configPath, plan.outputPath, written.text);
             for (const s of shadowed) {

@@ -90,7 +90,7 @@ export const STATUS_FLAGS = {
 export const FLEET_FLAGS = {
   'database-url': COMMON_FLAGS['database-url'],
   'database-url-file': COMMON_FLAGS['database-url-file'],
-  'agents-source': COMMON_FLAGS['agents-source'],
+  change: { type: 'string' },
   forget: { type: 'string' },
   json: COMMON_FLAGS.json,
   verbose: COMMON_FLAGS.verbose,

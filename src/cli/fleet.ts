@@ -1,11 +1,6 @@
-import { createHash } from 'node:crypto';
-import type pg from 'pg';
-import { readSnapshot } from '../db/snapshot.js';
-import { parseAgentsSource, type AgentsSource } from '../db/source.js';
-import { classifyGateway, fleetExitCode, type GatewayState } from '../domain/fleet.js';
-import { renderSnapshot } from '../domain/render.js';
-import type { Layout, RosterFormat } from '../domain/types.js';
-import { GATEWAYS_TABLE, STATUS_INTERVAL_MS } from '../fleet/statusWriter.js';
+import { classifyGateway, fleetExitCode, GATEWAY_STATES, hasChange, type GatewayState } from '../domain/fleet.js';
+import { readChange, readFleet, type ChangeFacts, type StatusRecord } from '../fleet/fleetQuery.js';
+import { GATEWAYS_TABLE } from '../fleet/statusUpsert.js';
 import { printable } from '../logger.js';
 import { textFlag, UsageError, type Flags } from './args.js';
 import { connectionFromFlags } from './context.js';
@@ -16,14 +11,21 @@ export interface FleetEntry {
   gatewayId: string;
   state: GatewayState;
   reason: string;
+  /** The database role that writes this gateway's row (null: a row from before owners). */
+  owner: string | null;
   hostVersion: string | null;
   format: string | null;
   layout: string | null;
   outputPath: string | null;
   agents: number | null;
   rosterSha256: string | null;
-  /** sha256 of what the database renders for this gateway now (its id, format and layout). */
-  expectedSha256: string | null;
+  /** The ledger id the gateway's file holds, and when it first held it. */
+  syncedThrough: string | null;
+  syncedAt: string | null;
+  /** The changes it owes (made before now − its max wait + 5 s). */
+  behindBy: number;
+  oldestOwed: string | null;
+  instanceId: string | null;
   lastWriteAt: string | null;
   lastError: string | null;
   lastErrorAt: string | null;
@@ -32,99 +34,58 @@ export interface FleetEntry {
   pluginVersion: string | null;
 }
 
-interface Row {
-  gateway_id: string;
-  host_version: string | null;
-  format: string | null;
-  layout: string | null;
-  output_path: string | null;
-  agents: number | null;
-  roster_sha256: string | null;
-  last_write_at: Date | null;
-  last_error: string | null;
-  last_error_at: Date | null;
-  last_seen_at: Date;
-  plugin_version: string | null;
-  stopped_at?: Date | null;
-  db_now: Date;
+const iso = (d: Date | null) => d?.toISOString() ?? null;
+
+/** A status record judged and shaped for printing. */
+export function fleetEntry(r: StatusRecord): FleetEntry {
+  const { state, reason } = classifyGateway(r, r.dbNow);
+  return {
+    gatewayId: r.gatewayId,
+    state,
+    reason,
+    owner: r.owner,
+    hostVersion: r.hostVersion,
+    format: r.format,
+    layout: r.layout,
+    outputPath: r.outputPath,
+    agents: r.agents,
+    rosterSha256: r.rosterSha256,
+    syncedThrough: r.syncedThrough,
+    syncedAt: iso(r.syncedAt),
+    behindBy: r.owed.count,
+    oldestOwed: r.owed.oldestId,
+    instanceId: r.instanceId,
+    lastWriteAt: iso(r.lastWriteAt),
+    lastError: r.lastError,
+    lastErrorAt: iso(r.lastErrorAt),
+    lastSeenAt: r.lastSeenAt.toISOString(),
+    stoppedAt: iso(r.stoppedAt),
+    pluginVersion: r.pluginVersion,
+  };
 }
 
 /**
- * `fleet [--json]`: every gateway in agent_config_sync_gateways and whether it is current (its roster
- * hash equals what the database renders for it now, with its gateway id, format and layout), behind,
- * stale (not seen for 3 status intervals) or failing (an error newer than its last write).
- * Exit 0 all current (or none reported), 2 some behind or stale, 1 some failing or an error.
+ * `fleet [--json]`: every gateway in agent_config_sync_gateways, judged from its row and the change ledger
+ * alone (the CLI never renders another gateway's roster: that depends on its host version, openclaw.json
+ * and host check). `--change ID` lists which gateways have that change; `--forget ID` removes a row.
+ * Exit 0 all current or stopped (or none reported), 2 some behind or stale, 1 some failing or in conflict, or an error.
  */
 export async function fleetCommand(flags: Flags): Promise<number> {
   const forget = textFlag(flags, 'forget');
   if (forget !== undefined) return forgetGateway(flags, forget);
-  let source: AgentsSource;
-  try {
-    source = parseAgentsSource(textFlag(flags, 'agents-source') ?? 'agents');
-  } catch (error) {
-    throw new UsageError(`--agents-source: ${(error as Error).message.replace(/^agentsSource: /, '')}`);
-  }
+  const change = textFlag(flags, 'change');
+  if (change !== undefined && !/^[1-9]\d{0,18}$/.test(change)) throw new UsageError(`--change: expected a change id (a positive whole number, as "history" prints it), got ${JSON.stringify(change)}`);
   const connection = connectionFromFlags(flags);
-  const entries = await withClient({ connection }, (client) => fleetEntries(client, source));
+  if (change !== undefined) return changeCommand(flags, connection, change);
+  const entries = (await withClient({ connection }, readFleet)).map(fleetEntry);
   const exit = fleetExitCode(entries.map((e) => e.state));
   if (flags.json === true) {
-    const counts = { current: 0, behind: 0, stale: 0, failing: 0, stopped: 0 };
-    for (const e of entries) counts[e.state] += 1;
-    process.stdout.write(`${JSON.stringify({ connection: connection.description, agentsSource: source.text, ...counts, gateways: entries }, null, 2)}\n`);
+    const counts = Object.fromEntries(GATEWAY_STATES.map((s) => [s, entries.filter((e) => e.state === s).length]));
+    process.stdout.write(`${JSON.stringify({ connection: connection.description, ...counts, gateways: entries }, null, 2)}\n`);
   } else {
     process.stdout.write(formatFleet(entries));
   }
   return exit;
-}
-
-/** Reads the table and classifies each gateway against what the database renders for it now. */
-export async function fleetEntries(client: pg.ClientBase, source: AgentsSource): Promise<FleetEntry[]> {
-  let rows: Row[];
-  try {
-    rows = (await client.query<Row>(`SELECT g.*, pg_catalog.now() AS db_now FROM ${GATEWAYS_TABLE} g ORDER BY g.gateway_id`)).rows;
-  } catch (error) {
-    if ((error as { code?: string }).code === '42P01') throw new Error(`there is no ${GATEWAYS_TABLE} table: run "agent-config-sync migrate" (gateways record themselves there)`);
-    throw error;
-  }
-  const entries: FleetEntry[] = [];
-  for (const row of rows) {
-    const stoppedAt = row.stopped_at ?? null;
-    // A stopped gateway is not judged against a render: it reads everything when it starts again.
-    const expected = stoppedAt !== null && stoppedAt >= row.last_seen_at ? undefined : await expectedSha(client, source, row);
-    const { state, reason } = classifyGateway(
-      { gatewayId: row.gateway_id, rosterSha256: row.roster_sha256, lastWriteAt: row.last_write_at, lastError: row.last_error, lastErrorAt: row.last_error_at, lastSeenAt: row.last_seen_at, stoppedAt },
-      expected,
-      row.db_now,
-      STATUS_INTERVAL_MS,
-    );
-    entries.push({
-      gatewayId: row.gateway_id,
-      state,
-      reason,
-      hostVersion: row.host_version,
-      format: row.format,
-      layout: row.layout,
-      outputPath: row.output_path,
-      agents: row.agents,
-      rosterSha256: row.roster_sha256,
-      expectedSha256: expected ?? null,
-      lastWriteAt: row.last_write_at?.toISOString() ?? null,
-      lastError: row.last_error,
-      lastErrorAt: row.last_error_at?.toISOString() ?? null,
-      lastSeenAt: row.last_seen_at.toISOString(),
-      stoppedAt: stoppedAt?.toISOString() ?? null,
-      pluginVersion: row.plugin_version,
-    });
-  }
-  return entries;
-}
-
-async function expectedSha(client: pg.ClientBase, source: AgentsSource, row: Row): Promise<string | undefined> {
-  const format = row.format === 'entries' || row.format === 'list' ? (row.format as RosterFormat) : undefined;
-  const layout = row.layout === 'root' || row.layout === 'section' ? (row.layout as Layout) : undefined;
-  if (!format || !layout) return undefined;
-  const rendered = renderSnapshot(await readSnapshot(client, source, { gatewayId: row.gateway_id }), { format, layout });
-  return createHash('sha256').update(rendered.text).digest('hex');
 }
 
 /** The human table: one line per gateway, then a summary line. */
@@ -132,11 +93,58 @@ export function formatFleet(entries: readonly FleetEntry[]): string {
   if (entries.length === 0) return 'no gateway has reported yet (each running sync records itself within a minute)\n';
   const cell = (text: string) => printable(text);
   const lines = entries.map((e) =>
-    [cell(e.gatewayId), e.state, `${e.agents ?? '?'} agents`, `seen ${e.lastSeenAt}`, cell(e.reason)].join('  '),
+    [cell(e.gatewayId), e.state, `owner ${cell(e.owner ?? '?')}`, `${e.agents ?? '?'} agents`, `through ${e.syncedThrough ?? '-'}`, `seen ${e.lastSeenAt}`, cell(e.reason)].join('  '),
   );
-  const count = (s: GatewayState) => entries.filter((e) => e.state === s).length;
-  lines.push(`${entries.length} gateway(s): ${count('current')} current, ${count('behind')} behind, ${count('stale')} stale, ${count('failing')} failing, ${count('stopped')} stopped`);
+  lines.push(`${entries.length} gateway(s): ${GATEWAY_STATES.map((s) => `${entries.filter((e) => e.state === s).length} ${s}`).join(', ')}`);
   return `${lines.join('\n')}\n`;
+}
+
+/** One gateway as `fleet --change ID` lists it. */
+export interface ChangeEntry {
+  gatewayId: string;
+  owner: string | null;
+  state: GatewayState;
+  has: boolean;
+  /** When its file first held a ledger id at or past the change (its synced_at); null when it has not got it. */
+  syncedAt: string | null;
+  syncedThrough: string | null;
+}
+
+/**
+ * `fleet --change ID`: which gateways have change ID (their file holds a snapshot through it or later) and
+ * when each got there, and which have not. A cleanly stopped gateway is listed but not waited for.
+ * Exit 0 every running gateway has it, 2 some do not yet, 1 no such change in the ledger (never made, or pruned).
+ */
+async function changeCommand(flags: Flags, connection: ReturnType<typeof connectionFromFlags>, id: string): Promise<number> {
+  const { change, records } = await withClient({ connection }, async (client) => ({ change: await readChange(client, id), records: await readFleet(client) }));
+  if (change === undefined) {
+    if (flags.json === true) process.stdout.write(`${JSON.stringify({ change: id, found: false })}\n`);
+    else process.stdout.write(`no change ${id} in the ledger (never made, or older than historyDays and pruned)\n`);
+    return 1;
+  }
+  const entries: ChangeEntry[] = records.map((r) => {
+    const has = hasChange(r.syncedThrough, id);
+    return { gatewayId: r.gatewayId, owner: r.owner, state: classifyGateway(r, r.dbNow).state, has, syncedAt: has ? iso(r.syncedAt) : null, syncedThrough: r.syncedThrough };
+  });
+  const waiting = entries.filter((e) => !e.has && e.state !== 'stopped');
+  if (flags.json === true) {
+    process.stdout.write(`${JSON.stringify({ change: { ...change, at: change.at.toISOString() }, found: true, have: entries.filter((e) => e.has).length, missing: waiting.length, gateways: entries }, null, 2)}\n`);
+  } else {
+    process.stdout.write(formatChange(change, entries));
+  }
+  return waiting.length === 0 ? 0 : 2;
+}
+
+/** The human listing of `fleet --change`. */
+export function formatChange(change: ChangeFacts, entries: readonly ChangeEntry[]): string {
+  const head = `change ${change.id}: ${change.operation ?? '?'} ${printable(change.source ?? '?')} ${printable(JSON.stringify(change.key ?? ''))} by ${printable(change.actor ?? '?')} at ${change.at.toISOString()}`;
+  const lines = entries.map((e) => {
+    const after = e.syncedAt === null ? '' : ` (${Math.max(0, Math.round((Date.parse(e.syncedAt) - change.at.getTime()) / 100) / 10)} s after the change)`;
+    const what = e.has ? `has it since ${e.syncedAt ?? '?'}${after}` : e.state === 'stopped' ? 'stopped; gets it when it starts again' : `not yet (${e.state}, through ${e.syncedThrough ?? '-'})`;
+    return `  ${printable(e.gatewayId)}  owner ${printable(e.owner ?? '?')}  ${what}`;
+  });
+  const have = entries.filter((e) => e.has).length;
+  return `${head}\n${lines.join('\n')}${lines.length ? '\n' : ''}${have} of ${entries.length} gateway(s) have it\n`;
 }
 
 /**

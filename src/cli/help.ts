@@ -10,7 +10,7 @@ Commands:
   migrate         create the tables, trigger functions and triggers (idempotent)
   status          the file on disk against what the database renders now (exit 2 when they differ)
   doctor          check the whole chain: database, triggers, LISTEN, output path, $include, host shape
-  fleet           every gateway sharing this database: current, behind, stale, failing or stopped
+  fleet           every gateway sharing this database: current, behind, stale, failing, conflict or stopped
   history         who changed what in the database, newest first (the change ledger)
   revert ID       undo one change (or --to ID: every change after it) in one transaction
   quickstart      embedded PostgreSQL + demo roster + watch into ./.openclaw-demo/agents.json (npm start)
@@ -149,24 +149,26 @@ Exit codes: 0 the file agrees with the database, 2 they differ (or the file is m
   fleet: `Usage: agent-config-sync fleet [flags]
 
 Lists every gateway recorded in agent_config_sync_gateways (each running sync upserts its row on
-start, after each write or error, and at least once a minute) and says, for each:
-  current   its file's sha256 equals what the database renders for it now (its gateway id, format, layout)
-  behind    its file differs from that (a change has not reached it yet, or it has no file)
-  stale     its row was not refreshed for 3 minutes (crashed, or cut off from the database)
-  failing   its last error is newer than its last write and not over yet
+start, after each sync or error, at most once a second, and once a minute otherwise) with the
+database role that owns the row, judged from its row and the change ledger alone:
+  current   its file holds every change made before now - (its max wait + 5 s)
+  behind    it does not: "3 changes behind, oldest 41, 12 s ago"
+  stale     its row was not refreshed for 3 of its intervals (crashed, or cut off from the database)
+  failing   its last error is newer than its last sync
+  conflict  two instances (processes) write one gateway id: give each its own gatewayId
   stopped   its last word was a clean stop; it reads everything when it starts again
 
-  --agents-source NAME    the table, view or set-returning function the gateways read (default agents);
-                          a view scoped by current_setting('agent_config_sync.gateway') is rendered per
-                          gateway id; a source scoped by session_user renders for this connection's role
+  --change ID             which gateways have change ID (from "history") and when each synced it;
+                          exit 0 every running gateway has it, 2 some do not yet, 1 no such change
   --database-url URL      PostgreSQL connection (default DATABASE_URL, then PG* variables)
   --database-url-file FILE  the URL read from FILE (trimmed); keeps the password out of ps
   --forget ID             remove the row of a retired gateway (needs DELETE on the table: the operator's
                           role, not a gateway's); exit 0 when removed, 1 when there was none
-  --json                  print {current, behind, stale, failing, stopped, gateways: [...]} as JSON
+  --json                  print {current, behind, stale, failing, conflict, stopped, gateways: [...]} as JSON
 
+Needs SELECT on agent_config_sync_gateways and agent_config_changes.
 Exit codes: 0 every gateway current or stopped (or none recorded), 2 some behind or stale, 1 some
-failing or an error (e.g. no table: run "agent-config-sync migrate"), 64 bad flag or value.
+failing or in conflict, or an error (e.g. no table: run "agent-config-sync migrate"), 64 bad flag or value.
 `,
   history: `Usage: agent-config-sync history [flags]
 

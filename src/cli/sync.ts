@@ -18,6 +18,7 @@ import { makeFileSink } from '../sinks/file.js';
 import { pidFileRefusal } from '../sinks/pidFile.js';
 import { makeReloader, type Reloader, type ReloadTarget } from '../sinks/reload.js';
 import { formatVersion, type ReloadAction } from '../domain/hostProfile.js';
+import { INSTANCE_ID } from '../fleet/gatewayId.js';
 import { gatewayStatusWriter, withStatusWriter } from '../fleet/statusWriter.js';
 import type { ProvidedGateway } from '../plugin/gatewayConfig.js';
 import { msFlag, signalFlag, textFlag, UsageError, type Flags } from './args.js';
@@ -161,7 +162,7 @@ export function runUntilSignal(
   };
   const reloader = makeReloader(reloadSpec.action, reloadSpec.target, log);
   const gatewayId = ctx.settings.gatewayId ?? '';
-  ctx.log.info(`gateway id "${gatewayId}"`);
+  ctx.log.info(`gateway id "${gatewayId}", instance ${INSTANCE_ID}`);
   const fleet = gatewayStatusWriter({
     connection: ctx.connection.config,
     gatewayId,
@@ -169,6 +170,7 @@ export function runUntilSignal(
     outputPath: ctx.plan.outputPath,
     render: ctx.plan.render,
     logger: log,
+    maxWaitMs: ctx.settings.maxWaitMs,
   });
   const running = withStatusWriter(runPipeline({
     connection: ctx.connection.config,
@@ -186,8 +188,7 @@ export function runUntilSignal(
     hostCheck,
     gatewayId,
     onError: fleet.failed,
-    onRendered: fleet.rendered,
-    onWritten: fleet.written,
+    onSynced: fleet.synced,
   }), fleet);
   return new Promise((resolve) => {
     const stop = (signal: NodeJS.Signals) => {

@@ -30,6 +30,8 @@ export function render(
   return map((snapshot) => {
     const rendered = renderSnapshot(snapshot, typeof options === 'function' ? options() : options);
     onProblems(rendered.problems);
-    return rendered;
+    // The snapshot's ledger id rides with its render to the writer, which reports the file "through" it.
+    const through = (snapshot as { through?: string }).through;
+    return through === undefined ? rendered : { ...rendered, through };
   });
 }

@@ -3,7 +3,7 @@ import pg from 'pg';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { migrate } from '../../src/db/migrate.js';
 import { parseAgentsSource } from '../../src/db/source.js';
-import { gatewayStatusWriter, type StatusWriter } from '../../src/fleet/statusWriter.js';
+import { gatewayStatusWriter, type StatusWriter, type Synced } from '../../src/fleet/statusWriter.js';
 import { makeLogger } from '../../src/logger.js';
 import { assertBuilt, makeTempDir, runCli } from '../cli/cli.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
@@ -16,7 +16,7 @@ interface Gateway {
   stop(): Promise<void>;
 }
 
-/** DESIGN §9 fleet status: each sync records itself in agent_config_sync_gateways; `fleet` reads it. */
+/** Fleet status: each sync records itself in agent_config_sync_gateways; `fleet` reads it with the change ledger. */
 describe('fleet status on real PostgreSQL', () => {
   let db: TestDatabase;
   let client: pg.Client;
@@ -54,8 +54,7 @@ describe('fleet status on real PostgreSQL', () => {
     let writer: StatusWriter | undefined;
     const hooks = {
       onError: (m: string) => writer?.failed(m),
-      onRendered: (r: { text: string; agentCount: number }) => writer?.rendered(r),
-      onWritten: (w: { text: string; agentCount: number }) => writer?.written(w),
+      onSynced: (s: Synced) => writer?.synced(s),
     };
     const sync = startPipeline(options.url ?? db.url, { agentsSource: parseAgentsSource('gateway_roster'), gatewayId, ...(options.outputPath ? { outputPath: options.outputPath } : {}), ...hooks });
     writer = gatewayStatusWriter({
@@ -84,7 +83,7 @@ describe('fleet status on real PostgreSQL', () => {
   const row = async (id: string) =>
     (await client.query(`SELECT * FROM agent_config_sync_gateways WHERE gateway_id = $1`, [id])).rows[0] as Record<string, any> | undefined;
   const fleet = async () => {
-    const result = await runCli(['fleet', '--json', '--agents-source', 'gateway_roster', '--database-url', db.url], home);
+    const result = await runCli(['fleet', '--json', '--database-url', db.url], home);
     return { code: result.code, report: result.stdout ? (JSON.parse(result.stdout) as { gateways: { gatewayId: string; state: string; reason: string }[] } & Record<string, number>) : undefined, stderr: result.stderr };
   };
   const stateOf = (report: { gateways: { gatewayId: string; state: string }[] } | undefined, id: string) => report?.gateways.find((g) => g.gatewayId === id)?.state;
@@ -120,6 +119,10 @@ describe('fleet status on real PostgreSQL', () => {
     // As if it had died (no clean stop: a crash leaves no stopped_at).
     await client.query(`UPDATE agent_config_sync_gateways SET stopped_at = NULL WHERE gateway_id = 'gw-b'`);
     await client.query(`UPDATE agents SET model = 'm/beta-2' WHERE name = 'beta'`);
+    // Made a minute ago: past every gateway's max wait + 5 s, so owed by any gateway that has not synced it.
+    await client.query(`UPDATE agent_config_changes SET at = at - interval '60 seconds' WHERE id = (SELECT max(id) FROM agent_config_changes)`);
+    const through = (await client.query(`SELECT max(id)::text AS id FROM agent_config_changes`)).rows[0].id as string;
+    await waitFor('gw-a synced the change', async () => BigInt((await client.query(`SELECT coalesce(synced_through, 0)::text AS t FROM agent_config_sync_gateways WHERE gateway_id = 'gw-a'`)).rows[0].t) >= BigInt(through));
     const { code, report } = await fleet();
     expect(stateOf(report, 'gw-a')).toBe('current');
     expect(stateOf(report, 'gw-b')).toBe('behind');
