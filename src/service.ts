@@ -8,7 +8,7 @@ import { parseAgentsSource } from './db/source.js';
 import { defaultConfigPath, includeRootsFromEnv, lastTouchedVersion, readOpenclawConfig, readPostgresJson, runningOpenclawVersion } from './host.js';
 import { describeError, makeLogger } from './logger.js';
 import type { PluginApi, PluginService } from './openclaw.js';
-import { runPipeline, type RunningPipeline } from './pipeline.js';
+import { startPipeline, type RunningPipeline } from './pipeline.js';
 import { checkOutputPath, realPathOf } from './sinks/outputGuard.js';
 import { makeReloader } from './sinks/reload.js';
 import { gatewayChecker } from './hostCheck/gateway.js';
@@ -149,7 +149,7 @@ export function createAgentConfigSyncService(api: PluginApi): PluginService {
 
         const reloader = makeReloader(plan.reload, { touchFile: configPath }, secureLog);
         const checker = gatewayChecker(plan.render.version);
-        const pipeline = runPipeline({
+        const pipeline = startPipeline({
           connection: connection.config,
           channel: settings.channel,
           agentsSource: source,

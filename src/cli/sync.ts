@@ -13,7 +13,7 @@ import { diffJson, formatChange, parseJsonOrUndefined } from '../domain/diff.js'
 import { makeProblemFilter } from '../domain/problems.js';
 import { renderSnapshot } from '../domain/render.js';
 import { describeError } from '../logger.js';
-import { refusals, runPipeline } from '../pipeline.js';
+import { refusals, startPipeline } from '../pipeline.js';
 import { makeFileSink } from '../sinks/file.js';
 import { pidFileRefusal } from '../sinks/pidFile.js';
 import { makeReloader, type Reloader, type ReloadTarget } from '../sinks/reload.js';
@@ -170,7 +170,7 @@ export function runUntilSignal(
     render: ctx.plan.render,
     logger: log,
   });
-  const running = withStatusWriter(runPipeline({
+  const running = withStatusWriter(startPipeline({
     connection: ctx.connection.config,
     channel: ctx.settings.channel,
     agentsSource: ctx.source,

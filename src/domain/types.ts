@@ -19,6 +19,8 @@ export interface Snapshot {
   systemConfig: SystemConfigRow[];
   /** Optional agents columns that exist in the source (name and model are required). */
   columns: readonly string[];
+  /** The change ledger's high-water mark (max id, decimal text of a bigint) in the same transaction; undefined without a readable ledger. */
+  through?: string;
 }
 
 /** Roster shape of the host: keyed `entries` (≥ 2026.8) or the legacy `list`. */

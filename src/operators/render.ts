@@ -27,9 +27,20 @@ export function render(
   options: RenderOptions | (() => RenderOptions),
   onProblems: (problems: Problem[]) => void = () => undefined,
 ): OperatorFunction<Snapshot, Rendered> {
-  return map((snapshot) => {
+  return map(renderer(options, onProblems));
+}
+
+/**
+ * The step of {@link render} as a plain function, for a flow whose values carry the snapshot with
+ * its context (what started the read): `map((v) => ({ ...context, rendered: renderOne(v.snapshot) }))`.
+ */
+export function renderer(
+  options: RenderOptions | (() => RenderOptions),
+  onProblems: (problems: Problem[]) => void = () => undefined,
+): (snapshot: Snapshot) => Rendered {
+  return (snapshot) => {
     const rendered = renderSnapshot(snapshot, typeof options === 'function' ? options() : options);
     onProblems(rendered.problems);
     return rendered;
-  });
+  };
 }

@@ -46,13 +46,15 @@ export interface WriteLatestOptions {
  * `rendered$.pipe(writeLatest((r) => defer(() => file.write(r.text)), { onError: warnOnce }))`
  *
  * @see latestInFlight (the shared core), concatMap, switchMap, retry
- * A write may also report an object instead of `'written'` (what it wrote, with what it replaced):
- * that object is emitted in place of the value, so the context of a write travels on with it.
+ * A write may also report an object instead of `'written'` or `'unchanged'` (what it did, with
+ * what it replaced): that object is emitted in place of the value, whatever it says, so the context
+ * of a write travels on with it and the stages after it decide what an unchanged file means.
  *
  * @param write Writes one value; emits `'written'`, `'unchanged'` or a report object and completes, or errors.
  * @param options Retry delay, callbacks and scheduler.
  */
 export function writeLatest<T>(write: (value: T) => Observable<WriteOutcome>, options?: WriteLatestOptions): MonoTypeOperatorFunction<T>;
+export function writeLatest<T, R extends object>(write: (value: T) => Observable<R>, options?: WriteLatestOptions): OperatorFunction<T, R>;
 export function writeLatest<T, R extends object>(write: (value: T) => Observable<WriteOutcome | R>, options?: WriteLatestOptions): OperatorFunction<T, T | R>;
 export function writeLatest<T, R extends object>(
   write: (value: T) => Observable<WriteOutcome | R>,
