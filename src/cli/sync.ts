@@ -13,12 +13,12 @@ import { diffJson, formatChange, parseJsonOrUndefined } from '../domain/diff.js'
 import { makeProblemFilter } from '../domain/problems.js';
 import { renderSnapshot } from '../domain/render.js';
 import { describeError } from '../logger.js';
-import { refusals, startPipeline } from '../pipeline.js';
+import { refusals } from '../pipeline.js';
+import { startSync } from '../startSync.js';
 import { makeFileSink } from '../sinks/file.js';
 import { pidFileRefusal } from '../sinks/pidFile.js';
 import { makeReloader, type Reloader, type ReloadTarget } from '../sinks/reload.js';
 import { formatVersion, type ReloadAction } from '../domain/hostProfile.js';
-import { gatewayStatusWriter, withStatusWriter } from '../fleet/statusWriter.js';
 import type { ProvidedGateway } from '../plugin/gatewayConfig.js';
 import { msFlag, signalFlag, textFlag, UsageError, type Flags } from './args.js';
 import { contextFromFlags, type CliContext } from './context.js';
@@ -162,33 +162,18 @@ export function runUntilSignal(
   const reloader = makeReloader(reloadSpec.action, reloadSpec.target, log);
   const gatewayId = ctx.settings.gatewayId ?? '';
   ctx.log.info(`gateway id "${gatewayId}"`);
-  const fleet = gatewayStatusWriter({
+  const running = startSync({
     connection: ctx.connection.config,
-    gatewayId,
+    settings: ctx.settings,
+    source: ctx.source,
+    plan: ctx.plan,
+    configPath: ctx.host.configPath,
     hostVersion: ctx.host.version ? formatVersion(ctx.host.version) : undefined,
-    outputPath: ctx.plan.outputPath,
-    render: ctx.plan.render,
+    gatewayId,
+    reload: reloader,
+    hostCheck,
     logger: log,
   });
-  const running = withStatusWriter(startPipeline({
-    connection: ctx.connection.config,
-    channel: ctx.settings.channel,
-    agentsSource: ctx.source,
-    outputPath: ctx.plan.outputPath,
-    configPath: ctx.host.configPath,
-    debounceMs: ctx.settings.debounceMs,
-    maxWaitMs: ctx.settings.maxWaitMs,
-    render: ctx.plan.render,
-    reload: reloader,
-    allowEmpty: ctx.settings.allowEmpty,
-    reconcileMs: ctx.settings.reconcileMs,
-    logger: log,
-    hostCheck,
-    gatewayId,
-    onError: fleet.failed,
-    onRendered: fleet.rendered,
-    onWritten: fleet.written,
-  }), fleet);
   return new Promise((resolve) => {
     const stop = (signal: NodeJS.Signals) => {
       stopping = true;
