@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { debounceTime, defer, filter, identity, map, merge, retry, share, Subscription, tap, timer, type Observable, type OperatorFunction, type SchedulerLike } from 'rxjs';
+import { debounceTime, defer, filter, identity, map, merge, retry, share, Subscription, tap, timer, type MonoTypeOperatorFunction, type Observable, type OperatorFunction, type SchedulerLike } from 'rxjs';
 import { summarizeChanges } from './domain/changeSummary.js';
 import { reconnectDelay } from './domain/backoff.js';
 import { diffJson, parseJsonOrUndefined, type Change } from './domain/diff.js';
@@ -40,10 +40,10 @@ export interface PipelinePolicy {
   logger: Required<Logger>;
   /** A full snapshot on this interval writes only when the render differs from the disk. Defaults to 300000 ms; 0 turns it off. */
   reconcileMs?: number;
-  /** Snapshot-retry schedule, in ms. Defaults to 5 s doubling to 60 s. */
-  reconnectDelay?: (attempt: number) => number;
-  /** Write-retry schedule, in ms. Defaults to 1 s doubling to 60 s. */
-  writeRetryDelay?: (attempt: number) => number;
+  /** Snapshot-retry schedule, in ms; undefined gives up (a one-shot run fails). Defaults to 5 s doubling to 60 s. */
+  reconnectDelay?: (attempt: number) => number | undefined;
+  /** Write-retry schedule, in ms; undefined gives up (a one-shot run fails). Defaults to 1 s doubling to 60 s. */
+  writeRetryDelay?: (attempt: number) => number | undefined;
   /** Delay before the pipeline restarts itself after an unexpected error, in ms. Defaults to 5 s doubling to 60 s. */
   restartDelay?: (attempt: number) => number;
   /**
@@ -124,18 +124,18 @@ export interface RunningPipeline {
 }
 
 /** A read and what started it. */
-interface Read {
+export interface Read {
   trigger: Trigger;
   snapshot: Snapshot;
 }
 /** A render on its way to the file, with the context of its read. */
-interface Candidate {
+export interface Candidate {
   trigger: Trigger;
   through?: string;
   rendered: Rendered;
 }
 /** What the writer did with a candidate. */
-interface Outcome extends Candidate {
+export interface Outcome extends Candidate {
   written: boolean;
   /** The text the write replaced (undefined: no readable file before). */
   replaced: string | undefined;
@@ -157,33 +157,15 @@ interface Outcome extends Candidate {
  * the report. An unexpected error anywhere restarts the whole flow with backoff.
  */
 export function runPipeline(sources: Sources, policy: PipelinePolicy): RunningPipeline {
-  const log = totalLogger(policy.logger);
-  const scheduler = policy.scheduler;
-  const status: PipelineStatus = { connected: false, snapshots: 0, writes: 0, reconnects: 0, driftRepairs: 0, reconciles: 0, restarts: 0 };
-  const failed = (message: string) => {
-    status.lastError = { at: new Date().toISOString(), message };
-    policy.onError?.(message);
-  };
-  const once = makeOnceLogger(log);
-  const ctx: StageContext = { sources, policy, log, once, status, failed };
-
+  const stage = makeStages(sources, policy);
   const flow$ = defer(() =>
-    triggers$(ctx).pipe(
-      coalesce(policy.debounceMs, policy.maxWaitMs, scheduler),
-      readStage(ctx),
-      renderStage(ctx),
-      policy.hostCheck ? hostCheck<Candidate>(policy.hostCheck, { scheduler }) : identity,
-      guardStage(ctx),
-      writeStage(ctx),
-      reload<Outcome>(
-        (o) => (o.written ? policy.reload() : undefined),
-        (error) => log.warn(`reload after writing ${sources.writer.path} failed: ${describeError(error)}`),
-      ),
-    ),
-  ).pipe(restartOnError(ctx));
+    stage
+      .triggers$()
+      .pipe(coalesce(policy.debounceMs, policy.maxWaitMs, policy.scheduler), stage.read, stage.render, stage.check, stage.guard, stage.write, stage.reload),
+  ).pipe(stage.restartOnError);
 
   const subscription = new Subscription();
-  subscription.add(flow$.subscribe({ next: (outcome) => report(ctx, outcome) }));
+  subscription.add(flow$.subscribe({ next: stage.report }));
 
   let disposed: Promise<void> | undefined;
   return {
@@ -194,6 +176,58 @@ export function runPipeline(sources: Sources, policy: PipelinePolicy): RunningPi
       })();
       return disposed;
     },
+    status: stage.status,
+  };
+}
+
+/** The flow's stages over one set of sources and one policy, sharing its status and logging. */
+export interface Stages {
+  /** Everything that starts a read: the start, each (re)connect, each notification, drift, the reconcile tick. */
+  triggers$(): Observable<Trigger>;
+  /** One read in flight; a trigger during it means exactly one more. */
+  read: OperatorFunction<Trigger, Read>;
+  /** The snapshot as the file's text, its problems warned once each. */
+  render: OperatorFunction<Read, Candidate>;
+  /** The host's own schema, one check in flight (the identity without a host check). */
+  check: OperatorFunction<Candidate, Candidate>;
+  /** Our own rules: a refused render is warned and not written. */
+  guard: OperatorFunction<Candidate, Candidate>;
+  /** One write in flight, the newest waiting render next. */
+  write: OperatorFunction<Candidate, Outcome>;
+  /** The reload after each write that changed the file. */
+  reload: OperatorFunction<Outcome, Outcome>;
+  /** The end of the flow: counts, the write's log line, the callbacks. */
+  report(outcome: Outcome): void;
+  /** An unexpected error anywhere restarts the flow after the restart delay. */
+  restartOnError: MonoTypeOperatorFunction<Outcome>;
+  status(): PipelineStatus;
+}
+
+/**
+ * The stages of the flow, for the live pipeline and for `sync --once` (one trigger through the same
+ * stages; a policy whose retry schedules give up turns a failed read or write into the run's error).
+ */
+export function makeStages(sources: Sources, policy: PipelinePolicy): Stages {
+  const log = totalLogger(policy.logger);
+  const status: PipelineStatus = { connected: false, snapshots: 0, writes: 0, reconnects: 0, driftRepairs: 0, reconciles: 0, restarts: 0 };
+  const failed = (message: string) => {
+    status.lastError = { at: new Date().toISOString(), message };
+    policy.onError?.(message);
+  };
+  const ctx: StageContext = { sources, policy, log, once: makeOnceLogger(log), status, failed };
+  return {
+    triggers$: () => triggers$(ctx),
+    read: readStage(ctx),
+    render: renderStage(ctx),
+    check: policy.hostCheck ? hostCheck<Candidate>(policy.hostCheck, { scheduler: policy.scheduler }) : identity,
+    guard: guardStage(ctx),
+    write: writeStage(ctx),
+    reload: reload<Outcome>(
+      (o) => (o.written ? policy.reload() : undefined),
+      (error) => log.warn(`reload after writing ${sources.writer.path} failed: ${describeError(error)}`),
+    ),
+    report: (outcome) => report(ctx, outcome),
+    restartOnError: restartOnError(ctx),
     status: () => ({ ...status }),
   };
 }
@@ -272,9 +306,10 @@ function readStage({ sources, policy, log, once, status, failed }: StageContext)
       snapshot((trigger: Trigger) => sources.read$().pipe(map((s): Read => ({ trigger, snapshot: s }))), {
         retryDelay: policy.reconnectDelay,
         scheduler: policy.scheduler,
-        onError: (error, attempt) => {
+        onError: (error, attempt, willRetry) => {
           failed(`snapshot: ${describeError(error)}`);
-          once.warn('snapshot', `reading the database failed (retry ${attempt}): ${withHint(describeError(error))}`);
+          // Given up (a one-shot run): the error itself ends the run and is said there.
+          if (willRetry) once.warn('snapshot', `reading the database failed (retry ${attempt}): ${withHint(describeError(error))}`);
         },
       }),
       tap(({ trigger, snapshot: s }) => {
@@ -323,9 +358,9 @@ function writeStage({ sources, policy, log, once, status, failed }: StageContext
         {
           retryDelay: policy.writeRetryDelay,
           scheduler: policy.scheduler,
-          onError: (error) => {
+          onError: (error, _attempt, willRetry) => {
             failed(`write: ${describeError(error)}`);
-            once.warn('write', `writing ${writer.path} failed; the old file stays (will retry): ${describeError(error)}`);
+            if (willRetry) once.warn('write', `writing ${writer.path} failed; the old file stays (will retry): ${describeError(error)}`);
           },
           onRecovered: () => {
             if (once.clear('write')) log.info(`writing ${writer.path} works again`);

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { defer, merge, Subject, type Observable, type SchedulerLike } from 'rxjs';
+import { defer, EMPTY, merge, Subject, type Observable, type SchedulerLike } from 'rxjs';
 import { makeSnapshotReader } from './db/snapshot.js';
 import { settleWithin } from './db/sockets.js';
 import type { AgentsSource } from './db/source.js';
@@ -128,5 +128,31 @@ export function makePostgresSources(options: PostgresSourceOptions): Sources {
       })();
       return disposed;
     },
+  };
+}
+
+/** Options of {@link makeOneShotSources}. */
+export interface OneShotSourceOptions {
+  /** The one read (a command's own bounded connection). */
+  read: () => Promise<Snapshot>;
+  file: FileSink;
+  /** Names for the log lines. */
+  labels: Sources['labels'];
+  logger: Required<Logger>;
+}
+
+/**
+ * The sources of a one-shot sync (`sync --once`): one read when asked, the file's writer, and no
+ * listening connection or watch (nothing to wait for). Nothing to dispose: the read closes its own
+ * connection.
+ */
+export function makeOneShotSources(options: OneShotSourceOptions): Sources {
+  return {
+    listen$: EMPTY,
+    read$: () => defer(options.read),
+    drift$: EMPTY,
+    writer: makeWriterSink(options.file, { log: options.logger }),
+    labels: options.labels,
+    dispose: async () => undefined,
   };
 }

@@ -2,16 +2,16 @@ import { asyncScheduler, defer, Observable, Subscription, timer, type OperatorFu
 
 /** What {@link latestInFlight} does with a failed run. */
 export interface LatestInFlightPolicy {
-  /** Delay before retry number `attempt` (1-based) of a failed run, in ms. */
-  retryDelay: (attempt: number) => number;
+  /** Delay before retry number `attempt` (1-based) of a failed run, in ms; undefined gives up: the failure then errors the output (a one-shot run). */
+  retryDelay: (attempt: number) => number | undefined;
   /**
    * When a newer value waited while the run failed: `true` starts it at once (the failure said
    * nothing about it: a write of older text), `false` retries with it after the delay (the failure
    * is about the place, not the value: a database that is down is down for every read).
    */
   newerSkipsDelay: boolean;
-  /** Called on each failure, before the retry is scheduled. */
-  onError?: (error: unknown, attempt: number) => void;
+  /** Called on each failure, before the retry is scheduled; `willRetry` is false when it gives up. */
+  onError?: (error: unknown, attempt: number, willRetry: boolean) => void;
   /** Called when a run succeeds after at least one failed attempt (of this value or of one it replaced). */
   onRecovered?: () => void;
   /** Schedules the retry timers. Defaults to asyncScheduler. */
@@ -40,7 +40,8 @@ export interface LatestInFlightPolicy {
  * while a retry waits runs at once.
  *
  * When the source completes, the run in flight and the waiting value (with their retries) finish
- * first, then the completion. Source errors pass through untouched; run errors never reach the output.
+ * first, then the completion. Source errors pass through untouched; run errors reach the output only
+ * when the retry schedule gives up (returns undefined).
  *
  * ## Example
  * `trigger$.pipe(latestInFlight(() => read$(), { retryDelay: reconnectDelay, newerSkipsDelay: false }))`
@@ -66,12 +67,14 @@ export function latestInFlight<T, R>(run: (value: T) => Observable<R>, policy: L
       };
       const failed = (error: unknown, value: T) => {
         attempt += 1;
-        policy.onError?.(error, attempt);
+        const delayMs = policy.retryDelay(attempt);
+        policy.onError?.(error, attempt, delayMs !== undefined);
+        if (delayMs === undefined) return subscriber.error(error);
         const newer = latest;
         latest = null;
         if (newer && policy.newerSkipsDelay) return start(newer.value);
         const retryWith = newer ? newer.value : value;
-        waiting = timer(policy.retryDelay(attempt), scheduler).subscribe(() => {
+        waiting = timer(delayMs, scheduler).subscribe(() => {
           waiting = null;
           start(retryWith);
         });

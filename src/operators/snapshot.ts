@@ -5,9 +5,9 @@ import { latestInFlight } from './latestInFlight.js';
 /** Options of {@link snapshot}. */
 export interface SnapshotOptions {
   /** Delay before retry number `attempt` (1-based) of a failed read. Defaults to 5 s doubling to 60 s. */
-  retryDelay?: (attempt: number) => number;
+  retryDelay?: (attempt: number) => number | undefined;
   /** Called on each failure, before the retry is scheduled. */
-  onError?: (error: unknown, attempt: number) => void;
+  onError?: (error: unknown, attempt: number, willRetry: boolean) => void;
   /** Schedules the retry timers. Defaults to asyncScheduler. */
   scheduler?: SchedulerLike;
 }

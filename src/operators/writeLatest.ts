@@ -9,9 +9,9 @@ export type { WriteOutcome } from '../domain/types.js';
 /** Options of {@link writeLatest}. */
 export interface WriteLatestOptions {
   /** Delay before retry number `attempt` (1-based) of a failed write. Defaults to 1 s doubling to 60 s. */
-  retryDelay?: (attempt: number) => number;
+  retryDelay?: (attempt: number) => number | undefined;
   /** Called on each failed attempt, before the retry is scheduled. */
-  onError?: (error: unknown, attempt: number) => void;
+  onError?: (error: unknown, attempt: number, willRetry: boolean) => void;
   /** Called when a write succeeds after at least one failed attempt (of this value or of one it replaced). */
   onRecovered?: () => void;
   /** Schedules the retry timers. Defaults to asyncScheduler. */

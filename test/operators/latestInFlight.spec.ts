@@ -117,3 +117,16 @@ describe('latestInFlight', () => {
     expect(seen[0]).toEqual(['a']);
   });
 });
+
+describe('latestInFlight with a schedule that gives up', () => {
+  it('should raise the run error when the retry schedule returns undefined, and say it will not retry', () => {
+    const told: boolean[] = [];
+    newScheduler().run(({ cold, expectObservable }) => {
+      const e1 = cold(' a----|');
+      const { run } = runs({ a: [cold('--#', undefined, new Error('down'))] });
+      const policy = { retryDelay: () => undefined, newerSkipsDelay: false, onError: (_: unknown, __: number, willRetry: boolean) => told.push(willRetry) };
+      expectObservable(e1.pipe(latestInFlight(run, policy))).toBe('--#', undefined, new Error('down'));
+    });
+    expect(told).toEqual([false]);
+  });
+});
