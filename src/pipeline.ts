@@ -219,7 +219,8 @@ export function makeStages(sources: Sources, policy: PipelinePolicy): Stages {
     triggers$: () => triggers$(ctx),
     read: readStage(ctx),
     render: renderStage(ctx),
-    check: policy.hostCheck ? hostCheck<Candidate>(policy.hostCheck, { scheduler: policy.scheduler }) : identity,
+    // A check that errors is retried on the read's schedule (and, in a one-shot run, ends it the same way).
+    check: policy.hostCheck ? hostCheck<Candidate>(policy.hostCheck, { retryDelay: policy.reconnectDelay, scheduler: policy.scheduler }) : identity,
     guard: guardStage(ctx),
     write: writeStage(ctx),
     reload: reload<Outcome>(

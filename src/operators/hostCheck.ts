@@ -5,8 +5,8 @@ import { latestInFlight } from './latestInFlight.js';
 
 /** Options of {@link hostCheck}. */
 export interface HostCheckStageOptions {
-  /** Delay before retry number `attempt` (1-based) of a check that failed. Defaults to 5 s doubling to 60 s. */
-  retryDelay?: (attempt: number) => number;
+  /** Delay before retry number `attempt` (1-based) of a check that failed, in ms; undefined gives up (the error passes on). Defaults to 5 s doubling to 60 s. */
+  retryDelay?: (attempt: number) => number | undefined;
   /** Schedules the retry timers. Defaults to asyncScheduler. */
   scheduler?: SchedulerLike;
 }
