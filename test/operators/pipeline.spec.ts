@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { defer, NEVER, type Observable } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
-import { runPipeline, type PipelinePolicy, type PipelineStatus } from '../../src/pipeline.js';
+import { runPipeline, type PipelinePolicy, type PipelineStatus, type RunningPipeline, type Synced, type WrittenFile } from '../../src/pipeline.js';
 import type { ListenSourceEvent, Sources } from '../../src/sources.js';
 import type { Snapshot } from '../../src/domain/types.js';
 import type { WriteReport } from '../../src/sinks/writer.js';
@@ -16,7 +16,7 @@ import { captureLog } from '../support/pipelineHarness.js';
 const newScheduler = () => new TestScheduler((a, e) => expect(a).toEqual(e));
 
 /** A snapshot whose roster names the read it came from, so every read renders another text. */
-const snapshotNo = (n: number): Snapshot => ({ agents: [{ name: `agent-${n}`, model: 'openai/gpt-5' }], systemConfig: [], columns: [] });
+const snapshotNo = (n: number): Snapshot => ({ agents: [{ name: `agent-${n}`, model: 'openai/gpt-5' }], systemConfig: [], columns: [], through: String(100 + n) });
 const agentOf = (text: string) => /agent-\d+/.exec(text)?.[0];
 
 interface FlowRun {
@@ -24,6 +24,7 @@ interface FlowRun {
   writes: { at: number; agent: string | undefined }[];
   status: PipelineStatus;
   log: ReturnType<typeof captureLog>;
+  running: RunningPipeline;
 }
 
 interface FakeSources {
@@ -37,8 +38,10 @@ interface FakeSources {
   writes?: string[];
   /** Which writes (0-based) replaced another writer's text. */
   repaired?: number[];
-  /** Frame at which the flow is disposed. */
-  until?: number;
+  /** Which writes (0-based) found the file already equal. */
+  unchanged?: number[];
+  /** Frame at which the flow is disposed; null leaves it running (the reload and report are promises, after virtual time). */
+  until?: number | null;
 }
 
 /** Runs the flow over fake sources inside `run` mode; returns what it did once virtual time has run out. */
@@ -66,7 +69,10 @@ function runFlow(ts: TestScheduler, fakes: FakeSources, policy: Partial<Pipeline
           defer(() => {
             writes.push({ at: ts.now(), agent: agentOf(text) });
             const plan = fakes.writes ?? ['-(r|)'];
-            const report: WriteReport = { outcome: 'written', replaced: '{}', repaired: fakes.repaired?.includes(writes.length - 1) ?? false };
+            const n = writes.length - 1;
+            const report: WriteReport = fakes.unchanged?.includes(n)
+              ? { outcome: 'unchanged', replaced: undefined, repaired: false }
+              : { outcome: 'written', replaced: '{}', repaired: fakes.repaired?.includes(n) ?? false };
             return cold(plan[Math.min(writes.length - 1, plan.length - 1)]!, { r: report });
           }),
         repairStreak: () => undefined,
@@ -87,10 +93,12 @@ function runFlow(ts: TestScheduler, fakes: FakeSources, policy: Partial<Pipeline
       restartDelay: () => 7,
       ...policy,
     });
-    ts.schedule(() => {
-      result.status = running.status();
-      void running.dispose();
-    }, fakes.until ?? 400);
+    result.running = running;
+    if (fakes.until !== null)
+      ts.schedule(() => {
+        result.status = running.status();
+        void running.dispose();
+      }, fakes.until ?? 400);
   });
   return Object.assign(result, { reads, writes, log });
 }
@@ -149,6 +157,25 @@ describe('the whole flow', () => {
     expect(reads).toEqual([4, 19]);
     expect(status.restarts).toBe(1);
     expect(log.lines.some((l) => l.level === 'error' && l.message.includes('pipeline failed'))).toBe(true);
+  });
+
+  it('should tell onSynced of a render found equal to the disk and of each write, with the ledger mark of its read', async () => {
+    const ts = newScheduler();
+    const synced: Synced[] = [];
+    const written: WrittenFile[] = [];
+    const { running } = runFlow(
+      ts,
+      { listen: [marble(ts, '-c------n')], unchanged: [0], until: null },
+      { onSynced: (s) => synced.push(s), onWritten: (w) => written.push(w) },
+    );
+    // The reload and the report run on promises, after virtual time.
+    await new Promise((resolve) => setImmediate(resolve));
+    await running.dispose();
+    expect(synced.map((s) => [agentOf(s.text), s.written, s.through])).toEqual([
+      ['agent-1', false, '101'],
+      ['agent-2', true, '102'],
+    ]);
+    expect(written.map((w) => [agentOf(w.text), w.trigger, w.through])).toEqual([['agent-2', 'notification', '102']]);
   });
 });
 
