@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { parseAgentsSource } from '../dist/db/source.js';
 import { gatewayStatusWriter } from '../dist/fleet/statusWriter.js';
 import { makeLogger } from '../dist/logger.js';
-import { runPipeline } from '../dist/pipeline.js';
+import { startPipeline as runPipeline } from '../dist/pipeline.js';
 import { startCounting, stopCounting } from './queryCounter.mjs';
 
 const INSTANCES = Number(process.env.FLEET_INSTANCES ?? 100);

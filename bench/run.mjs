@@ -19,7 +19,7 @@ import { readSnapshot } from '../dist/db/snapshot.js';
 import { parseAgentsSource } from '../dist/db/source.js';
 import { renderSnapshot } from '../dist/domain/render.js';
 import { makeLogger } from '../dist/logger.js';
-import { runPipeline } from '../dist/pipeline.js';
+import { startPipeline as runPipeline } from '../dist/pipeline.js';
 import { badData } from './bad-data.mjs';
 import { fleetBench } from './fleet.mjs';
 import { ledgerBench } from './ledger.mjs';

@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { parseAgentsSource } from '../dist/db/source.js';
 import { makeLogger } from '../dist/logger.js';
-import { runPipeline } from '../dist/pipeline.js';
+import { startPipeline as runPipeline } from '../dist/pipeline.js';
 
 const RESYNCS = 5;
 const [url, outputPath] = process.argv.slice(2);

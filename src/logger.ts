@@ -152,3 +152,19 @@ export function consoleLogger(verbose = false): Logger {
     error: (m) => console.error(m),
   };
 }
+
+/**
+ * The logger with every call made safe: the host's logger is part of the world (a closed transport,
+ * a full disk), and a throw from it inside the flow would kill the pipeline, or reach the host's
+ * event loop as an uncaught exception from the final subscriber.
+ */
+export function totalLogger(target: Required<Logger>): Required<Logger> {
+  const safe = (write: (message: string) => void) => (message: string) => {
+    try {
+      write(message);
+    } catch {
+      // Nowhere left to report it; the sync goes on.
+    }
+  };
+  return { debug: safe((m) => target.debug(m)), info: safe((m) => target.info(m)), warn: safe((m) => target.warn(m)), error: safe((m) => target.error(m)) };
+}

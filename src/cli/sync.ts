@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import type pg from 'pg';
-import { lastValueFrom, type Observable } from 'rxjs';
+import { lastValueFrom, map, of, tap, type Observable } from 'rxjs';
 import type { Rendered } from '../domain/types.js';
 import { subprocessChecker } from '../hostCheck/checker.js';
 import { cliHostCommand } from '../hostCheck/commands.js';
@@ -11,15 +11,15 @@ import { connectBounded, explainBound } from '../db/oneShot.js';
 import { readSnapshot } from '../db/snapshot.js';
 import { diffJson, formatChange, parseJsonOrUndefined } from '../domain/diff.js';
 import { makeProblemFilter } from '../domain/problems.js';
-import { renderSnapshot } from '../domain/render.js';
 import { describeError } from '../logger.js';
-import { refusals, runPipeline } from '../pipeline.js';
+import { makeStages, refusals, type Trigger } from '../pipeline.js';
+import { makeOneShotSources } from '../sources.js';
+import { startSync } from '../startSync.js';
 import { makeFileSink } from '../sinks/file.js';
 import { pidFileRefusal } from '../sinks/pidFile.js';
 import { makeReloader, type Reloader, type ReloadTarget } from '../sinks/reload.js';
 import { formatVersion, type ReloadAction } from '../domain/hostProfile.js';
 import { INSTANCE_ID } from '../fleet/gatewayId.js';
-import { gatewayStatusWriter, withStatusWriter } from '../fleet/statusWriter.js';
 import type { ProvidedGateway } from '../plugin/gatewayConfig.js';
 import { msFlag, signalFlag, textFlag, UsageError, type Flags } from './args.js';
 import { contextFromFlags, type CliContext } from './context.js';
@@ -68,18 +68,38 @@ export function reloadFromFlags(flags: Flags): { action: ReloadAction; target: R
   return { action: { kind: 'none', why: 'no reload flag' }, target: {} };
 }
 
-/** `sync --once`: one snapshot, one render, at most one write and one reload. Returns the exit code. */
+/**
+ * `sync --once`: one trigger through the live pipeline's stages — read, render, check, then guard,
+ * write, reload and report — with retry schedules that give up, so a failed read or write is the
+ * command's error. `--dry-run` and `--diff` stop before the writer. Returns the exit code.
+ */
 export async function syncOnce(flags: Flags, provided?: ProvidedGateway): Promise<number> {
   const ctx = contextFromFlags(flags, process.env, true, provided);
   const reloadSpec = reloadFromFlags(flags);
   ctx.plan.warnings.forEach((w) => ctx.log.warn(w));
-  const snapshot = await withClient(ctx, (client) => readSnapshot(client, ctx.source, { gatewayId: ctx.settings.gatewayId }));
-  const check = cliHostCheck(flags, ctx);
-  const rendered = check ? await lastValueFrom(check(renderSnapshot(snapshot, ctx.plan.render))) : renderSnapshot(snapshot, ctx.plan.render);
-  makeProblemFilter()(rendered.problems).forEach((p) => ctx.log.warn(p.message));
   const file = makeFileSink(ctx.plan.outputPath, { configPath: ctx.host.configPath });
+  const sources = makeOneShotSources({
+    read: () => withClient(ctx, (client) => readSnapshot(client, ctx.source, { gatewayId: ctx.settings.gatewayId })),
+    file,
+    labels: { channel: ctx.settings.channel, agentsSource: ctx.source.text },
+    logger: ctx.log,
+  });
+  const reloader = makeReloader(reloadSpec.action, reloadSpec.target, ctx.log);
+  let upToDate = false;
+  const stage = makeStages(sources, {
+    debounceMs: 0,
+    maxWaitMs: 0,
+    render: ctx.plan.render,
+    reload: () => reloadOnce(reloader),
+    allowEmpty: ctx.settings.allowEmpty,
+    logger: ctx.log,
+    reconnectDelay: () => undefined,
+    writeRetryDelay: () => undefined,
+    hostCheck: cliHostCheck(flags, ctx),
+    onSynced: (synced) => (upToDate = !synced.written),
+  });
+  const { rendered } = await lastValueFrom(of<Trigger>('startup').pipe(stage.read, stage.render, stage.check));
   const current = file.readCurrent();
-  const changes = diffJson(parseJsonOrUndefined(current), parseJsonOrUndefined(rendered.text));
   const reasons = refusals(rendered, ctx.plan.render, current, ctx.settings.allowEmpty);
 
   if (flags['dry-run'] === true && flags.diff !== true) {
@@ -87,26 +107,24 @@ export async function syncOnce(flags: Flags, provided?: ProvidedGateway): Promis
     if (reasons.length > 0) ctx.log.warn(`a real sync would refuse this file: ${reasons.join('; ')}`);
     return 0;
   }
-  if (flags.diff === true) {
-    const same = current === rendered.text;
-    if (flags.json === true) process.stdout.write(`${JSON.stringify({ path: file.path, changed: !same, changes }, null, 2)}\n`);
-    else if (same) process.stdout.write(`${file.path}: up to date\n`);
-    else if (changes.length === 0) process.stdout.write(`${file.path}: formatting differs (same content)\n`);
-    else process.stdout.write(`${changes.map(formatChange).join('\n')}\n`);
-    return same ? 0 : EXIT_DIFFERENT;
-  }
+  if (flags.diff === true) return printDiff(flags, file.path, current, rendered.text);
   if (reasons.length > 0) throw new Error(`not writing ${file.path}: ${reasons.join('; ')}`);
   const stale = file.removeStaleTemps();
   if (stale.length > 0) ctx.log.info(`removed ${stale.length} stale temp file(s) beside ${file.path}: ${stale.join(', ')}`);
-  const outcome = await file.write(rendered.text);
-  if (outcome === 'written') {
-    await reloadOnce(makeReloader(reloadSpec.action, reloadSpec.target, ctx.log));
-    ctx.log.info(`wrote ${file.path} (${rendered.agentCount} agents): ${changes.length} change(s)`);
-    changes.forEach((c) => ctx.log.info(`  ${formatChange(c)}`));
-  } else {
-    ctx.log.info(`${file.path} is up to date (${rendered.agentCount} agents)`);
-  }
+  await lastValueFrom(of(rendered).pipe(map((r) => ({ trigger: 'startup' as const, rendered: r })), stage.guard, stage.write, stage.reload, tap(stage.report)), { defaultValue: undefined });
+  if (upToDate) ctx.log.info(`${file.path} is up to date (${rendered.agentCount} agents)`);
   return 0;
+}
+
+/** `--diff`: what a sync would change, as text or JSON; exit 0 when the file is up to date, else {@link EXIT_DIFFERENT}. */
+function printDiff(flags: Flags, path: string, current: string | undefined, text: string): number {
+  const changes = diffJson(parseJsonOrUndefined(current), parseJsonOrUndefined(text));
+  const same = current === text;
+  if (flags.json === true) process.stdout.write(`${JSON.stringify({ path, changed: !same, changes }, null, 2)}\n`);
+  else if (same) process.stdout.write(`${path}: up to date\n`);
+  else if (changes.length === 0) process.stdout.write(`${path}: formatting differs (same content)\n`);
+  else process.stdout.write(`${changes.map(formatChange).join('\n')}\n`);
+  return same ? 0 : EXIT_DIFFERENT;
 }
 
 /** `watch`: the live pipeline until SIGINT/SIGTERM. Resolves with the exit code. */
@@ -130,7 +148,8 @@ function cliHostCheck(flags: Flags, ctx: CliContext, logged = false): ((r: Rende
   // The candidate is checked in openclaw.json as it is at each check (bindings, aliases, its other includes).
   const files = hostConfigFiles(ctx.host.configPath, ctx.plan.outputPath, ctx.host.includeRoots ?? []);
   if (logged) return makeLoggedHostCheck(checker, () => ctx.plan.render, ctx.log, files);
-  // One-shot: the problems are warned with the render's own; a host that cannot be asked is one warning.
+  // One-shot: the host's problems are warned after the render's own; a host that cannot be asked is one warning.
+  const fresh = makeProblemFilter();
   return makeHostCheck({
     checker,
     render: () => ctx.plan.render,
@@ -139,7 +158,7 @@ function cliHostCheck(flags: Flags, ctx: CliContext, logged = false): ((r: Rende
       if (reason !== undefined) ctx.log.warn(`the file is checked alone, not in the config the host loads: ${reason}`);
     },
     onDebug: (message) => ctx.log.debug(message),
-    onProblems: () => undefined,
+    onProblems: (problems) => fresh(problems).forEach((p) => ctx.log.warn(p.message)),
     onUnavailable: (error) => ctx.log.warn(`${command.label} could not check the file (${error}); checked by our own rules only`),
   });
 }
@@ -163,33 +182,18 @@ export function runUntilSignal(
   const reloader = makeReloader(reloadSpec.action, reloadSpec.target, log);
   const gatewayId = ctx.settings.gatewayId ?? '';
   ctx.log.info(`gateway id "${gatewayId}", instance ${INSTANCE_ID}`);
-  const fleet = gatewayStatusWriter({
+  const running = startSync({
     connection: ctx.connection.config,
-    gatewayId,
-    hostVersion: ctx.host.version ? formatVersion(ctx.host.version) : undefined,
-    outputPath: ctx.plan.outputPath,
-    render: ctx.plan.render,
-    logger: log,
-    maxWaitMs: ctx.settings.maxWaitMs,
-  });
-  const running = withStatusWriter(runPipeline({
-    connection: ctx.connection.config,
-    channel: ctx.settings.channel,
-    agentsSource: ctx.source,
-    outputPath: ctx.plan.outputPath,
+    settings: ctx.settings,
+    source: ctx.source,
+    plan: ctx.plan,
     configPath: ctx.host.configPath,
-    debounceMs: ctx.settings.debounceMs,
-    maxWaitMs: ctx.settings.maxWaitMs,
-    render: ctx.plan.render,
-    reload: reloader,
-    allowEmpty: ctx.settings.allowEmpty,
-    reconcileMs: ctx.settings.reconcileMs,
-    logger: log,
-    hostCheck,
+    hostVersion: ctx.host.version ? formatVersion(ctx.host.version) : undefined,
     gatewayId,
-    onError: fleet.failed,
-    onSynced: fleet.synced,
-  }), fleet);
+    reload: reloader,
+    hostCheck,
+    logger: log,
+  });
   return new Promise((resolve) => {
     const stop = (signal: NodeJS.Signals) => {
       stopping = true;

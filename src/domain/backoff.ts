@@ -19,3 +19,6 @@ export function reconnectDelay(attempt: number, baseMs = 5_000, maxMs = 60_000):
 export function makeBackoff(baseMs: number, maxMs: number): (attempt: number) => number {
   return (attempt) => reconnectDelay(attempt, baseMs, maxMs);
 }
+
+/** The write-retry schedule: 1 s before the first retry, doubling, at most 60 s. */
+export const writeRetryDelay = makeBackoff(1_000, 60_000);

@@ -107,8 +107,6 @@ export interface Rendered {
    * (`for`, see `rulesKey`), is checked from its text.
    */
   ourRules?: { reasons: string[]; for: string };
-  /** The ledger id of the snapshot this was rendered from (its `through`), carried to the writer. */
-  through?: string;
 }
 
 /** What a write did: replaced the file, or found the bytes already on disk. */

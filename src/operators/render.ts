@@ -27,11 +27,20 @@ export function render(
   options: RenderOptions | (() => RenderOptions),
   onProblems: (problems: Problem[]) => void = () => undefined,
 ): OperatorFunction<Snapshot, Rendered> {
-  return map((snapshot) => {
+  return map(renderer(options, onProblems));
+}
+
+/**
+ * The step of {@link render} as a plain function, for a flow whose values carry the snapshot with
+ * its context (what started the read): `map((v) => ({ ...context, rendered: renderOne(v.snapshot) }))`.
+ */
+export function renderer(
+  options: RenderOptions | (() => RenderOptions),
+  onProblems: (problems: Problem[]) => void = () => undefined,
+): (snapshot: Snapshot) => Rendered {
+  return (snapshot) => {
     const rendered = renderSnapshot(snapshot, typeof options === 'function' ? options() : options);
     onProblems(rendered.problems);
-    // The snapshot's ledger id rides with its render to the writer, which reports the file "through" it.
-    const through = (snapshot as { through?: string }).through;
-    return through === undefined ? rendered : { ...rendered, through };
-  });
+    return rendered;
+  };
 }

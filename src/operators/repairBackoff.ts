@@ -1,4 +1,5 @@
 import { asyncScheduler, Observable, type MonoTypeOperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
+import { reconnectDelay } from '../domain/backoff.js';
 
 /** Options of {@link repairBackoff}. */
 export interface RepairBackoffOptions {
@@ -70,7 +71,8 @@ export function repairBackoff<T>(options: RepairBackoffOptions = {}): MonoTypeOp
           }
           const repeat = lastEmitAt !== undefined && scheduler.now() - lastEmitAt < windowMs;
           streak = repeat ? streak + 1 : 1;
-          const delayMs = streak === 1 ? 0 : Math.min(baseMs * 2 ** Math.min(streak - 2, 30), maxMs);
+          // The first repeat waits baseMs: retry number streak - 1 of the shared schedule.
+          const delayMs = streak === 1 ? 0 : reconnectDelay(streak - 1, baseMs, maxMs);
           options.onStreak?.(streak, delayMs);
           if (delayMs === 0) return emit(value);
           waiting = { value };

@@ -1,12 +1,13 @@
-import { asyncScheduler, defer, Observable, Subscription, timer, type OperatorFunction, type SchedulerLike } from 'rxjs';
+import type { Observable, OperatorFunction, SchedulerLike } from 'rxjs';
 import { reconnectDelay } from '../domain/backoff.js';
+import { latestInFlight } from './latestInFlight.js';
 
 /** Options of {@link snapshot}. */
 export interface SnapshotOptions {
   /** Delay before retry number `attempt` (1-based) of a failed read. Defaults to 5 s doubling to 60 s. */
-  retryDelay?: (attempt: number) => number;
+  retryDelay?: (attempt: number) => number | undefined;
   /** Called on each failure, before the retry is scheduled. */
-  onError?: (error: unknown, attempt: number) => void;
+  onError?: (error: unknown, attempt: number, willRetry: boolean) => void;
   /** Schedules the retry timers. Defaults to asyncScheduler. */
   scheduler?: SchedulerLike;
 }
@@ -38,77 +39,11 @@ export interface SnapshotOptions {
  * ## Example
  * `trigger$.pipe(snapshot((why) => readSnapshot$(pool, source)))`
  *
- * @see exhaustMap, switchMap, retry
+ * @see latestInFlight (the shared core), exhaustMap, switchMap, retry
  * @param query Starts one read for a trigger; subscribed once per read (and per retry).
  * @param options Retry delay, error callback and scheduler.
  */
 export function snapshot<T, S>(query: (trigger: T) => Observable<S>, options: SnapshotOptions = {}): OperatorFunction<T, S> {
-  const retryDelay = options.retryDelay ?? reconnectDelay;
-  const scheduler = options.scheduler ?? asyncScheduler;
-  return (source) =>
-    new Observable<S>((subscriber) => {
-      let reading: Subscription | null = null;
-      let waiting: Subscription | null = null;
-      let dirty: { trigger: T } | null = null;
-      let attempt = 0;
-      let sourceDone = false;
-
-      const idle = () => reading === null && waiting === null;
-      const start = (trigger: T) => {
-        waiting?.unsubscribe();
-        waiting = null;
-        dirty = null;
-        const read = new Subscription();
-        reading = read;
-        const settle = (next: () => void) => {
-          if (reading !== read) return;
-          reading = null;
-          next();
-        };
-        read.add(
-          defer(() => query(trigger)).subscribe({
-            next: (value) => {
-              attempt = 0;
-              subscriber.next(value);
-            },
-            error: (error: unknown) =>
-              settle(() => {
-                attempt += 1;
-                options.onError?.(error, attempt);
-                const retryWith = dirty?.trigger ?? trigger;
-                dirty = null;
-                waiting = timer(retryDelay(attempt), scheduler).subscribe(() => {
-                  waiting = null;
-                  start(retryWith);
-                });
-              }),
-            complete: () =>
-              settle(() => {
-                if (dirty) start(dirty.trigger);
-                else if (sourceDone) subscriber.complete();
-              }),
-          }),
-        );
-      };
-
-      const subscription = source.subscribe({
-        next: (trigger) => {
-          if (reading) dirty = { trigger };
-          else start(trigger);
-        },
-        // Errors pass through untouched; the teardown below ends a running read.
-        error: (error: unknown) => subscriber.error(error),
-        complete: () => {
-          sourceDone = true;
-          if (idle()) subscriber.complete();
-        },
-      });
-
-      return () => {
-        subscription.unsubscribe();
-        reading?.unsubscribe();
-        waiting?.unsubscribe();
-        reading = waiting = dirty = null;
-      };
-    });
+  // A failed read says the database is unreachable, for a newer trigger too: it waits out the delay.
+  return latestInFlight(query, { retryDelay: options.retryDelay ?? reconnectDelay, newerSkipsDelay: false, onError: options.onError, scheduler: options.scheduler });
 }

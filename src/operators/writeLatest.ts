@@ -1,4 +1,6 @@
-import { asyncScheduler, defer, Observable, Subscription, timer, type MonoTypeOperatorFunction, type SchedulerLike } from 'rxjs';
+import { filter, last, map, type MonoTypeOperatorFunction, type Observable, type OperatorFunction, type SchedulerLike } from 'rxjs';
+import { writeRetryDelay } from '../domain/backoff.js';
+import { latestInFlight } from './latestInFlight.js';
 import type { WriteOutcome } from '../domain/types.js';
 
 /** What one write attempt did (defined with the domain types: the file sink returns it too). */
@@ -7,9 +9,9 @@ export type { WriteOutcome } from '../domain/types.js';
 /** Options of {@link writeLatest}. */
 export interface WriteLatestOptions {
   /** Delay before retry number `attempt` (1-based) of a failed write. Defaults to 1 s doubling to 60 s. */
-  retryDelay?: (attempt: number) => number;
+  retryDelay?: (attempt: number) => number | undefined;
   /** Called on each failed attempt, before the retry is scheduled. */
-  onError?: (error: unknown, attempt: number) => void;
+  onError?: (error: unknown, attempt: number, willRetry: boolean) => void;
   /** Called when a write succeeds after at least one failed attempt (of this value or of one it replaced). */
   onRecovered?: () => void;
   /** Schedules the retry timers. Defaults to asyncScheduler. */
@@ -43,76 +45,34 @@ export interface WriteLatestOptions {
  * ## Example
  * `rendered$.pipe(writeLatest((r) => defer(() => file.write(r.text)), { onError: warnOnce }))`
  *
- * @see concatMap, switchMap, retry
- * @param write Writes one value; emits `'written'` or `'unchanged'` and completes, or errors.
+ * @see latestInFlight (the shared core), concatMap, switchMap, retry
+ * A write may also report an object instead of `'written'` or `'unchanged'` (what it did, with
+ * what it replaced): that object is emitted in place of the value, whatever it says, so the context
+ * of a write travels on with it and the stages after it decide what an unchanged file means.
+ *
+ * @param write Writes one value; emits `'written'`, `'unchanged'` or a report object and completes, or errors.
  * @param options Retry delay, callbacks and scheduler.
  */
-export function writeLatest<T>(write: (value: T) => Observable<WriteOutcome>, options: WriteLatestOptions = {}): MonoTypeOperatorFunction<T> {
-  const retryDelay = options.retryDelay ?? ((attempt: number) => Math.min(1_000 * 2 ** (attempt - 1), 60_000));
-  const scheduler = options.scheduler ?? asyncScheduler;
-  return (source) =>
-    new Observable<T>((subscriber) => {
-      let writing: Subscription | null = null;
-      let waiting: Subscription | null = null;
-      let next: { value: T } | null = null;
-      let attempt = 0;
-      let sourceDone = false;
-
-      const start = (value: T) => {
-        waiting?.unsubscribe();
-        waiting = null;
-        next = null;
-        const run = new Subscription();
-        writing = run;
-        let outcome: WriteOutcome = 'unchanged';
-        const settle = (then: () => void) => {
-          if (writing !== run) return;
-          writing = null;
-          then();
-        };
-        run.add(
-          defer(() => write(value)).subscribe({
-            next: (o) => (outcome = o),
-            error: (error: unknown) =>
-              settle(() => {
-                attempt += 1;
-                options.onError?.(error, attempt);
-                // A newer value supersedes the failed one at once; otherwise retry the same value.
-                if (next) return start(next.value);
-                waiting = timer(retryDelay(attempt), scheduler).subscribe(() => start(value));
-              }),
-            complete: () =>
-              settle(() => {
-                if (attempt > 0) {
-                  attempt = 0;
-                  options.onRecovered?.();
-                }
-                if (outcome === 'written') subscriber.next(value);
-                if (next) start(next.value);
-                else if (sourceDone) subscriber.complete();
-              }),
-          }),
-        );
-      };
-
-      const subscription = source.subscribe({
-        next: (value) => {
-          if (writing) next = { value };
-          else start(value); // idle, or waiting to retry an older value: the newer one goes now
-        },
-        // Errors pass through untouched.
-        error: (error: unknown) => subscriber.error(error),
-        complete: () => {
-          sourceDone = true;
-          if (writing === null && waiting === null) subscriber.complete();
-        },
-      });
-
-      return () => {
-        subscription.unsubscribe();
-        writing?.unsubscribe();
-        waiting?.unsubscribe();
-        writing = waiting = next = null;
-      };
-    });
+export function writeLatest<T>(write: (value: T) => Observable<WriteOutcome>, options?: WriteLatestOptions): MonoTypeOperatorFunction<T>;
+export function writeLatest<T, R extends object>(write: (value: T) => Observable<R>, options?: WriteLatestOptions): OperatorFunction<T, R>;
+export function writeLatest<T, R extends object>(write: (value: T) => Observable<WriteOutcome | R>, options?: WriteLatestOptions): OperatorFunction<T, T | R>;
+export function writeLatest<T, R extends object>(
+  write: (value: T) => Observable<WriteOutcome | R>,
+  options: WriteLatestOptions = {},
+): OperatorFunction<T, T | R> {
+  // Only the last report of a write counts, once it completes; 'unchanged' is not passed on.
+  const outcomeOf = (value: T) =>
+    write(value).pipe(
+      last(undefined, 'unchanged' as const),
+      filter((outcome) => outcome !== 'unchanged'),
+      map((outcome) => (outcome === 'written' ? value : outcome)),
+    );
+  // A failed write says nothing about newer text: a newer value goes at once, not after the delay.
+  return latestInFlight(outcomeOf, {
+    retryDelay: options.retryDelay ?? writeRetryDelay,
+    newerSkipsDelay: true,
+    onError: options.onError,
+    onRecovered: options.onRecovered,
+    scheduler: options.scheduler,
+  });
 }

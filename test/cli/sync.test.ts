@@ -44,6 +44,26 @@ describe('CLI sync --once --dry-run / --diff (real binary, real PostgreSQL)', ()
     expect(fs.readdirSync(dir)).toEqual(['agents.json']);
   });
 
+  it('can say its write and up-to-date lines as the live pipeline does, and fail on a database it cannot read', async () => {
+    const first = await sync();
+    expect(first.code).toBe(0);
+    expect(first.stderr).toContain(`agent_config_sync: agents source agents: using columns name, model`);
+    expect(first.stderr).toContain(`agent_config_sync: wrote ${output} (2 agents): new file`);
+
+    await sql(db.url, "UPDATE agents SET model = 'openai/gpt-5-mini' WHERE name = 'beta'");
+    const changed = await sync();
+    expect(changed.stderr).toMatch(new RegExp(`wrote ${output.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(2 agents\\): agents\\.entries\\.beta\\.model: "[^"]+" → "openai/gpt-5-mini"`));
+
+    const same = await sync();
+    expect(same.stderr).toContain(`${output} is up to date (2 agents)`);
+    expect(same.stderr).not.toContain('wrote ');
+
+    await sql(db.url, 'DROP TABLE agents CASCADE');
+    const broken = await sync();
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).not.toContain('retry');
+  });
+
   it('can tell with --diff whether the file would change: exit 2 when it would, 0 when not', async () => {
     const missing = await sync('--diff');
     expect(missing.code).toBe(2);

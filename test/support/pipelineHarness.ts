@@ -7,7 +7,7 @@ import { parseAgentsSource } from '../../src/db/source.js';
 import { renderSnapshot, type RenderOptions } from '../../src/domain/render.js';
 import type { Rendered } from '../../src/domain/types.js';
 import { makeLogger, type Logger } from '../../src/logger.js';
-import { runPipeline, type PipelineOptions, type RunningPipeline, type WrittenFile } from '../../src/pipeline.js';
+import { startPipeline as runPipeline, type PipelineOptions, type RunningPipeline, type WrittenFile } from '../../src/pipeline.js';
 
 /** Captured log lines of one pipeline, by level. */
 export interface CapturedLog extends Logger {
