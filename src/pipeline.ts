@@ -8,7 +8,8 @@ import { makeProblemFilter } from './domain/problems.js';
 import { refusals } from './domain/refusals.js';
 import { quote } from './domain/safeText.js';
 import type { RenderOptions } from './domain/render.js';
-import type { Rendered, Snapshot } from './domain/types.js';
+import { describeChanges } from './domain/ledger.js';
+import type { ChangeAuthor, Rendered, Snapshot } from './domain/types.js';
 import { makeOnceLogger, type OnceLogger } from './logOnce.js';
 import { withHint } from './db/errorHints.js';
 import { describeError, totalLogger, type Logger } from './logger.js';
@@ -109,6 +110,8 @@ export interface PipelineStatus extends PipelineCounters {
   connected: boolean;
   lastWrite?: { at: string; sha256: string; agents: number; changes: number; trigger: Trigger };
   lastError?: { at: string; message: string };
+  /** The ledger id the file holds: the `through` of the last render written or found equal on disk. */
+  syncedThrough?: string;
 }
 
 /** A running pipeline. */
@@ -127,6 +130,8 @@ export interface Read {
 export interface Candidate {
   trigger: Trigger;
   through?: string;
+  /** Who made the changes since the ledger id the file held when it was read (for the write's log line). */
+  changes?: readonly ChangeAuthor[];
   rendered: Rendered;
 }
 /** What the writer did with a candidate. */
@@ -299,7 +304,8 @@ function readStage({ sources, policy, log, once, status, failed }: StageContext)
   let columns = '';
   return (trigger$) =>
     trigger$.pipe(
-      snapshot((trigger: Trigger) => sources.read$().pipe(map((s): Read => ({ trigger, snapshot: s }))), {
+      // Asked with the ledger id the file holds, the read also names who made the changes since.
+      snapshot((trigger: Trigger) => sources.read$(status.syncedThrough).pipe(map((s): Read => ({ trigger, snapshot: s }))), {
         retryDelay: policy.reconnectDelay,
         scheduler: policy.scheduler,
         onError: (error, attempt, willRetry) => {
@@ -326,7 +332,7 @@ function renderStage({ policy, log }: StageContext): OperatorFunction<Read, Cand
   return map(({ trigger, snapshot: s }): Candidate => {
     const rendered = renderOne(s);
     policy.onRendered?.(rendered);
-    return { trigger, through: s.through, rendered };
+    return { trigger, through: s.through, ...(s.changes === undefined ? {} : { changes: s.changes }), rendered };
   });
 }
 
@@ -371,7 +377,7 @@ function writeStage({ sources, policy, log, once, status, failed }: StageContext
 
 /** The end of the flow: a written file is counted, logged and told; every synced one is told. */
 function report({ sources, policy, log, status }: StageContext, outcome: Outcome): void {
-  const { rendered, trigger, through } = outcome;
+  const { rendered, trigger, through, changes } = outcome;
   if (outcome.written) {
     const before = outcome.replaced;
     const written: WrittenFile = {
@@ -392,11 +398,23 @@ function report({ sources, policy, log, status }: StageContext, outcome: Outcome
       trigger,
     };
     const why = trigger === 'drift' ? ' (undoing another writer)' : trigger === 'reconcile' ? ' (reconcile: the file differed from the database)' : '';
-    log.info(`wrote ${sources.writer.path} (${written.agentCount} agents)${why}: ${written.created ? 'new file' : summarizeChanges(written.changes)}`);
+    log.info(`wrote ${sources.writer.path} (${written.agentCount} agents)${why}: ${written.created ? 'new file' : summarizeChanges(written.changes)}${whoChanged(changes, through)}`);
     tell(log, `after writing ${sources.writer.path}`, () => policy.onWritten?.(written));
   }
+  if (through !== undefined) status.syncedThrough = through;
   const synced: Synced = { text: rendered.text, agentCount: rendered.agentCount, written: outcome.written, ...(through === undefined ? {} : { through }) };
   tell(log, `after syncing ${sources.writer.path}`, () => policy.onSynced?.(synced));
+}
+
+/**
+ * The end of a write's log line: which ledger changes it brought and who made them
+ * (` (change 42 by alice via psql)`), or only the mark (` (through change 42)`) when the authors were
+ * not read (the first write after a start) or none changed; '' without a readable ledger.
+ */
+function whoChanged(changes: readonly ChangeAuthor[] | undefined, through: string | undefined): string {
+  const named = changes === undefined ? '' : describeChanges(changes, through);
+  if (named !== '') return ` ${named}`;
+  return through === undefined ? '' : ` (through change ${through})`;
 }
 
 /** Runs a caller's callback; its failure is logged, never thrown into the flow. */

@@ -20,8 +20,11 @@ export type ListenSourceEvent = ListenEvent | { type: 'disconnected'; error: unk
 export interface Sources {
   /** The listening connection's events: connected, notification, disconnected (LISTEN, then events). */
   listen$: Observable<ListenSourceEvent>;
-  /** One read of the database (both tables in one snapshot); unsubscribing abandons it. */
-  read$(): Observable<Snapshot>;
+  /**
+   * One read of the database (both tables in one snapshot); unsubscribing abandons it. With the ledger
+   * id the file holds, the snapshot also names who made the changes since (`Snapshot.changes`).
+   */
+  read$(changesAfter?: string): Observable<Snapshot>;
   /** Changes of the output file that this process did not make. */
   drift$: Observable<FileChange>;
   /** The output file's writer, whose bookkeeping outlives a restart of the flow. */
@@ -117,7 +120,7 @@ export function makePostgresSources(options: PostgresSourceOptions): Sources {
   let disposed: Promise<void> | undefined;
   return {
     listen$,
-    read$: () => reader.read$(options.agentsSource),
+    read$: (changesAfter) => reader.read$(options.agentsSource, changesAfter),
     drift$,
     writer,
     labels: { channel: options.channel, agentsSource: options.agentsSource.text },

@@ -5,6 +5,7 @@ import type { AgentsSource } from './db/source.js';
 import type { OutputPlan } from './domain/plan.js';
 import type { Rendered } from './domain/types.js';
 import { gatewayStatusWriter, withStatusWriter } from './fleet/statusWriter.js';
+import { makeLedgerPruner } from './db/ledgerPruner.js';
 import type { Logger } from './logger.js';
 import { startPipeline, type RunningPipeline, type WrittenFile } from './pipeline.js';
 
@@ -12,7 +13,7 @@ import { startPipeline, type RunningPipeline, type WrittenFile } from './pipelin
 export interface SyncSetup {
   /** The listening, snapshot and status connections use this (application_name included). */
   connection: pg.ClientConfig;
-  settings: Pick<SyncSettings, 'channel' | 'debounceMs' | 'maxWaitMs' | 'allowEmpty' | 'reconcileMs'>;
+  settings: Pick<SyncSettings, 'channel' | 'debounceMs' | 'maxWaitMs' | 'allowEmpty' | 'reconcileMs' | 'historyDays'>;
   source: AgentsSource;
   plan: Pick<OutputPlan, 'outputPath' | 'render'>;
   /** The host's openclaw.json, which no write replaces. Defaults to unknown. */
@@ -25,14 +26,16 @@ export interface SyncSetup {
   /** The host's own schema, when there is one to ask. */
   hostCheck?: (rendered: Rendered) => Observable<Rendered>;
   logger: Required<Logger>;
+  /** Wait before the ledger's first prune, in ms. Defaults to a random moment in the first 10 minutes. */
+  pruneFirstDelayMs?: number;
   /** Told after each write, after the fleet status has been. */
   onWritten?: (written: WrittenFile) => void;
 }
 
 /**
  * The one way a long-running sync starts, for the plugin service and the CLI alike: the pipeline
- * over PostgreSQL and the file, with this gateway's row in the fleet status told of every render,
- * write and failure; disposing it stops both.
+ * over PostgreSQL and the file, with this gateway's row in the fleet status told of every sync and
+ * failure, and the change ledger pruned to historyDays; disposing it stops all three.
  */
 export function startSync(setup: SyncSetup): RunningPipeline {
   const fleet = gatewayStatusWriter({
@@ -63,5 +66,13 @@ export function startSync(setup: SyncSetup): RunningPipeline {
     onSynced: fleet.synced,
     onWritten: setup.onWritten,
   });
-  return withStatusWriter(pipeline, fleet);
+  // The change ledger kept to historyDays by every running sync (one prune at a time across the fleet).
+  const pruner = makeLedgerPruner({ connection: setup.connection, historyDays: setup.settings.historyDays, logger: setup.logger, firstDelayMs: setup.pruneFirstDelayMs });
+  pruner.start();
+  const running = withStatusWriter(pipeline, fleet);
+  let disposed: Promise<void> | undefined;
+  return {
+    status: () => running.status(),
+    dispose: () => (disposed ??= Promise.all([running.dispose(), pruner.stop()]).then(() => undefined)),
+  };
 }

@@ -18,8 +18,14 @@ export interface LedgerPrunerOptions {
   historyDays?: number;
   /** The service's logger (prefixed and masked already). */
   logger: Required<Logger>;
-  /** Time between prunes, in ms; the first runs at start(). Defaults to 3600000 ms (an hour). */
+  /** Time between prunes, in ms. Defaults to 3600000 ms (an hour). */
   intervalMs?: number;
+  /**
+   * Wait before the first prune, in ms. Defaults to a random moment in the first 10 minutes: a fleet
+   * that starts at once does not open a prune connection per gateway at once, and a sync that runs only
+   * briefly (a restart loop, a CLI watch stopped at once) opens none.
+   */
+  firstDelayMs?: number;
   /** statement_timeout and lock_timeout of one prune, in ms; the client gives up 2 s later. Defaults to 10000 ms. */
   timeoutMs?: number;
 }
@@ -51,10 +57,11 @@ export function makeLedgerPruner(options: LedgerPrunerOptions): LedgerPruner {
   const log = options.logger;
   const once = makeOnceLogger(log);
   let timer: ReturnType<typeof setInterval> | undefined;
+  let first: ReturnType<typeof setTimeout> | undefined;
   let inFlight: Promise<number | undefined> | undefined;
 
   const prune = async (): Promise<number | undefined> => {
-    const client = new pg.Client({ ...options.connection, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs + 2_000 });
+    const client = new pg.Client({ ...options.connection, application_name: 'agent_config_sync_prune', connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs + 2_000 });
     client.on('error', () => undefined);
     try {
       await client.connect();
@@ -99,12 +106,18 @@ export function makeLedgerPruner(options: LedgerPrunerOptions): LedgerPruner {
 
   return {
     start() {
-      if (timer !== undefined) return;
-      void pruneNow();
-      timer = setInterval(() => void pruneNow(), intervalMs);
-      timer.unref?.();
+      if (timer !== undefined || first !== undefined) return;
+      first = setTimeout(() => {
+        first = undefined;
+        void pruneNow();
+        timer = setInterval(() => void pruneNow(), intervalMs);
+        timer.unref?.();
+      }, options.firstDelayMs ?? Math.round(Math.random() * 600_000));
+      first.unref?.();
     },
     async stop() {
+      if (first !== undefined) clearTimeout(first);
+      first = undefined;
       if (timer !== undefined) clearInterval(timer);
       timer = undefined;
       await inFlight?.catch(() => undefined);

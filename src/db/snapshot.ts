@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { Observable } from 'rxjs';
-import type { Snapshot } from '../domain/types.js';
+import type { ChangeAuthor, Snapshot } from '../domain/types.js';
 import { columnParser, type ColumnParser } from './columnParsers.js';
 import { makeSocketTracker, settleWithin } from './sockets.js';
 import { listenToEveryClient } from './poolClients.js';
@@ -35,6 +35,12 @@ export interface ReadSnapshotOptions {
    * `current_setting('agent_config_sync.gateway', true)`. Defaults to unset (the setting reads as NULL).
    */
   gatewayId?: string;
+  /**
+   * The ledger id the output file holds (a previous snapshot's `through`): the changes after it are
+   * read in the same transaction and returned as `changes` (at most 100), so a write can name who made
+   * them. Ignored unless it is a whole number. Defaults to unset (no changes read).
+   */
+  changesAfter?: string;
 }
 
 /**
@@ -112,7 +118,11 @@ export async function readSnapshot(client: pg.ClientBase, source: AgentsSource, 
     // The ledger's high-water mark rides in the same round trip, inside the transaction, only when the
     // check above found the table readable (a denied read would abort the snapshot).
     const highWater = typeof ledger === 'string' ? `; SELECT pg_catalog.max(id) FROM ${ledger}` : '';
-    const results = (await client.query({ text: `SELECT ${list} FROM ${source.sql}${highWater}; COMMIT`, rowMode: 'array', types: RAW_TEXT })) as unknown as pg.QueryResult<unknown[]>[];
+    // Who made the changes since the file's own mark (a whole number we read before: the only value
+    // spliced in), in the same round trip and transaction as the read.
+    const after = highWater !== '' && options.changesAfter !== undefined && /^\d{1,19}$/.test(options.changesAfter) ? options.changesAfter : undefined;
+    const authors = after === undefined ? '' : `; SELECT id::pg_catalog.text, actor, application_name FROM ${ledger} WHERE id OPERATOR(pg_catalog.>) ${after}::pg_catalog.int8 ORDER BY id LIMIT 100`;
+    const results = (await client.query({ text: `SELECT ${list} FROM ${source.sql}${highWater}${authors}; COMMIT`, rowMode: 'array', types: RAW_TEXT })) as unknown as pg.QueryResult<unknown[]>[];
     const agents = results[0];
     if (!agents) throw new Error(`agents source ${source.text} returned no result`);
     const through = highWater === '' ? undefined : String(results[1]?.rows[0]?.[0] ?? '0');
@@ -138,7 +148,9 @@ export async function readSnapshot(client: pg.ClientBase, source: AgentsSource, 
       }
       return row;
     });
-    return { agents: rows, systemConfig, columns, ...(through === undefined ? {} : { through }) };
+    const changes: ChangeAuthor[] | undefined =
+      authors === '' ? undefined : (results[2]?.rows ?? []).map((r) => ({ id: String(r[0]), actor: String(r[1] ?? ''), application: r[2] === null || r[2] === undefined ? null : String(r[2]) }));
+    return { agents: rows, systemConfig, columns, ...(through === undefined ? {} : { through }), ...(changes === undefined ? {} : { changes }) };
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
@@ -160,7 +172,7 @@ export interface SnapshotReaderOptions {
 /** Reads snapshots over one connection of its own. */
 export interface SnapshotReader {
   /** One snapshot; unsubscribing (or the client-side bound) destroys the connection it was using. */
-  read$(source: AgentsSource): Observable<Snapshot>;
+  read$(source: AgentsSource, changesAfter?: string): Observable<Snapshot>;
   /** Closes the connection; resolves within about a second whatever the server does. */
   end(): Promise<void>;
   /**
@@ -199,7 +211,7 @@ export function makeSnapshotReader(connection: pg.ClientConfig, options: Snapsho
   listenToEveryClient(pool, (error) => options.onIdleError?.(error));
 
   return {
-    read$(source) {
+    read$(source, changesAfter) {
       return new Observable<Snapshot>((subscriber) => {
         let client: pg.PoolClient | undefined;
         let released = false;
@@ -222,7 +234,7 @@ export function makeSnapshotReader(connection: pg.ClientConfig, options: Snapsho
           .then(async (c) => {
             client = c;
             if (subscriber.closed) return release(new Error('snapshot abandoned'));
-            const snapshot = await readSnapshot(c, source, { timeoutMs, gatewayId: options.gatewayId });
+            const snapshot = await readSnapshot(c, source, { timeoutMs, gatewayId: options.gatewayId, changesAfter });
             release();
             subscriber.next(snapshot);
             subscriber.complete();

@@ -26,6 +26,19 @@ export interface Snapshot {
    * role may not read it (the render is the same; only the change ids are unknown).
    */
   through?: string;
+  /**
+   * The ledger's changes after the id the reader was asked about (the one the file held) up to
+   * `through`, oldest first, at most 100: who made the changes this render brings, for the write's log
+   * line. Undefined when not asked or the ledger is not readable.
+   */
+  changes?: readonly ChangeAuthor[];
+}
+
+/** Who made one recorded change: its ledger id, the actor it was made for, and the application. */
+export interface ChangeAuthor {
+  id: string;
+  actor: string;
+  application: string | null;
 }
 
 /** Roster shape of the host: keyed `entries` (≥ 2026.8) or the legacy `list`. */

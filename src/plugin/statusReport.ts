@@ -43,6 +43,8 @@ export interface SyncStatusReport extends PipelineCounters {
   hostCheck: string | null;
   startedAt: string | null;
   lastWrite: PipelineStatus['lastWrite'] | null;
+  /** The change ledger id the file holds (`history` lists the changes up to it); null when unknown. */
+  syncedThrough: string | null;
   lastError: { at: string; message: string } | null;
 }
 
@@ -71,6 +73,7 @@ export function buildStatusReport(
     hostCheck: facts?.hostCheck ?? null,
     startedAt: facts?.startedAt ?? null,
     lastWrite: status?.lastWrite ?? null,
+    syncedThrough: status?.syncedThrough ?? null,
     lastError: (running ? status?.lastError : startFailure) ?? null,
     ...countersOf(status),
   };

@@ -99,6 +99,25 @@ describe('status method and secret inputs of the plugin entry (real PostgreSQL)'
     expect((await call()).lastWrite).toMatchObject({ agents: 1, changes: 1, trigger: 'notification' });
   });
 
+  it('can say which ledger change the file holds, and name who made the changes a write brought', async () => {
+    const outputPath = path.join(dir, 'agents.json');
+    const { call, service } = register({ connectionString: db.url, outputPath, debounceMs: 0, maxWaitMs: 100, reload: 'none', layout: 'root' });
+    const from = log.lines.length;
+    const lines = () => log.lines.slice(from).map((l) => l.message).join('\n');
+    await service.start({});
+    await waitFor('the first write', async () => (await call()).writes === 1, 10_000);
+    const mark = async () => (await client.query<{ id: string }>('SELECT max(id)::text AS id FROM agent_config_changes')).rows[0]!.id;
+    const first = await mark();
+    expect((await call()).syncedThrough).toBe(first);
+    expect(lines()).toMatch(new RegExp(`wrote .*\\(1 agents\\): new file \\(through change ${first}\\)`));
+
+    await client.query(`BEGIN; SET LOCAL agent_config_sync.actor = 'ops-ticket-7'; SET LOCAL application_name = 'ops-console';
+      UPDATE agents SET model = 'm/b' WHERE name = 'alpha'; INSERT INTO agents (name, model) VALUES ('beta', 'm/beta'); COMMIT`);
+    const second = await mark();
+    await waitFor('the write of both changes', async () => (await call()).syncedThrough === second, 10_000);
+    expect(lines()).toMatch(new RegExp(`wrote .*\\(2 agents\\): .*\\(changes ${Number(first) + 1}–${second} by ops-ticket-7 via ops-console\\)`));
+  });
+
   it('can take the password from an env SecretRef the host left unresolved, and say why it did not start without it', async () => {
     const p = partsOf(db.url);
     const config = { host: p.host, port: p.port, user: p.user, database: p.database, password: { source: 'env', provider: 'default', id: VAR }, outputPath: path.join(dir, 'agents.json'), reload: 'none', layout: 'root' };
