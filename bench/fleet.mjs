@@ -1,4 +1,4 @@
-// The fleet section of npm run bench (DESIGN §9, issue 13): FLEET_INSTANCES pipelines (default 100) in
+// The fleet section of npm run bench (docs/design.md §9, issue 13): FLEET_INSTANCES pipelines (default 100) in
 // this process, each with its own LISTEN connection, snapshot pool, status writer and file, on one
 // server. One commit must reach every file: for each sample, last-file-minus-commit and the spread
 // between the first and the last file; then what the idle fleet costs the server per minute.

@@ -13,7 +13,7 @@ export { ConfigError } from './configError.js';
 export const RELOAD_SIGNALS = ['SIGUSR1', 'SIGUSR2', 'SIGHUP'] as const;
 export type ReloadSignal = (typeof RELOAD_SIGNALS)[number];
 
-/** Connection keys of the plugin config (DESIGN §6). */
+/** Connection keys of the plugin config (docs/design.md §6). */
 export interface ConnectionSettings {
   connectionString?: string;
   host?: string;
@@ -49,7 +49,7 @@ export interface SyncSettings {
   agentsSource: string;
   /** Full snapshot on this interval, writing only when the file differs. Defaults to 300000 ms; 0 turns it off. */
   reconcileMs: number;
-  /** This gateway's id in a fleet (DESIGN §9); undefined means the default from the host (src/fleet/gatewayId.ts). */
+  /** This gateway's id in a fleet (docs/design.md §9); undefined means the default from the host (src/fleet/gatewayId.ts). */
   gatewayId?: string;
   /**
    * Dotted paths under an agent entry that a row's `openclaw_config` may set (prefix match). They
@@ -220,7 +220,7 @@ function optionalSsl(input: Record<string, unknown>, at: (k: string) => string):
   throw new ConfigError(`${at('ssl')} must be true, false or an object of TLS options.`);
 }
 
-/** A table, view or set-returning function name (DESIGN §6), checked here so a bad one fails as a setting. */
+/** A table, view or set-returning function name (docs/design.md §6), checked here so a bad one fails as a setting. */
 function optionalAgentsSource(input: Record<string, unknown>, at: (k: string) => string): string | undefined {
   const value = optionalText(input, 'agentsSource', at);
   if (value === undefined) return undefined;

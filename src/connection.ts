@@ -6,7 +6,7 @@ import { printable } from './logger.js';
 /** The name the plugin's connections carry in pg_stat_activity. */
 export const APPLICATION_NAME = 'agent_config_sync';
 
-/** Where the connection settings were found, in the order they are tried (DESIGN §6). */
+/** Where the connection settings were found, in the order they are tried (docs/design.md §6). */
 export type ConnectionSource = 'plugin config' | 'channels.agent_chat' | '~/.openclaw/postgres.json' | 'environment';
 
 /** Inputs of {@link resolveConnection}; the caller reads files and env, this function only decides. */

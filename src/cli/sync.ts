@@ -133,7 +133,7 @@ export async function watch(flags: Flags, provided?: ProvidedGateway): Promise<n
   return runUntilSignal(ctx, reloadFromFlags(flags), cliHostCheck(flags, ctx, true));
 }
 
-/** The host's own schema through `--openclaw-bin` or `openclaw` on PATH (DESIGN §10); undefined when there is none. */
+/** The host's own schema through `--openclaw-bin` or `openclaw` on PATH (docs/design.md §10); undefined when there is none. */
 function cliHostCheck(flags: Flags, ctx: CliContext, logged = false): ((r: Rendered) => Observable<Rendered>) | undefined {
   const command = cliHostCommand(textFlag(flags, 'openclaw-bin'));
   if (!command) {
@@ -142,7 +142,7 @@ function cliHostCheck(flags: Flags, ctx: CliContext, logged = false): ((r: Rende
   }
   // A child process, not the host's validator loaded here: this CLI may run on a Node the host does not
   // support, and only inside the gateway are the host's modules already loaded (see inProcess.ts).
-  // Every render is asked (DESIGN §10): the first file is the one a gateway must accept to start at all;
+  // Every render is asked (docs/design.md §10): the first file is the one a gateway must accept to start at all;
   // a roster already checked is not asked again (verdicts are remembered by content).
   const checker = subprocessChecker(command, undefined, true);
   // The candidate is checked in openclaw.json as it is at each check (bindings, aliases, its other includes).

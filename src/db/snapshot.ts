@@ -55,7 +55,7 @@ const LEDGER_NAME_SQL = `(SELECT pg_catalog.format('%I.%I', n.nspname, c.relname
 /** Every column the domain reads. */
 const KNOWN_AGENT_COLUMNS: readonly string[] = [...REQUIRED_AGENT_COLUMNS, ...OPTIONAL_AGENT_COLUMNS];
 
-/** The transaction-local setting that carries the gateway id into the snapshot (DESIGN §9). */
+/** The transaction-local setting that carries the gateway id into the snapshot (docs/design.md §9). */
 export const GATEWAY_SETTING = 'agent_config_sync.gateway';
 
 /**

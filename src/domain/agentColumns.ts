@@ -1,5 +1,5 @@
 /**
- * What each optional column of the agents source enables (DESIGN §3, §10), for doctor and the
+ * What each optional column of the agents source enables (docs/design.md §3, §10), for doctor and the
  * start log. Pure data.
  */
 export const AGENT_COLUMN_PURPOSE: Readonly<Record<string, string>> = {

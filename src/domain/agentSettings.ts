@@ -7,7 +7,7 @@ import { hasControlCharacters, kindOf, quote, showValue, valueKey } from './safe
 import type { Heartbeat } from './types.js';
 
 /**
- * Readers of the optional per-agent columns (DESIGN §10): `status`, `heartbeat_*`, `thinking` and
+ * Readers of the optional per-agent columns (docs/design.md §10): `status`, `heartbeat_*`, `thinking` and
  * `openclaw_config`. Each one is total (never throws, whatever a view returns), reports bad values
  * through the row's {@link RowReader} (named and keyed by the row), and returns what to export.
  */

@@ -34,7 +34,7 @@ export const MAX_MODEL_CHARS = 1_024;
 /**
  * `instance_type` values that are exported; rows of any other type (e.g. 'peer') are not, except a
  * row with `is_default = true` (a scoped source such as upstream's `get_agent_export_rows()` returns
- * the gateway's own row, a 'peer' on peer gateways, as its default; DESIGN §3).
+ * the gateway's own row, a 'peer' on peer gateways, as its default; docs/design.md §3).
  */
 export const EXPORTED_INSTANCE_TYPES: ReadonlySet<string> = new Set(['primary', 'subagent']);
 

@@ -25,7 +25,7 @@ export interface RenderOptions {
 /**
  * The agents object in the host's shape, keys in a fixed order:
  * `defaults` (when set), then `ownership` + `entries` (the default agent first, the rest by id), or `list` (by id).
- * On hosts ≥ 2026.8 the default agent is named by the targets under `agents.defaults` (DESIGN §10);
+ * On hosts ≥ 2026.8 the default agent is named by the targets under `agents.defaults` (docs/design.md §10);
  * older hosts get `default: true` on its list item.
  */
 export function modelToAgentsObject(model: AgentsModel, options: RosterFormat | Omit<RenderOptions, 'layout'>): Record<string, unknown> {

@@ -1,5 +1,5 @@
 /**
- * The reconnect schedule of DESIGN §6: 5 s before the first retry, doubling, at most 60 s, forever.
+ * The reconnect schedule of docs/design.md §6: 5 s before the first retry, doubling, at most 60 s, forever.
  *
  * ```
  * attempt: 1   2    3    4    5    6 …

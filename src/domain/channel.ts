@@ -1,5 +1,5 @@
 /**
- * Channel names (DESIGN §3), one rule for every place that takes one: the plugin's `channel`, the
+ * Channel names (docs/design.md §3), one rule for every place that takes one: the plugin's `channel`, the
  * CLI's `--channel` and `migrate --channel` (agent-install.sh applies the same rule in bash).
  *
  * PostgreSQL limits a channel to 63 **bytes** (NAMEDATALEN - 1): `pg_notify` refuses a longer one

@@ -2,7 +2,7 @@ import { isPlainObject } from './records.js';
 import type { Agent } from './types.js';
 
 /**
- * The default agent on hosts ≥ 2026.8 (DESIGN §10): `default: true` is retired, and with
+ * The default agent on hosts ≥ 2026.8 (docs/design.md §10): `default: true` is retired, and with
  * `ownership: "explicit"` the gateway's default/system agent is `agents.defaults.systemAgent.agentId`.
  * `is_default` becomes the targets OpenClaw's own migration of a legacy default writes under
  * `agents.defaults` (`materializeLegacyDefaultAgentRoles` in `legacy.roster*` of 2026.8.2 / 2026.9.6),
@@ -65,7 +65,7 @@ export function defaultTargets(agents: readonly Agent[], outside: OutsideFacts =
 }
 
 /**
- * Doctor's advice (DESIGN §10): with more than one agent on a ≥ 2026.8 host, OpenClaw's own
+ * Doctor's advice (docs/design.md §10): with more than one agent on a ≥ 2026.8 host, OpenClaw's own
  * migration of a legacy default also writes `talk.agentId` and `bindings` — root keys outside the
  * included file, which this plugin cannot write. Returns one line per missing target; empty when none.
  */

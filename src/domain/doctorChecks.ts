@@ -286,7 +286,7 @@ function pathDir(file: string): string {
   return cut > 0 ? file.slice(0, cut) : file;
 }
 
-/** Which optional columns the agents source has, and what the missing ones would enable (DESIGN §10). */
+/** Which optional columns the agents source has, and what the missing ones would enable (docs/design.md §10). */
 export function checkAgentColumns(present: readonly string[]): CheckResult {
   const used = Object.keys(AGENT_COLUMN_PURPOSE).filter((c) => present.includes(c));
   const missing = Object.keys(AGENT_COLUMN_PURPOSE).filter((c) => !present.includes(c));

@@ -3,7 +3,7 @@ import { compareVersions, isModernHost, type HostVersion } from './hostProfile.j
 /**
  * What each OpenClaw version accepts in the parts of the config this plugin writes, read in the
  * installed packages (`dist/zod-schema.agent-runtime*`: the keys of `AgentEntrySchema`, its
- * `thinkingDefault` enum and `agents.defaults.subagents`; DESIGN §10). Pure data: no I/O.
+ * `thinkingDefault` enum and `agents.defaults.subagents`; docs/design.md §10). Pure data: no I/O.
  *
  * An unknown version is treated as the newest one known (as the roster format is).
  */

@@ -28,12 +28,12 @@ export function isModernHost(version: HostVersion | undefined): boolean {
   return version === undefined || compareVersions(version, ENTRIES_SINCE) >= 0;
 }
 
-/** The roster shape the host accepts (DESIGN §4). */
+/** The roster shape the host accepts (docs/design.md §4). */
 export function rosterFormatFor(version: HostVersion | undefined): RosterFormat {
   return isModernHost(version) ? 'entries' : 'list';
 }
 
-/** Reload options of the plugin and CLI (DESIGN §5). */
+/** Reload options of the plugin and CLI (docs/design.md §5). */
 export type ReloadOption = 'auto' | 'touch' | 'signal' | 'none';
 
 /** What to do after a write. */

@@ -23,10 +23,10 @@ export interface HostIssue {
 }
 
 /**
- * Checks a file's text against the rules of the host that will read it (DESIGN §4), before it
+ * Checks a file's text against the rules of the host that will read it (docs/design.md §4), before it
  * replaces the current file. Returns the reasons it would be rejected; empty means acceptable.
  * A file the host rejects is worse than no change: it can put an old gateway into a restore loop.
- * These are our own rules, the floor under the host's own schema (DESIGN §10): the keys each host
+ * These are our own rules, the floor under the host's own schema (docs/design.md §10): the keys each host
  * version accepts in an entry, and the values this plugin writes.
  */
 export function checkForHost(text: string, format: RosterFormat, layout: Layout, version?: HostVersion): string[] {

@@ -7,7 +7,7 @@ import { SYSTEM_CONFIG_RULES } from './systemConfig.js';
 import type { Agent, AgentsModel, Problem, Rendered, RosterFormat } from './types.js';
 
 /**
- * "A bad value costs only itself" (DESIGN §10): given what a checker (our rules, or the host's own
+ * "A bad value costs only itself" (docs/design.md §10): given what a checker (our rules, or the host's own
  * schema) rejects in a rendered agents object, leave out the offending setting — or, when it cannot
  * be separated (the model, the entry itself), that agent — with a problem naming the row and the key,
  * and keep the rest. Pure.

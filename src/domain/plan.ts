@@ -50,7 +50,7 @@ export interface OutputPlan {
 export const DEFAULT_FILE_NAME = 'agents.json';
 
 /**
- * Decides format, layout, reload and path from the options and the host facts (DESIGN §4–§5).
+ * Decides format, layout, reload and path from the options and the host facts (docs/design.md §4–§5).
  * Throws only when no output path can be derived at all.
  */
 export function planOutput(options: OutputOptions, host: HostFacts): OutputPlan {

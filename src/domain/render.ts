@@ -16,7 +16,7 @@ export function snapshotToModel(snapshot: Snapshot, options: ReadOptions = {}): 
 
 /**
  * Canonical text: 2-space JSON with a trailing newline. Same snapshot ⇒ same bytes.
- * Checked by our own rules for this host (the floor, DESIGN §10): a setting they reject is left out
+ * Checked by our own rules for this host (the floor, docs/design.md §10): a setting they reject is left out
  * with a problem naming the row and the key, and the rest is written.
  */
 export function renderSnapshot(snapshot: Snapshot, options: RenderOptions): Rendered {

@@ -1,5 +1,5 @@
 /**
- * Total, bounded text for any value a database or a view can return (DESIGN §3 and §8, containment).
+ * Total, bounded text for any value a database or a view can return (docs/design.md §3 and §8, containment).
  *
  * Nothing here calls a method of the value or reads a property an object could define for itself
  * (`toString`, `valueOf`, `toJSON`, `length`): a jsonb `{"toString": 0}`, an object without a

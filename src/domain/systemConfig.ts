@@ -29,7 +29,7 @@ export type SettingRule = {
 const DELEGATION_MODE_SINCE: HostVersion = { year: 2026, month: 7, patch: 0 };
 
 /**
- * The whitelist of DESIGN §3, one table: `agent_system_config.key` → a property of
+ * The whitelist of docs/design.md §3, one table: `agent_system_config.key` → a property of
  * `agents.defaults.subagents` (or `agents.defaults.thinkingDefault`), in the order they are written.
  * Each key is written only to host versions that accept it. Keys not listed here are ignored silently.
  */
@@ -77,7 +77,7 @@ export function systemConfigToDefaults(rows: readonly SystemConfigRow[], options
   const byKey = new Map<string, SystemConfigRow[]>();
   for (const row of rows) {
     const key: unknown = row.key;
-    // Unknown keys, and keys that are not text at all, are ignored silently (DESIGN §3).
+    // Unknown keys, and keys that are not text at all, are ignored silently (docs/design.md §3).
     if (typeof key !== 'string' || !Object.hasOwn(SYSTEM_CONFIG_RULES, key)) continue;
     const same = byKey.get(key);
     if (same) same.push(row);

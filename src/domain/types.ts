@@ -61,7 +61,7 @@ export interface Problem {
 /** The model of one agent: a string, or primary plus ordered fallbacks. */
 export type ModelSpec = string | { primary: string; fallbacks: string[] };
 
-/** `heartbeat` of one agent (DESIGN §10): never a boolean. */
+/** `heartbeat` of one agent (docs/design.md §10): never a boolean. */
 export interface Heartbeat {
   every: string;
   target?: string;
@@ -90,7 +90,7 @@ export interface Agent {
 /** A value of the system-config whitelist. */
 export type DefaultValue = number | string | boolean;
 
-/** Values for `agents.defaults`, already validated (DESIGN §3), in the whitelist's order. */
+/** Values for `agents.defaults`, already validated (docs/design.md §3), in the whitelist's order. */
 export interface Defaults {
   /** `agents.defaults.thinkingDefault`. */
   thinkingDefault?: string;

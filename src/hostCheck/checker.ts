@@ -2,7 +2,7 @@ import type { ValidateOutcome } from './openclawValidate.js';
 import { validateWithOpenclaw, type OpenclawCommand } from './openclawValidate.js';
 
 /**
- * Who checks a file for the host (DESIGN §10): the host's own validator loaded into this process, or
+ * Who checks a file for the host (docs/design.md §10): the host's own validator loaded into this process, or
  * its CLI run as a child (`openclaw config validate --json`). The host-check stage asks one of these.
  */
 export interface HostChecker {

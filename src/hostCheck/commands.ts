@@ -4,7 +4,7 @@ import { formatVersion, type HostVersion } from '../domain/hostProfile.js';
 import type { OpenclawCommand } from './openclawValidate.js';
 
 /**
- * Which `openclaw` checks a file (DESIGN §10): inside the gateway, the running host itself — the
+ * Which `openclaw` checks a file (docs/design.md §10): inside the gateway, the running host itself — the
  * same Node binary and entry script (`process.argv[1]`, the package's `openclaw.mjs`); from the CLI,
  * `--openclaw-bin` or the first `openclaw` on PATH.
  */

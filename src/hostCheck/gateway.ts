@@ -7,7 +7,7 @@ import { loadInProcessChecker, type InProcessLoad } from './inProcess.js';
 export const LOAD_TIMEOUT_MS = 15_000;
 
 /**
- * The checker inside an OpenClaw gateway (DESIGN §10), chosen at runtime by what the running host
+ * The checker inside an OpenClaw gateway (docs/design.md §10), chosen at runtime by what the running host
  * has: its own validator loaded into this process when one of the known surfaces is there (see
  * inProcess.ts), else the running host's CLI as a child process; undefined when this process is not
  * an OpenClaw gateway (our own rules are then the only check). Resolves in milliseconds: the host's

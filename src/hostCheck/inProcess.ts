@@ -9,7 +9,7 @@ import type { ValidateOutcome } from './openclawValidate.js';
 import { isRecord } from '../domain/records.js';
 
 /**
- * The running host's own validator, loaded into this process (DESIGN §10): inside the gateway the
+ * The running host's own validator, loaded into this process (docs/design.md §10): inside the gateway the
  * modules are the host's own, so a check costs what the host's validation costs — about 1–3 ms for
  * ten agents — instead of a child process (1.7–2.4 s). Surfaces, tried in this order (each verified on
  * 2026.4.29, 2026.7.35, 2026.8.2 and 2026.9.6):

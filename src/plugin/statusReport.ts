@@ -39,7 +39,7 @@ export interface SyncStatusReport extends PipelineCounters {
   outputPath: string | null;
   openclawConfig: string | null;
   host: RunningFacts['host'] | null;
-  /** Who checks each file for the host before it is written (DESIGN §10). */
+  /** Who checks each file for the host before it is written (docs/design.md §10). */
   hostCheck: string | null;
   startedAt: string | null;
   lastWrite: PipelineStatus['lastWrite'] | null;

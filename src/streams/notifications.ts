@@ -56,7 +56,7 @@ export class StandbyError extends Error {
   override name = 'StandbyError';
 }
 
-/** The message of a LISTEN refused by a hot standby, turned into advice (DESIGN §9). */
+/** The message of a LISTEN refused by a hot standby, turned into advice (docs/design.md §9). */
 export function explainListenError(error: unknown): unknown {
   const message = error instanceof Error ? error.message : String(error);
   if (/during recovery/i.test(message)) {

@@ -13,7 +13,7 @@ export interface StartupTickOptions {
 
 /**
  * The first read when LISTEN is slow or failing, so the file is written without waiting for it.
- * Normally LISTEN comes up first (listen, then read: DESIGN §3) and its `connected` event is the start's
+ * Normally LISTEN comes up first (listen, then read: docs/design.md §3) and its `connected` event is the start's
  * only read — this tick then never fires, and a start reads the database once, not twice. When LISTEN
  * fails, or is not up within `waitMs`, the tick fires; the later `connected` still triggers a resync,
  * so a commit that lands between this read and LISTEN is picked up.

@@ -101,7 +101,7 @@ describe.each(E2E_HOST_VERSIONS)('openclaw %s gateway with the plugin', (version
     expect(result.format).toBe(version >= '2026.8' ? 'entries' : 'list');
     expect(result.reload).toBe(version >= '2026.8' ? 'none' : 'touch');
     const file = JSON.parse(fs.readFileSync(agentsFile(), 'utf8'));
-    // The keyed roster puts the default agent first (DESIGN §4); the list stays sorted by id.
+    // The keyed roster puts the default agent first (docs/design.md §4); the list stays sorted by id.
     expect(result.format === 'entries' ? Object.keys(file.agents.entries) : file.agents.list.map((a: { id: string }) => a.id)).toEqual(result.format === 'entries' ? ['main', 'helper'] : ['helper', 'main']);
     const roster = await liveRoster(gateway!);
     expect(roster.get('main')?.primary).toBe('anthropic/claude-sonnet-4-5');

@@ -11,7 +11,7 @@ import { expectedText, readText, startPipeline, waitFor, type PipelineUnderTest 
 import { blockerFor, sleep, type ConvergenceOptions, type DirBlocker } from './fixtures/convergence.js';
 
 /**
- * DESIGN §8, "one serialized, latest-wins writer" and "snapshots never queue": whatever the
+ * docs/design.md §8, "one serialized, latest-wins writer" and "snapshots never queue": whatever the
  * order in which writes fail, slow down or get superseded, the file ends equal to what the
  * database renders now, and a slow source does not build a backlog of reads.
  */

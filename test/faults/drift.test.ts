@@ -7,11 +7,11 @@ import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { expectedText, readText, startPipeline, waitFor, type PipelineUnderTest } from '../support/pipelineHarness.js';
 import { sleep, type ConvergenceOptions } from './fixtures/convergence.js';
 
-/** DESIGN §8: another writer's change is undone within 2 s; the assertions allow a loaded machine twice that. */
+/** docs/design.md §8: another writer's change is undone within 2 s; the assertions allow a loaded machine twice that. */
 const REPAIR_DEADLINE_MS = 4_000;
 
 /**
- * DESIGN §8, drift repair and reconcile: changes that do not come through the notification
+ * docs/design.md §8, drift repair and reconcile: changes that do not come through the notification
  * channel — another writer editing, deleting or renaming over the file, and database changes made
  * with the triggers off — still end with the file equal to what the database renders.
  */

@@ -8,11 +8,11 @@ import { startFreezeProxy, type FreezeProxy } from '../support/freezeProxy.js';
 import { expectedText, readText, startPipeline, waitFor, type PipelineUnderTest } from '../support/pipelineHarness.js';
 import { activeQueries, disposeWithin, sleep, type ConvergenceOptions, type Disposal } from './fixtures/convergence.js';
 
-/** dispose() must resolve within this, whatever the database or the network does (DESIGN §8). */
+/** dispose() must resolve within this, whatever the database or the network does (docs/design.md §8). */
 const DISPOSE_BOUND_MS = 5_000;
 
 /**
- * DESIGN §8, "timeouts everywhere": a path to the server that stops answering without closing
+ * docs/design.md §8, "timeouts everywhere": a path to the server that stops answering without closing
  * (the freeze proxy), and a lock that blocks the snapshot. The file still follows the database,
  * and stop() returns within 5 s.
  */

@@ -10,7 +10,7 @@ import { expectedText, readText, startPipeline, waitFor } from '../support/pipel
 import { sleep } from './fixtures/convergence.js';
 
 /**
- * DESIGN §8: "a stale write never lands after a newer render" and "an unexpected error in any stage
+ * docs/design.md §8: "a stale write never lands after a newer render" and "an unexpected error in any stage
  * ... restarts itself". A write in flight cannot be cut short, so when the pipeline restarts while
  * one is running, the restarted writer must wait for it instead of writing beside it.
  */

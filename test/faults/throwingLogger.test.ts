@@ -7,7 +7,7 @@ import { expectedText, readText, startPipeline, waitFor } from '../support/pipel
 import { sleep } from './fixtures/convergence.js';
 
 /**
- * STYLE §13 / DESIGN §8 containment: nothing is thrown into the gateway from background work. The
+ * STYLE §13 / docs/design.md §8 containment: nothing is thrown into the gateway from background work. The
  * host's logger is part of the world too (a closed log transport, a full disk under a file logger):
  * when it throws, the pipeline goes on and no exception reaches the host's event loop.
  */

@@ -13,7 +13,7 @@ import { sleep, type ConvergenceOptions } from './fixtures/convergence.js';
 const driftWarnings = (sync: PipelineUnderTest) => sync.log.lines.filter((l) => l.level === 'warn' && l.message.includes('changed by another writer'));
 
 /**
- * DESIGN §8 drift repair, with a second automatic writer of the same file: the CLI `watch` left
+ * docs/design.md §8 drift repair, with a second automatic writer of the same file: the CLI `watch` left
  * running beside the plugin, or two gateways' plugins pointed at one shared agents.json.
  */
 describe('two automatic writers of one file', () => {

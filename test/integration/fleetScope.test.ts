@@ -7,7 +7,7 @@ import { assertBuilt, makeTempDir, runCli } from '../cli/cli.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { readText, startPipeline, waitFor, type PipelineUnderTest } from '../support/pipelineHarness.js';
 
-/** DESIGN §9 scoped rosters: one view (or function), many gateways, each its own roster. */
+/** docs/design.md §9 scoped rosters: one view (or function), many gateways, each its own roster. */
 describe('scoped rosters on real PostgreSQL', () => {
   let db: TestDatabase;
   let client: pg.Client;

@@ -45,7 +45,7 @@ describe('pipeline on real PostgreSQL', () => {
   });
 
   it('can start with one read of the database, after LISTEN, even with no coalescing', async () => {
-    // Listen, then read (DESIGN §3): the listening connection's first `connected` is the start's only
+    // Listen, then read (docs/design.md §3): the listening connection's first `connected` is the start's only
     // read. A start that also read at once (before LISTEN) read a 10 000-agent roster twice.
     sync = startPipeline(db.url, { debounceMs: 0, maxWaitMs: 0 });
     await caughtUp('initial sync');

@@ -10,7 +10,7 @@ import { readText, startPipeline, waitFor, type PipelineUnderTest } from '../sup
 import { startPostgresOn, type TestServer } from '../support/servers.js';
 
 /**
- * DESIGN §9: pointed at a hot standby, the plugin says "point it at the primary", retries with
+ * docs/design.md §9: pointed at a hot standby, the plugin says "point it at the primary", retries with
  * backoff, and resumes by itself once that server is promoted. The standby is a copy of an embedded
  * server's data folder with standby.signal in it.
  */

@@ -130,7 +130,7 @@ describe('reload', () => {
   });
 
   it('should reload once per completed write and never for a write that changed nothing', async () => {
-    // The pipeline's order: writeLatest, then reload (DESIGN §5: at most one reload per write).
+    // The pipeline's order: writeLatest, then reload (docs/design.md §5: at most one reload per write).
     const reloaded: string[] = [];
     const source = new Subject<string>();
     const write = async (text: string): Promise<WriteOutcome> => (text.startsWith('same') ? 'unchanged' : 'written');

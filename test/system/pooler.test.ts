@@ -6,7 +6,7 @@ import { readText, startPipeline, waitFor, type PipelineUnderTest } from '../sup
 import { startPgBouncer, type TestServer } from '../support/servers.js';
 import { assertBuilt, makeTempDir, runCli } from '../cli/cli.js';
 
-/** DESIGN §9: LISTEN needs a session. A real PgBouncer in front of the test server, in both pool modes. */
+/** docs/design.md §9: LISTEN needs a session. A real PgBouncer in front of the test server, in both pool modes. */
 describe('PgBouncer', () => {
   let db: TestDatabase;
   let client: pg.Client;

@@ -9,7 +9,7 @@ import { SYSTEM_CONFIG_RULES } from '../../src/domain/systemConfig.js';
 import type { AgentRow, Problem, Snapshot } from '../../src/domain/types.js';
 
 /**
- * Issue 12: every optional column of DESIGN §10 and every bad value, table-driven, through the
+ * Issue 12: every optional column of docs/design.md §10 and every bad value, table-driven, through the
  * same renderSnapshot the pipeline uses, on a keyed-roster host (2026.9.6) and a list host (2026.4.29).
  */
 
@@ -75,7 +75,7 @@ const cases: Case[] = [
   { name: 'enabled with empty target → left out silently', row: row({ heartbeat_enabled: true, heartbeat_every: '30s', heartbeat_target: ' ' }), entry: { heartbeat: { every: '30s' } }, problems: 'none' },
   { name: 'a composite duration (1h30m) is accepted', row: row({ heartbeat_enabled: true, heartbeat_every: '1h30m' }), entry: { heartbeat: { every: '1h30m' } }, problems: 'none' },
   { name: 'a bare number (minutes, as OpenClaw reads it) is accepted', row: row({ heartbeat_enabled: true, heartbeat_every: '10' }), entry: { heartbeat: { every: '10' } }, problems: 'none' },
-  { name: 'enabled with every NULL → no key, warned (TC-262-U-05 emits {}; DESIGN §10 says no key)', row: row({ heartbeat_enabled: true }), entry: {}, problems: [['id=7', 'heartbeat is enabled but heartbeat_every is NULL', 'no heartbeat exported']] },
+  { name: 'enabled with every NULL → no key, warned (TC-262-U-05 emits {}; docs/design.md §10 says no key)', row: row({ heartbeat_enabled: true }), entry: {}, problems: [['id=7', 'heartbeat is enabled but heartbeat_every is NULL', 'no heartbeat exported']] },
   { name: 'enabled with a bad duration → no key, warned naming the row', row: row({ heartbeat_enabled: true, heartbeat_every: 'soon' }), entry: {}, problems: [['id=7 (name "ops")', 'heartbeat_every "soon" is not a duration', 'no heartbeat exported']] },
   { name: 'enabled with a duration in weeks → no key, warned', row: row({ heartbeat_enabled: true, heartbeat_every: '2w' }), entry: {}, problems: [['heartbeat_every "2w" is not a duration']] },
   { name: "heartbeat_enabled 'yes' (text) → no key, warned", row: row({ heartbeat_enabled: 'yes', heartbeat_every: '5m' }), entry: {}, problems: [['heartbeat_enabled is not boolean ("yes")']] },
@@ -178,7 +178,7 @@ const cases: Case[] = [
   { name: "a 'peer' row not marked default is not exported", row: row({ instance_type: 'peer', is_default: false }), entry: null, problems: 'none' },
 ];
 
-describe('agent settings from the optional columns (DESIGN §10)', () => {
+describe('agent settings from the optional columns (docs/design.md §10)', () => {
   for (const c of cases) {
     it(`can map: ${c.name}`, () => {
       for (const format of ['entries', 'list'] as const) {
@@ -220,7 +220,7 @@ describe('agent settings from the optional columns (DESIGN §10)', () => {
   });
 });
 
-describe('the default agent (DESIGN §10)', () => {
+describe('the default agent (docs/design.md §10)', () => {
   const helper = row({ name: 'helper', id: 2 });
 
   it('can name the default agent under agents.defaults on ≥ 2026.8 and put its entry first', () => {

@@ -8,7 +8,7 @@ import { SYSTEM_CONFIG_RULES, systemConfigToDefaults } from '../../src/domain/sy
 import type { AgentRow, Layout, ModelSpec, Problem, RosterFormat, Snapshot, SystemConfigRow } from '../../src/domain/types.js';
 
 /**
- * Bad-input corpus (DESIGN §3): every row goes through the pure domain (renderSnapshot), and for
+ * Bad-input corpus (docs/design.md §3): every row goes through the pure domain (renderSnapshot), and for
  * each case the exact outcome is asserted, the problems reported (or their absence), and that the
  * text is JSON the host accepts in both roster formats and both layouts.
  */
@@ -198,7 +198,7 @@ describe('bad input through renderSnapshot', () => {
               if (allow === null) expect(byId.get(id)).not.toHaveProperty('subagents');
               else expect(byId.get(id)?.subagents).toEqual({ allowAgents: allow });
             }
-            // On ≥ 2026.8 (entries) the default agent is named under agents.defaults (DESIGN §10).
+            // On ≥ 2026.8 (entries) the default agent is named under agents.defaults (docs/design.md §10).
             const { systemAgent, heartbeat, authInheritance, ...defaults } = (agents.defaults ?? {}) as Record<string, unknown>;
             const named = format === 'entries' && c.defaults?.length ? { agentId: c.defaults[0] } : undefined;
             expect(systemAgent).toEqual(named);
@@ -273,7 +273,7 @@ describe('the pure pieces under renderSnapshot', () => {
     expect(first).not.toContain(other[0]);
   });
 
-  it('can whitelist the keys of DESIGN §3 and the other subagent defaults the hosts accept (issue 12)', () => {
+  it('can whitelist the keys of docs/design.md §3 and the other subagent defaults the hosts accept (issue 12)', () => {
     expect(Object.keys(SYSTEM_CONFIG_RULES).sort()).toEqual([
       'announce_timeout_ms', 'archive_after_minutes', 'delegation_mode', 'max_children_per_agent', 'max_concurrent_subagents',
       'max_spawn_depth', 'require_agent_id', 'run_timeout_seconds', 'subagent_model', 'subagent_thinking', 'thinking_default',
@@ -420,7 +420,7 @@ const COLUMN_RULES: { column: string; outcome: (v: unknown) => Outcome; warned: 
   // A text id (uuid, bigint as text) is legitimate; a finite number or a bigint too.
   { column: 'id', outcome: () => 'exported', warned: (v) => !(typeof v === 'string' || typeof v === 'bigint' || (typeof v === 'number' && Number.isFinite(v))) },
   { column: 'is_default', outcome: () => 'exported', warned: (v) => typeof v !== 'boolean' },
-  // A text instance_type other than primary/subagent is left out silently (DESIGN §3); anything else is bad data.
+  // A text instance_type other than primary/subagent is left out silently (docs/design.md §3); anything else is bad data.
   { column: 'instance_type', outcome: () => 'not exported', warned: (v) => typeof v !== 'string' },
 ];
 

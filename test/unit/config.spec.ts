@@ -38,7 +38,7 @@ describe('resolveSettings', () => {
     });
   });
 
-  it('can keep DEFAULTS in line with DESIGN §6', () => {
+  it('can keep DEFAULTS in line with docs/design.md §6', () => {
     expect(DEFAULTS).toMatchObject({ debounceMs: 250, maxWaitMs: 2000, allowEmpty: false, reloadSignal: 'SIGUSR1', agentsSource: 'agents' });
   });
 
