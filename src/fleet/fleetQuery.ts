@@ -1,9 +1,8 @@
+import { LEDGER_TABLE } from '../db/ledger.js';
 import type pg from 'pg';
 import type { GatewayRow } from '../domain/fleet.js';
 import { GATEWAYS_TABLE } from './statusUpsert.js';
 
-/** The change ledger the triggers write (sql/, ledger): `fleet` judges gateways against it. */
-export const LEDGER_TABLE = 'agent_config_changes';
 
 /** One status row as read, with its owner and setup for printing, and the database's clock. */
 export interface StatusRecord extends GatewayRow {
