@@ -101,6 +101,49 @@ $body$
 $fn$, here);
     EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s.agent_config_sync_record_change(pg_catalog.text, pg_catalog.text, pg_catalog.text, pg_catalog.jsonb, pg_catalog.jsonb, pg_catalog.text[]) FROM PUBLIC', here);
 
+    -- True when converting a row of the table to jsonb runs only trusted code. to_jsonb calls a
+    -- type's cast to json when one exists (for an enum, a range or a base type, also inside arrays,
+    -- domains and composite columns), and the trigger functions convert rows as the role that
+    -- migrated: a cast whose function a less-privileged role owns (the owner of the agents table can
+    -- add a column of its own enum type, and cast that type with its own function) would run that
+    -- role's code with the migrating role's privileges on every write. Trusted: casts whose
+    -- function a superuser or the migrating role itself owns (an extension's, this install's).
+    -- When this is false the triggers record the change without values rather than convert.
+    EXECUTE pg_catalog.format($fn$
+CREATE OR REPLACE FUNCTION %1$s.agent_config_sync_row_convertible(relation pg_catalog.oid) RETURNS pg_catalog.bool
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+BEGIN
+    -- search_path is pinned to pg_catalog (pg_temp is never searched for operators), so the bare
+    -- operators below are the built-in ones.
+    RETURN NOT EXISTS (
+        WITH RECURSIVE reached(type) AS (
+            SELECT a.atttypid FROM pg_catalog.pg_attribute a
+             WHERE a.attrelid = relation AND a.attnum > 0 AND NOT a.attisdropped
+          UNION
+            SELECT inner_type.type
+              FROM reached JOIN pg_catalog.pg_type t ON t.oid = reached.type
+              CROSS JOIN LATERAL (
+                    SELECT t.typbasetype WHERE t.typbasetype <> 0
+                    UNION ALL SELECT t.typelem WHERE t.typelem <> 0
+                    UNION ALL SELECT f.atttypid FROM pg_catalog.pg_attribute f
+                               WHERE t.typrelid <> 0 AND f.attrelid = t.typrelid AND f.attnum > 0 AND NOT f.attisdropped
+              ) AS inner_type(type)
+        )
+        SELECT 1
+          FROM reached
+          JOIN pg_catalog.pg_cast c ON c.castsource = reached.type AND c.casttarget = 'pg_catalog.json'::pg_catalog.regtype
+          JOIN pg_catalog.pg_proc p ON p.oid = c.castfunc
+          JOIN pg_catalog.pg_roles r ON r.oid = p.proowner
+         WHERE NOT r.rolsuper AND r.rolname <> CURRENT_USER);
+END;
+$body$
+$fn$, here);
+    EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s.agent_config_sync_row_convertible(pg_catalog.oid) FROM PUBLIC', here);
+    EXECUTE pg_catalog.format('ALTER FUNCTION %s.agent_config_sync_row_convertible(pg_catalog.oid) OWNER TO CURRENT_USER', here);
+
     -- Removes changes older than keep_days (at least 1), oldest first, at most max_rows per call, and
     -- never the newest row: the ledger's highest id is every running sync's "through change N" and
     -- must not go back. SECURITY DEFINER so a sync's role needs only EXECUTE on this (nothing on the

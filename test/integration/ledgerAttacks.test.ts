@@ -1,0 +1,135 @@
+import pg from 'pg';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { migrate } from '../../src/db/migrate.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+
+/**
+ * The change ledger against the principals it must hold off, on a real PostgreSQL: the ledger's
+ * trigger functions run as the role that migrated (here a superuser), so nothing a less-privileged
+ * role controls may run inside them, and nobody but a real change may write a ledger row.
+ */
+
+/** A login role of its own (cluster-wide, so named per database), and a URL that connects as it. */
+async function makeRole(client: pg.Client, db: TestDatabase, name: string): Promise<{ role: string; url: string }> {
+  const role = `${name}_${db.name.slice(-8)}`;
+  await client.query(`CREATE ROLE ${role} LOGIN PASSWORD 'pw'`);
+  const url = new URL(db.url);
+  url.username = role;
+  url.password = 'pw';
+  return { role, url: url.toString() };
+}
+
+async function as<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** The error a promise rejects with (undefined when it resolves). */
+async function failure(promise: Promise<unknown>): Promise<{ code?: string; message: string } | undefined> {
+  try {
+    await promise;
+    return undefined;
+  } catch (error) {
+    return error as { code?: string; message: string };
+  }
+}
+
+/**
+ * Plants, as `role`, an enum type whose cast to json runs `role`'s code, which notes in `proof` which role it
+ * ran as: to_jsonb (and so any conversion of a row holding such a column) calls that cast.
+ */
+async function plantJsonCast(c: pg.Client, role: string): Promise<void> {
+  await c.query(`CREATE TABLE ${role}.proof (ran_as name, superuser boolean)`);
+  await c.query(`GRANT INSERT ON ${role}.proof TO PUBLIC`);
+  await c.query(`CREATE TYPE ${role}.flavour AS ENUM ('plain')`);
+  await c.query(`CREATE FUNCTION ${role}.flavour_json(${role}.flavour) RETURNS json LANGUAGE plpgsql AS $$
+    BEGIN
+      INSERT INTO ${role}.proof SELECT current_user, (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user);
+      RETURN '"plain"'::json;
+    END $$`);
+  await c.query(`CREATE CAST (${role}.flavour AS json) WITH FUNCTION ${role}.flavour_json(${role}.flavour)`);
+}
+
+describe('the change ledger against the principals of the trust boundary', () => {
+  let db: TestDatabase;
+  let client: pg.Client;
+  const roles: string[] = [];
+
+  beforeEach(async () => {
+    db = await createTestDatabase('ledgerattacks');
+    client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    await migrate(client);
+  });
+
+  afterEach(async () => {
+    for (const role of roles.splice(0)) {
+      await client.query(`DROP OWNED BY ${role} CASCADE`);
+      await client.query(`DROP ROLE ${role}`);
+    }
+    await client.end();
+    await db.drop();
+  });
+
+  it('cannot be written by a role that attaches the trigger functions to a table of its own', async () => {
+    const mallory = await makeRole(client, db, 'mallory');
+    roles.push(mallory.role);
+    await client.query(`CREATE SCHEMA ${mallory.role} AUTHORIZATION ${mallory.role}`);
+    const before = (await client.query(`SELECT count(*)::int AS n FROM agent_config_changes`)).rows[0].n;
+
+    const attempts = await as(mallory.url, async (c) => {
+      await c.query(`CREATE TABLE ${mallory.role}.fake (key text, value text, value_type text, name text, model text)`);
+      const results = [];
+      for (const fn of ['notify_system_config_changed', 'notify_agent_config_changed']) {
+        results.push(await failure(c.query(
+          `CREATE TRIGGER forge_${fn} AFTER INSERT ON ${mallory.role}.fake FOR EACH ROW EXECUTE FUNCTION public.${fn}()`)));
+      }
+      // Had a trigger been attached, this would write ledger rows that no change to the sources made.
+      await c.query(`INSERT INTO ${mallory.role}.fake VALUES ('max_spawn_depth', '1', 'integer', 'alpha', 'forged/model')`);
+      return results;
+    });
+
+    expect(attempts.map((error) => error?.code)).toEqual(['42501', '42501']);
+    const after = (await client.query(`SELECT count(*)::int AS n FROM agent_config_changes`)).rows[0].n;
+    expect(after).toBe(before);
+  });
+
+  it('never runs the code of a json cast that the agents table\'s owner planted as the migrating role', async () => {
+    const app = await makeRole(client, db, 'appowner');
+    roles.push(app.role);
+    await client.query(`CREATE SCHEMA ${app.role} AUTHORIZATION ${app.role}`);
+    await client.query(`ALTER TABLE agents OWNER TO ${app.role}`);
+
+    await as(app.url, async (c) => {
+      await plantJsonCast(c, app.role);
+      await c.query(`ALTER TABLE agents ADD COLUMN flavour ${app.role}.flavour DEFAULT 'plain'`);
+      // The owner's own writes: each fires the ledger trigger, which runs as the migrating role.
+      await c.query(`INSERT INTO agents (name, model) VALUES ('alpha', 'm/one')`);
+      await c.query(`UPDATE agents SET model = 'm/two' WHERE name = 'alpha'`);
+      await c.query(`DELETE FROM agents WHERE name = 'alpha'`);
+      await c.query(`INSERT INTO agents (name, model) VALUES ('beta', 'm/one')`);
+      await c.query(`TRUNCATE agents`);
+    });
+
+    const proof = await client.query(`SELECT ran_as, superuser FROM ${app.role}.proof`);
+    // The cast may run as the owner itself (its own privileges), never as anyone else.
+    expect(proof.rows.filter((row) => row.ran_as !== app.role)).toEqual([]);
+    // The writes went through, and each change is still in the ledger, without values: reading them would
+    // have taken the owner's cast.
+    const { rows } = await client.query(`SELECT key, operation, old, new FROM agent_config_changes WHERE source = 'agents' ORDER BY id`);
+    expect(rows.map((row) => row.operation)).toEqual(['INSERT', 'UPDATE', 'DELETE', 'INSERT', 'TRUNCATE']);
+    expect(rows.map((row) => [row.key, row.old, row.new])).toEqual([
+      [null, null, null], [null, null, null], [null, null, null], [null, null, null], [null, null, null],
+    ]);
+    // Once the cast is gone, values are recorded again.
+    await as(app.url, (c) => c.query(`DROP CAST (${app.role}.flavour AS json)`));
+    await as(app.url, (c) => c.query(`INSERT INTO agents (name, model) VALUES ('gamma', 'm/one')`));
+    const last = await client.query(`SELECT key, new FROM agent_config_changes ORDER BY id DESC LIMIT 1`);
+    expect(last.rows[0]).toMatchObject({ key: 'gamma', new: { name: 'gamma', model: 'm/one' } });
+  });
+});
