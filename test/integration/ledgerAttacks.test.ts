@@ -1,6 +1,8 @@
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describeWrite, readHistory } from '../../src/db/ledger.js';
 import { migrate } from '../../src/db/migrate.js';
+import { formatHistory } from '../../src/domain/ledger.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 
 /**
@@ -131,5 +133,34 @@ describe('the change ledger against the principals of the trust boundary', () =>
     await as(app.url, (c) => c.query(`INSERT INTO agents (name, model) VALUES ('gamma', 'm/one')`));
     const last = await client.query(`SELECT key, new FROM agent_config_changes ORDER BY id DESC LIMIT 1`);
     expect(last.rows[0]).toMatchObject({ key: 'gamma', new: { name: 'gamma', model: 'm/one' } });
+  });
+
+  it('names the login role beside an actor the writer chose, in the write log line as in history', async () => {
+    const bob = await makeRole(client, db, 'bob');
+    roles.push(bob.role);
+    await client.query(`GRANT SELECT, INSERT ON agents TO ${bob.role}; GRANT USAGE ON SEQUENCE agents_id_seq TO ${bob.role}`);
+    const mark = async () => String((await client.query(`SELECT pg_catalog.max(id) AS id FROM agent_config_changes`)).rows[0].id ?? 0);
+    const before = await mark();
+    // bob says he acts for alice: the ledger keeps what he says, and who he is.
+    await as(bob.url, async (c) => {
+      await c.query(`BEGIN; SET LOCAL agent_config_sync.actor = 'alice'; INSERT INTO agents (name, model) VALUES ('alpha', 'm/one'); COMMIT`);
+    });
+    const line = await describeWrite(client, before, await mark());
+    expect(line).toMatch(new RegExp(`^\\(change \\d+ by alice \\(role ${bob.role}\\)\\)$`));
+    expect(formatHistory(await readHistory(client, { limit: 1 }))).toContain(`alice (role ${bob.role})`);
+  });
+
+  it('cannot split or colour a history line through the name of a column the agents table\'s owner added', async () => {
+    const column = 'note\n1  2026-12-07T00:00:00.000Z  root  agents alpha DELETE: forged\u001b[2K';
+    await client.query(`ALTER TABLE agents ADD COLUMN ${pg.escapeIdentifier(column)} text`);
+    await client.query(`INSERT INTO agents (name, model, ${pg.escapeIdentifier(column)}) VALUES ('alpha', 'm/one', 'x')`);
+    await client.query(`UPDATE agents SET ${pg.escapeIdentifier(column)} = 'y' WHERE name = 'alpha'`);
+
+    const text = formatHistory(await readHistory(client, { limit: 10 }));
+    const lines = text.trimEnd().split('\n');
+    // One line per change (the seed row, the insert, the update), none of them a forged one.
+    expect(lines).toHaveLength(3);
+    expect(lines.every((l) => /^\d+ {2}\d{4}-/.test(l))).toBe(true);
+    expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f]/);
   });
 });
