@@ -1,0 +1,88 @@
+import fs from 'node:fs';
+import pg from 'pg';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { migrate } from '../../src/db/migrate.js';
+import { parseAgentsSource } from '../../src/db/source.js';
+import { assertBuilt, makeTempDir } from '../cli/cli.js';
+import { createTestDatabase, withAdmin, type TestDatabase } from '../helpers/db.js';
+import { fleetJson, hasSynced, ledgerHighWater, startGateway, statesOf, urlAs, type GatewayUnderTest } from '../support/fleetHarness.js';
+import { readText, waitFor } from '../support/pipelineHarness.js';
+
+/**
+ * Another gateway's role against the fleet as docs/fleet.md tells operators to build it: the worked example
+ * is run as written (its SQL is read from the doc), then gateway A's role tries to read B's roster.
+ */
+
+/** The SQL of the worked example under "Scoped rosters" in docs/fleet.md. */
+function workedExample(): string {
+  const doc = fs.readFileSync('docs/fleet.md', 'utf8');
+  const section = doc.slice(doc.indexOf('## Scoped rosters'));
+  const match = /```sql\n([\s\S]*?)```/.exec(section);
+  if (!match) throw new Error('docs/fleet.md has no SQL block under "Scoped rosters"');
+  return match[1]!;
+}
+
+describe('a fleet scoped by session_user, as documented, against another gateway\'s role', () => {
+  let db: TestDatabase;
+  let client: pg.Client;
+  let home: string;
+  let roles: [string, string];
+  const gateways: GatewayUnderTest[] = [];
+
+  beforeAll(() => assertBuilt());
+
+  beforeEach(async () => {
+    home = makeTempDir('fleet-attacks');
+    db = await createTestDatabase('fleet_attacks');
+    const suffix = db.name.slice(-8);
+    roles = [`gw_a_${suffix}`, `gw_b_${suffix}`];
+    client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    await migrate(client);
+    await client.query(`INSERT INTO agents (name, model) VALUES ('alpha', 'm/alpha'), ('beta', 'm/beta-secret'), ('helper', 'm/helper')`);
+    // The doc's SQL for gw_a, and its role lines again for gw_b ("one login role per gateway").
+    const sql = workedExample().replaceAll('…', 'pw').replace(/\bgw_a\b/g, roles[0]).replace(/\bgw_b\b/g, roles[1]);
+    await client.query(sql);
+    const roleLines = sql.slice(sql.indexOf('CREATE ROLE'));
+    await client.query(roleLines.replaceAll(roles[0], roles[1]));
+  });
+
+  afterEach(async () => {
+    await Promise.all(gateways.splice(0).map((g) => g.stop()));
+    await client.end();
+    await db.drop();
+    await withAdmin(async (admin) => {
+      for (const role of roles) await admin.query(`DROP ROLE IF EXISTS ${role}`);
+    });
+  });
+
+  it("can keep gateway A's role from reading B's roster, while both sync their own and are current", async () => {
+    const [roleA, roleB] = roles;
+    const asA = new pg.Client({ connectionString: urlAs(db.url, roleA) });
+    await asA.connect();
+    try {
+      await expect(asA.query(`SELECT name, model FROM agents`)).rejects.toMatchObject({ code: '42501' });
+      await expect(asA.query(`SELECT * FROM gateway_roles`)).rejects.toMatchObject({ code: '42501' });
+      const own = await asA.query(`SELECT name FROM get_agent_export_rows() ORDER BY name`);
+      expect(own.rows.map((r) => r.name)).toEqual(['alpha', 'helper']);
+    } finally {
+      await asA.end();
+    }
+
+    const start = (id: string, role: string) => {
+      const g = startGateway(id, { url: urlAs(db.url, role), pipeline: { agentsSource: parseAgentsSource('get_agent_export_rows()') } });
+      gateways.push(g);
+      return g;
+    };
+    const a = start('gw-a', roleA);
+    const b = start('gw-b', roleB);
+    await client.query(`UPDATE agents SET model = 'm/helper-2' WHERE name = 'helper'`);
+    const through = await ledgerHighWater(client);
+    await waitFor('both synced the change', async () => (await hasSynced(client, 'gw-a', through)) && (await hasSynced(client, 'gw-b', through)), 10_000);
+    const ids = (text: string | undefined) => Object.keys(JSON.parse(text ?? '{"agents":{}}').agents.entries ?? {}).sort();
+    expect(ids(readText(a.sync.outputPath))).toEqual(['alpha', 'helper']);
+    expect(ids(readText(b.sync.outputPath))).toEqual(['beta']);
+    const fleet = await fleetJson(urlAs(db.url, roleA), home);
+    expect(statesOf(fleet)).toEqual({ 'gw-a': 'current', 'gw-b': 'current' });
+  });
+});
