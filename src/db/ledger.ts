@@ -98,17 +98,32 @@ export async function oldestChangeId(client: pg.ClientBase): Promise<string | un
   return rows[0]?.oldest ?? undefined;
 }
 
-/** The revertible columns of a source's row now (jsonb, as the ledger records them), locked for the revert; null when there is none. */
+/**
+ * The revertible columns of a source's row now (jsonb, as the ledger records them), locked for the
+ * revert; null when there is none.
+ *
+ * Read as the table's owner when that is another, less-privileged role (as {@link applyStep} writes):
+ * converting a row to jsonb calls its column types' casts to json, which the owner may have written, and
+ * an operator's superuser session must not run them. The name is compared with pg_catalog's `=`, so an
+ * operator planted in a schema on the search path is not the one called.
+ */
 export async function readCurrentRow(client: pg.ClientBase, restore: Restore): Promise<LedgerRow | null> {
   if (restore.absent === true) return null;
-  const table = tableOf(restore.source);
+  const owner = await tableOwner(client, tableOf(restore.source));
+  if (!owner) throw new Error(`there is no table ${restore.source} to revert`);
   const identity = pg.escapeIdentifier(IDENTITY_COLUMN[restore.source]!);
-  const { rows } = await client.query<{ row: LedgerRow }>(
-    `SELECT pg_catalog.to_jsonb(t) AS row FROM ${table} t WHERE t.${identity} = $1::pg_catalog.text FOR UPDATE`,
-    [restore.key],
-  );
-  const row = rows[0]?.row;
-  if (!row) return null;
+  const query = `SELECT pg_catalog.to_jsonb(t)::pg_catalog.text %INTO% FROM ${owner.qualified} t
+    WHERE t.${identity} OPERATOR(pg_catalog.=) ${pg.escapeLiteral(restore.key)}::pg_catalog.text FOR UPDATE`;
+  let text: string;
+  if (!owner.mustSwitch) {
+    const { rows } = await client.query<{ row: string }>(query.replace('%INTO%', 'AS row'));
+    text = rows[0]?.row ?? '';
+  } else {
+    if (!owner.canSwitch) throw new Error(ownerAdvice(restore.source, owner));
+    text = await callAsOwner(client, owner.owner, `${query.replace('%INTO%', 'INTO result')};`);
+  }
+  if (text === '') return null;
+  const row = JSON.parse(text) as LedgerRow;
   const columns = REVERTIBLE_COLUMNS[restore.source] ?? [];
   return Object.fromEntries(Object.entries(row).filter(([c]) => columns.includes(c)));
 }

@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { describeWrite, readHistory } from '../../src/db/ledger.js';
 import { migrate } from '../../src/db/migrate.js';
 import { formatHistory } from '../../src/domain/ledger.js';
+import { runRevert } from '../../src/cli/revert.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 
 /**
@@ -162,5 +163,26 @@ describe('the change ledger against the principals of the trust boundary', () =>
     expect(lines).toHaveLength(3);
     expect(lines.every((l) => /^\d+ {2}\d{4}-/.test(l))).toBe(true);
     expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f]/);
+  });
+
+  it('never runs the agents owner\'s json cast as the operator who reverts a change (the revert reads the row as the owner)', async () => {
+    const app = await makeRole(client, db, 'appowner');
+    roles.push(app.role);
+    await client.query(`CREATE SCHEMA ${app.role} AUTHORIZATION ${app.role}`);
+    await client.query(`ALTER TABLE agents OWNER TO ${app.role}`);
+    // A change recorded with its values, then the owner's cast, then a revert by the operator (a superuser).
+    await as(app.url, (c) => c.query(`INSERT INTO agents (name, model) VALUES ('alpha', 'm/one')`));
+    const change = String((await client.query(`SELECT pg_catalog.max(id) AS id FROM agent_config_changes`)).rows[0].id);
+    await as(app.url, async (c) => {
+      await plantJsonCast(c, app.role);
+      await c.query(`ALTER TABLE agents ADD COLUMN flavour ${app.role}.flavour DEFAULT 'plain'`);
+    });
+
+    const outcome = await runRevert(client, { change, force: false, dryRun: false });
+
+    const proof = await client.query(`SELECT ran_as FROM ${app.role}.proof`);
+    expect(proof.rows.filter((row) => row.ran_as !== app.role)).toEqual([]);
+    expect(outcome.steps.map((step) => `${step.action} ${step.key}`)).toEqual(['delete alpha']);
+    expect((await client.query(`SELECT count(*)::int AS n FROM agents`)).rows[0].n).toBe(0);
   });
 });
