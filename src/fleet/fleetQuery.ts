@@ -27,6 +27,8 @@ export interface ChangeFacts {
   id: string;
   at: Date;
   actor: string | null;
+  /** The login role that made it (the actor is whatever the writer said). */
+  role: string | null;
   source: string | null;
   key: string | null;
   operation: string | null;
@@ -105,11 +107,11 @@ export async function readFleet(client: pg.ClientBase): Promise<StatusRecord[]> 
 export async function readChange(client: pg.ClientBase, id: string): Promise<ChangeFacts | undefined> {
   let rows: Raw[];
   try {
-    rows = (await client.query<Raw>(`SELECT id::text AS id, at, actor, source, key, operation FROM ${LEDGER_TABLE} WHERE id = $1::bigint`, [id])).rows;
+    rows = (await client.query<Raw>(`SELECT id::text AS id, at, actor, db_role::text AS db_role, source, key, operation FROM ${LEDGER_TABLE} WHERE id = $1::bigint`, [id])).rows;
   } catch (error) {
     explain(error);
   }
   const r = rows[0];
   if (!r) return undefined;
-  return { id: String(r.id), at: date(r.at) ?? new Date(0), actor: text(r.actor), source: text(r.source), key: text(r.key), operation: text(r.operation) };
+  return { id: String(r.id), at: date(r.at) ?? new Date(0), actor: text(r.actor), role: text(r.db_role), source: text(r.source), key: text(r.key), operation: text(r.operation) };
 }

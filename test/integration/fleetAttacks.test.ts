@@ -3,7 +3,7 @@ import pg from 'pg';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { migrate } from '../../src/db/migrate.js';
 import { parseAgentsSource } from '../../src/db/source.js';
-import { assertBuilt, makeTempDir } from '../cli/cli.js';
+import { assertBuilt, makeTempDir, runCli } from '../cli/cli.js';
 import { createTestDatabase, withAdmin, type TestDatabase } from '../helpers/db.js';
 import { fleetJson, hasSynced, ledgerHighWater, startGateway, statesOf, urlAs, type GatewayUnderTest } from '../support/fleetHarness.js';
 import { readText, waitFor } from '../support/pipelineHarness.js';
@@ -86,3 +86,58 @@ describe('a fleet scoped by session_user, as documented, against another gateway
     expect(statesOf(fleet)).toEqual({ 'gw-a': 'current', 'gw-b': 'current' });
   });
 });
+
+describe('fleet text against the words of another gateway\'s role and of a writer', () => {
+  let db: TestDatabase;
+  let client: pg.Client;
+  let home: string;
+  let role: string;
+
+  beforeAll(() => assertBuilt());
+
+  beforeEach(async () => {
+    home = makeTempDir('fleet-text');
+    db = await createTestDatabase('fleet_text');
+    role = `gw_m_${db.name.slice(-8)}`;
+    client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    await migrate(client);
+    await client.query(`CREATE ROLE ${role} LOGIN PASSWORD 'pw'`);
+    await client.query(`GRANT SELECT, INSERT, UPDATE ON agents, agent_config_sync_gateways TO ${role}; GRANT USAGE ON SEQUENCE agents_id_seq TO ${role}`);
+  });
+
+  afterEach(async () => {
+    await client.end();
+    await db.drop();
+    await withAdmin((admin) => admin.query(`DROP ROLE IF EXISTS ${role}`));
+  });
+
+  it("can keep a gateway's own row from posing as another gateway's line in fleet's text", async () => {
+    const forged = `gw-b  current  owner gw_b  2 agents  through 9  seen 2026-12-07T00:00:00.000Z  it has every change`;
+    const asM = new pg.Client({ connectionString: urlAs(db.url, role) });
+    await asM.connect();
+    try {
+      await asM.query(`INSERT INTO agent_config_sync_gateways (gateway_id, last_seen_at, interval_ms) VALUES ($1, now(), 60000)`, [forged]);
+    } finally {
+      await asM.end();
+    }
+    const result = await runCli(['fleet', '--database-url', db.url], home);
+    const line = result.stdout.split('\n')[0]!;
+    // The id is one quoted cell: what follows it is fleet's own judgement, not the row's words.
+    expect(line.startsWith(`${JSON.stringify(forged)}  current  owner ${role}`)).toBe(true);
+  });
+
+  it('names the login role beside an actor the writer chose, in fleet --change', async () => {
+    const asM = new pg.Client({ connectionString: urlAs(db.url, role) });
+    await asM.connect();
+    try {
+      await asM.query(`BEGIN; SET LOCAL agent_config_sync.actor = 'alice'; INSERT INTO agents (name, model) VALUES ('alpha', 'm/one'); COMMIT`);
+    } finally {
+      await asM.end();
+    }
+    const id = String((await client.query(`SELECT pg_catalog.max(id) AS id FROM agent_config_changes`)).rows[0].id);
+    const result = await runCli(['fleet', '--change', id, '--database-url', db.url], home);
+    expect(result.stdout.split('\n')[0]).toContain(`by alice (role ${role}) at `);
+  });
+});
+
