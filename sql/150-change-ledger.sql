@@ -29,6 +29,27 @@ CREATE TABLE IF NOT EXISTS agent_config_changes (
     new              JSONB,
     changed          TEXT[]
 );
+-- An existing ledger must belong to the role that migrates (or a superuser). CREATE TABLE IF NOT EXISTS
+-- keeps a table someone created first: a role that could create in this schema would then own the
+-- ledger (rewrite it, and put triggers on it that the recorder, running as the migrating role, fires
+-- with that role's privileges on every write). Refused, naming the owner, before anything uses it.
+DO $owner$
+DECLARE
+    owner_name pg_catalog.name;
+    owner_is_superuser pg_catalog.bool;
+BEGIN
+    SELECT r.rolname, r.rolsuper INTO owner_name, owner_is_superuser
+      FROM pg_catalog.pg_class c JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) c.relowner
+     WHERE c.oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass('agent_config_changes');
+    IF owner_name OPERATOR(pg_catalog.<>) CURRENT_USER AND NOT owner_is_superuser THEN
+        RAISE EXCEPTION 'agent_config_changes is owned by role "%", not by the role that migrates ("%"): a role that creates it first owns what every gateway trusts',
+            owner_name, CURRENT_USER
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = pg_catalog.format('Check the table (its rows, triggers, policies), then ALTER TABLE agent_config_changes OWNER TO %I, or drop it; or migrate as "%s".', CURRENT_USER, owner_name);
+    END IF;
+END
+$owner$;
+
 CREATE INDEX IF NOT EXISTS agent_config_changes_at ON agent_config_changes (at);
 CREATE INDEX IF NOT EXISTS agent_config_changes_source_key ON agent_config_changes (source, key);
 

@@ -185,4 +185,49 @@ describe('the change ledger against the principals of the trust boundary', () =>
     expect(outcome.steps.map((step) => `${step.action} ${step.key}`)).toEqual(['delete alpha']);
     expect((await client.query(`SELECT count(*)::int AS n FROM agents`)).rows[0].n).toBe(0);
   });
+
+  it('refuses to migrate over a ledger or status table another, less-privileged role created first', async () => {
+    // A fresh database where a role may create in public (every role could, before PostgreSQL 15).
+    const fresh = await createTestDatabase('ledgerprecreate');
+    const admin = new pg.Client({ connectionString: fresh.url });
+    await admin.connect();
+    const mallory = await makeRole(client, fresh, 'squatter');
+    roles.push(mallory.role);
+    try {
+      await admin.query(`GRANT CREATE ON SCHEMA public TO ${mallory.role}`);
+      const url = new URL(fresh.url);
+      url.username = mallory.role;
+      url.password = 'pw';
+      for (const table of ['agent_config_changes', 'agent_config_sync_gateways']) {
+        await as(url.toString(), async (c) => {
+          // The ledger's shape, owned by the squatter, with a trigger of its own: rows inserted by the
+          // SECURITY DEFINER recorder would run it as the migrating role.
+          if (table === 'agent_config_changes') {
+            await c.query(`CREATE TABLE public.agent_config_changes (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+              at timestamptz NOT NULL DEFAULT clock_timestamp(), txid xid8 NOT NULL DEFAULT pg_current_xact_id(), actor text NOT NULL,
+              db_role name NOT NULL, application_name text, client_addr inet, source text NOT NULL, key text, operation text NOT NULL,
+              old jsonb, new jsonb, changed text[])`);
+            await c.query(`CREATE TABLE public.proof (ran_as name)`);
+            await c.query(`GRANT INSERT ON public.proof TO PUBLIC`);
+            await c.query(`CREATE FUNCTION public.squat() RETURNS trigger LANGUAGE plpgsql AS $$
+              BEGIN INSERT INTO public.proof VALUES (current_user); RETURN NULL; END $$`);
+            await c.query(`CREATE TRIGGER squat AFTER INSERT ON public.agent_config_changes FOR EACH ROW EXECUTE FUNCTION public.squat()`);
+          } else {
+            await c.query(`CREATE TABLE public.agent_config_sync_gateways (gateway_id text PRIMARY KEY, last_seen_at timestamptz NOT NULL)`);
+          }
+        });
+        const refused = await failure(migrate(admin));
+        expect(refused?.message).toMatch(new RegExp(`${table} is owned by role "${mallory.role}"`));
+        if (table === 'agent_config_changes') {
+          await admin.query(`INSERT INTO agents (name, model) VALUES ('alpha', 'm/one')`).catch(() => undefined);
+          expect((await admin.query(`SELECT ran_as FROM public.proof`)).rows).toEqual([]);
+          await admin.query(`DROP TABLE public.agent_config_changes CASCADE`);
+        }
+      }
+    } finally {
+      await admin.query(`DROP OWNED BY ${mallory.role} CASCADE`).catch(() => undefined);
+      await admin.end();
+      await fresh.drop();
+    }
+  });
 });
