@@ -66,14 +66,21 @@ export interface HistoryQuery {
   limit: number;
 }
 
-/** The newest changes first, filtered. */
+/**
+ * The newest changes first, filtered. Operators are pg_catalog's by name: `history` is often run by an
+ * operator's superuser session, and an operator a role planted in a schema on its search path (public,
+ * before PostgreSQL 15) that matches the argument types more exactly would be the one called.
+ */
 export async function readHistory(client: pg.ClientBase, query: HistoryQuery): Promise<LedgerChange[]> {
   const { rows } = await client.query(
     `SELECT ${COLUMNS} FROM ${LEDGER_TABLE}
-      WHERE ($1::pg_catalog.text IS NULL OR (source = 'agents' AND (key = $1::pg_catalog.text
-             OR old ->> 'name' = $1::pg_catalog.text OR new ->> 'name' = $1::pg_catalog.text
-             OR (operation = 'TRUNCATE' AND old @> pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object('name', $1::pg_catalog.text))))))
-        AND ($2::pg_catalog.timestamptz IS NULL OR at >= $2::pg_catalog.timestamptz)
+      WHERE ($1::pg_catalog.text IS NULL OR (source OPERATOR(pg_catalog.=) 'agents'::pg_catalog.text
+             AND (key OPERATOR(pg_catalog.=) $1::pg_catalog.text
+             OR old OPERATOR(pg_catalog.->>) 'name'::pg_catalog.text OPERATOR(pg_catalog.=) $1::pg_catalog.text
+             OR new OPERATOR(pg_catalog.->>) 'name'::pg_catalog.text OPERATOR(pg_catalog.=) $1::pg_catalog.text
+             OR (operation OPERATOR(pg_catalog.=) 'TRUNCATE'::pg_catalog.text
+                 AND old OPERATOR(pg_catalog.@>) pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object('name'::pg_catalog.text, $1::pg_catalog.text))))))
+        AND ($2::pg_catalog.timestamptz IS NULL OR at OPERATOR(pg_catalog.>=) $2::pg_catalog.timestamptz)
       ORDER BY id DESC LIMIT $3::pg_catalog.int4`,
     [query.agent ?? null, query.since ?? null, query.limit],
   );
@@ -159,10 +166,11 @@ export async function applyStep(client: pg.ClientBase, step: RevertStep): Promis
 export function stepStatement(step: RevertStep, qualified: string): string {
   const identity = pg.escapeIdentifier(IDENTITY_COLUMN[step.source]!);
   const key = `${pg.escapeLiteral(step.key)}::pg_catalog.text`;
-  if (step.action === 'delete') return `DELETE FROM ${qualified} WHERE ${identity} = ${key}`;
+  // pg_catalog's `=` by name (the statement may run in the operator's session, on its search path).
+  if (step.action === 'delete') return `DELETE FROM ${qualified} WHERE ${identity} OPERATOR(pg_catalog.=) ${key}`;
   const list = step.columns.map((c) => pg.escapeIdentifier(c)).join(', ');
   const record = `pg_catalog.jsonb_populate_record(NULL::${qualified}, ${pg.escapeLiteral(JSON.stringify(step.after))}::pg_catalog.jsonb)`;
-  if (step.action === 'update') return `UPDATE ${qualified} t SET (${list}) = (SELECT ${list} FROM ${record}) WHERE t.${identity} = ${key}`;
+  if (step.action === 'update') return `UPDATE ${qualified} t SET (${list}) = (SELECT ${list} FROM ${record}) WHERE t.${identity} OPERATOR(pg_catalog.=) ${key}`;
   return `INSERT INTO ${qualified} (${list}) OVERRIDING SYSTEM VALUE SELECT ${list} FROM ${record}`;
 }
 

@@ -230,4 +230,43 @@ describe('the change ledger against the principals of the trust boundary', () =>
       await fresh.drop();
     }
   });
+
+  it('never calls operators planted in public when an operator (a superuser) runs history or revert', async () => {
+    const fresh = await createTestDatabase('ledgerplanted');
+    const admin = new pg.Client({ connectionString: fresh.url });
+    await admin.connect();
+    const mallory = await makeRole(client, fresh, 'planter');
+    roles.push(mallory.role);
+    try {
+      await migrate(admin);
+      await admin.query(`INSERT INTO agents (name, model) VALUES ('alpha', 'm/one'); UPDATE agents SET model = 'm/two' WHERE name = 'alpha'`);
+      const change = String((await admin.query(`SELECT pg_catalog.max(id) AS id FROM agent_config_changes`)).rows[0].id);
+      // Every role could create in public before PostgreSQL 15 (and the database's owner still can).
+      await admin.query(`GRANT CREATE ON SCHEMA public TO ${mallory.role}`);
+      const url = new URL(fresh.url);
+      url.username = mallory.role;
+      url.password = 'pw';
+      await as(url.toString(), async (c) => {
+        await c.query(`CREATE TABLE public.proof (ran_as name, what text)`);
+        await c.query(`GRANT INSERT ON public.proof TO PUBLIC`);
+        // Operators that match the ledger's and revert's comparisons more exactly than pg_catalog's do.
+        await c.query(`CREATE FUNCTION public.eq_vt(character varying, text) RETURNS boolean LANGUAGE plpgsql AS $$
+          BEGIN INSERT INTO public.proof VALUES (current_user, '='); RETURN $1::text = $2; END $$`);
+        await c.query(`CREATE OPERATOR public.= (LEFTARG = character varying, RIGHTARG = text, FUNCTION = public.eq_vt)`);
+        await c.query(`CREATE FUNCTION public.get_jj(jsonb, jsonb) RETURNS text LANGUAGE plpgsql AS $$
+          BEGIN INSERT INTO public.proof VALUES (current_user, '->>'); RETURN $1 ->> ($2 #>> '{}'); END $$`);
+        await c.query(`CREATE OPERATOR public.->> (LEFTARG = jsonb, RIGHTARG = jsonb, FUNCTION = public.get_jj)`);
+      });
+
+      await readHistory(admin, { agent: 'alpha', limit: 10 });
+      await runRevert(admin, { change, force: false, dryRun: false });
+
+      expect((await admin.query(`SELECT ran_as, what FROM public.proof`)).rows).toEqual([]);
+      expect((await admin.query(`SELECT model FROM agents WHERE name = 'alpha'`)).rows).toEqual([{ model: 'm/one' }]);
+    } finally {
+      await admin.query(`DROP OWNED BY ${mallory.role} CASCADE`).catch(() => undefined);
+      await admin.end();
+      await fresh.drop();
+    }
+  });
 });
