@@ -139,5 +139,25 @@ describe('fleet text against the words of another gateway\'s role and of a write
     const result = await runCli(['fleet', '--change', id, '--database-url', db.url], home);
     expect(result.stdout.split('\n')[0]).toContain(`by alice (role ${role}) at `);
   });
+
+  it('never calls an operator planted in public when an operator (a superuser) runs fleet', async () => {
+    await client.query(`GRANT CREATE ON SCHEMA public TO ${role}`);
+    const asM = new pg.Client({ connectionString: urlAs(db.url, role) });
+    await asM.connect();
+    try {
+      await asM.query(`INSERT INTO agent_config_sync_gateways (gateway_id, last_seen_at, interval_ms, max_wait_ms) VALUES ('gw-m', now(), 60000, 2000)`);
+      await asM.query(`CREATE TABLE public.proof (ran_as name)`);
+      await asM.query(`GRANT INSERT ON public.proof TO PUBLIC`);
+      // A division that matches fleet's "max wait in seconds" more exactly than pg_catalog's numeric one.
+      await asM.query(`CREATE FUNCTION public.div_in(integer, numeric) RETURNS numeric LANGUAGE plpgsql AS $$
+        BEGIN INSERT INTO public.proof VALUES (current_user); RETURN $1::numeric / $2; END $$`);
+      await asM.query(`CREATE OPERATOR public./ (LEFTARG = integer, RIGHTARG = numeric, FUNCTION = public.div_in)`);
+    } finally {
+      await asM.end();
+    }
+    const result = await runCli(['fleet', '--database-url', db.url], home);
+    expect(result.stdout).toContain('gw-m  current');
+    expect((await client.query(`SELECT ran_as FROM public.proof`)).rows).toEqual([]);
+  });
 });
 
