@@ -7,6 +7,7 @@ import { assertBuilt, makeTempDir, runCli } from '../cli/cli.js';
 import { createTestDatabase, withAdmin, type TestDatabase } from '../helpers/db.js';
 import { fleetJson, hasSynced, ledgerHighWater, startGateway, statesOf, urlAs, type GatewayUnderTest } from '../support/fleetHarness.js';
 import { readText, waitFor } from '../support/pipelineHarness.js';
+import { upsertBounded, type StatusRow } from '../../src/fleet/statusUpsert.js';
 
 /**
  * Another gateway's role against the fleet as docs/fleet.md tells operators to build it: the worked example
@@ -158,6 +159,41 @@ describe('fleet text against the words of another gateway\'s role and of a write
     const result = await runCli(['fleet', '--database-url', db.url], home);
     expect(result.stdout).toContain('gw-m  current');
     expect((await client.query(`SELECT ran_as FROM public.proof`)).rows).toEqual([]);
+  });
+
+  it("never calls an operator planted in public from a gateway's status write", async () => {
+    const planter = `planter_${db.name.slice(-8)}`;
+    await client.query(`CREATE ROLE ${planter} LOGIN PASSWORD 'pw'; GRANT CREATE ON SCHEMA public TO ${planter}`);
+    try {
+      const asP = new pg.Client({ connectionString: urlAs(db.url, planter) });
+      await asP.connect();
+      try {
+        await asP.query(`CREATE TABLE public.proof (ran_as name)`);
+        await asP.query(`GRANT INSERT ON public.proof TO PUBLIC`);
+        // Matches the status row's "ms ago → seconds" more exactly than pg_catalog's float8 / float8.
+        await asP.query(`CREATE FUNCTION public.div_fi(double precision, integer) RETURNS double precision LANGUAGE plpgsql AS $$
+          BEGIN INSERT INTO public.proof VALUES (current_user); RETURN $1 / $2::double precision; END $$`);
+        await asP.query(`CREATE OPERATOR public./ (LEFTARG = double precision, RIGHTARG = integer, FUNCTION = public.div_fi)`);
+      } finally {
+        await asP.end();
+      }
+      const row: StatusRow = {
+        gatewayId: 'gw-m', hostVersion: null, format: 'entries', layout: 'root', outputPath: '/tmp/agents.json', agents: 1,
+        rosterSha256: null, lastWriteAgeMs: 10, lastError: null, lastErrorAgeMs: null, pluginVersion: '0', stopping: false,
+        syncedThrough: '1', syncedAgeMs: 10, lastSyncAgeMs: 10, instanceId: 'i-1', instanceAgeMs: 100, intervalMs: 60000, maxWaitMs: 2000,
+      };
+      const asM = new pg.Client({ connectionString: urlAs(db.url, role) });
+      await asM.connect();
+      try {
+        await upsertBounded(asM, row, { lockTimeoutMs: 2000, statementTimeoutMs: 5000 });
+      } finally {
+        await asM.end();
+      }
+      expect((await client.query(`SELECT ran_as FROM public.proof`)).rows).toEqual([]);
+      expect((await client.query(`SELECT owner FROM agent_config_sync_gateways WHERE gateway_id = 'gw-m'`)).rows).toEqual([{ owner: role }]);
+    } finally {
+      await client.query(`DROP OWNED BY ${planter} CASCADE; DROP ROLE ${planter}`);
+    }
   });
 });
 
