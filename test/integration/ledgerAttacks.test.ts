@@ -1,6 +1,8 @@
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { describeWrite, readHistory } from '../../src/db/ledger.js';
+import { makeLedgerPruner } from '../../src/db/ledgerPruner.js';
+import { makeLogger } from '../../src/logger.js';
 import { migrate } from '../../src/db/migrate.js';
 import { formatHistory } from '../../src/domain/ledger.js';
 import { runRevert } from '../../src/cli/revert.js';
@@ -269,4 +271,35 @@ describe('the change ledger against the principals of the trust boundary', () =>
       await fresh.drop();
     }
   });
+
+  it("never calls an operator planted in public from the sync's prune", async () => {
+    const fresh = await createTestDatabase('ledgerprune');
+    const admin = new pg.Client({ connectionString: fresh.url });
+    await admin.connect();
+    const mallory = await makeRole(client, fresh, 'pruneplanter');
+    roles.push(mallory.role);
+    try {
+      await migrate(admin);
+      await admin.query(`GRANT CREATE ON SCHEMA public TO ${mallory.role}`);
+      const url = new URL(fresh.url);
+      url.username = mallory.role;
+      url.password = 'pw';
+      await as(url.toString(), async (c) => {
+        await c.query(`CREATE TABLE public.proof (ran_as name)`);
+        await c.query(`GRANT INSERT ON public.proof TO PUBLIC`);
+        // Matches "which schema holds the ledger" (an oid against a regclass) more exactly than pg_catalog's oid = oid.
+        await c.query(`CREATE FUNCTION public.eq_or(oid, regclass) RETURNS boolean LANGUAGE plpgsql AS $$
+          BEGIN INSERT INTO public.proof VALUES (current_user); RETURN $1 = $2::oid; END $$`);
+        await c.query(`CREATE OPERATOR public.= (LEFTARG = oid, RIGHTARG = regclass, FUNCTION = public.eq_or)`);
+      });
+      const pruner = makeLedgerPruner({ connection: { connectionString: fresh.url }, historyDays: 90, logger: makeLogger({ info: () => undefined, warn: () => undefined, error: () => undefined }) });
+      expect(await pruner.pruneNow()).toBe(0);
+      expect((await admin.query(`SELECT ran_as FROM public.proof`)).rows).toEqual([]);
+    } finally {
+      await admin.query(`DROP OWNED BY ${mallory.role} CASCADE`).catch(() => undefined);
+      await admin.end();
+      await fresh.drop();
+    }
+  });
 });
+
