@@ -29,6 +29,27 @@ CREATE TABLE IF NOT EXISTS agent_config_changes (
     new              JSONB,
     changed          TEXT[]
 );
+-- An existing ledger must belong to the role that migrates (or a superuser). CREATE TABLE IF NOT EXISTS
+-- keeps a table someone created first: a role that could create in this schema would then own the
+-- ledger (rewrite it, and put triggers on it that the recorder, running as the migrating role, fires
+-- with that role's privileges on every write). Refused, naming the owner, before anything uses it.
+DO $owner$
+DECLARE
+    owner_name pg_catalog.name;
+    owner_is_superuser pg_catalog.bool;
+BEGIN
+    SELECT r.rolname, r.rolsuper INTO owner_name, owner_is_superuser
+      FROM pg_catalog.pg_class c JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) c.relowner
+     WHERE c.oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass('agent_config_changes');
+    IF owner_name OPERATOR(pg_catalog.<>) CURRENT_USER AND NOT owner_is_superuser THEN
+        RAISE EXCEPTION 'agent_config_changes is owned by role "%", not by the role that migrates ("%"): a role that creates it first owns what every gateway trusts',
+            owner_name, CURRENT_USER
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = pg_catalog.format('Check the table (its rows, triggers, policies), then ALTER TABLE agent_config_changes OWNER TO %I, or drop it; or migrate as "%s".', CURRENT_USER, owner_name);
+    END IF;
+END
+$owner$;
+
 CREATE INDEX IF NOT EXISTS agent_config_changes_at ON agent_config_changes (at);
 CREATE INDEX IF NOT EXISTS agent_config_changes_source_key ON agent_config_changes (source, key);
 
@@ -100,6 +121,59 @@ END;
 $body$
 $fn$, here);
     EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s.agent_config_sync_record_change(pg_catalog.text, pg_catalog.text, pg_catalog.text, pg_catalog.jsonb, pg_catalog.jsonb, pg_catalog.text[]) FROM PUBLIC', here);
+
+    -- True when converting a row of the table to jsonb runs only trusted code. to_jsonb calls a
+    -- type's cast to json when one exists (for an enum, a range or a base type, also inside arrays,
+    -- domains and composite columns), and the trigger functions convert rows as the role that
+    -- migrated: a cast whose function a less-privileged role owns (the owner of the agents table can
+    -- add a column of its own enum type, and cast that type with its own function) would run that
+    -- role's code with the migrating role's privileges on every write. Trusted: casts whose
+    -- function a superuser or the migrating role itself owns (an extension's, this install's).
+    -- When this is false the triggers record the change without values rather than convert.
+    EXECUTE pg_catalog.format($fn$
+CREATE OR REPLACE FUNCTION %1$s.agent_config_sync_row_convertible(relation pg_catalog.oid) RETURNS pg_catalog.bool
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+BEGIN
+    -- search_path is pinned to pg_catalog (pg_temp is never searched for operators), so the bare
+    -- operators below are the built-in ones.
+    -- The common case first, and cheap (it runs for every row written): no type created after the
+    -- system's own (to_jsonb consults casts only for those) has a cast to json whose function an
+    -- untrusted role owns. Only then are the table's column types looked through.
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_cast c JOIN pg_catalog.pg_proc p ON p.oid = c.castfunc
+                    WHERE c.casttarget = 'pg_catalog.json'::pg_catalog.regtype AND c.castmethod = 'f'
+                      AND c.castsource >= 16384
+                      AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
+                                       WHERE r.oid = p.proowner AND (r.rolsuper OR r.rolname = CURRENT_USER))) THEN
+        RETURN true;
+    END IF;
+    RETURN NOT EXISTS (
+        WITH RECURSIVE reached(type) AS (
+            SELECT a.atttypid FROM pg_catalog.pg_attribute a
+             WHERE a.attrelid = relation AND a.attnum > 0 AND NOT a.attisdropped
+          UNION
+            SELECT inner_type.type
+              FROM reached JOIN pg_catalog.pg_type t ON t.oid = reached.type
+              CROSS JOIN LATERAL (
+                    SELECT t.typbasetype WHERE t.typbasetype <> 0
+                    UNION ALL SELECT t.typelem WHERE t.typelem <> 0
+                    UNION ALL SELECT f.atttypid FROM pg_catalog.pg_attribute f
+                               WHERE t.typrelid <> 0 AND f.attrelid = t.typrelid AND f.attnum > 0 AND NOT f.attisdropped
+              ) AS inner_type(type)
+        )
+        SELECT 1
+          FROM reached
+          JOIN pg_catalog.pg_cast c ON c.castsource = reached.type AND c.casttarget = 'pg_catalog.json'::pg_catalog.regtype
+          JOIN pg_catalog.pg_proc p ON p.oid = c.castfunc
+          JOIN pg_catalog.pg_roles r ON r.oid = p.proowner
+         WHERE NOT r.rolsuper AND r.rolname <> CURRENT_USER);
+END;
+$body$
+$fn$, here);
+    EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s.agent_config_sync_row_convertible(pg_catalog.oid) FROM PUBLIC', here);
+    EXECUTE pg_catalog.format('ALTER FUNCTION %s.agent_config_sync_row_convertible(pg_catalog.oid) OWNER TO CURRENT_USER', here);
 
     -- Removes changes older than keep_days (at least 1), oldest first, at most max_rows per call, and
     -- never the newest row: the ledger's highest id is every running sync's "through change N" and

@@ -26,14 +26,27 @@ DECLARE
     channel pg_catalog.text;
     payload pg_catalog.text;
     removed pg_catalog.jsonb;
+    old_row pg_catalog.jsonb;
+    new_row pg_catalog.jsonb;
     -- The columns the sync maps: recorded with their values. Others are only named.
     mapped CONSTANT pg_catalog.text[] := ARRAY['key', 'value', 'value_type']::pg_catalog.text[];
 BEGIN
-    IF TG_OP = 'DELETE' THEN
-        config_key := pg_catalog.to_jsonb(OLD) OPERATOR(pg_catalog.->>) 'key';
-    ELSIF TG_OP IN ('INSERT', 'UPDATE') THEN
-        config_key := pg_catalog.to_jsonb(NEW) OPERATOR(pg_catalog.->>) 'key';
+    -- The row as jsonb, read through to_jsonb, not OLD.key / NEW.key: on an existing table of
+    -- another shape (migrate keeps it as it is) a missing column would fail every write of the
+    -- application that owns it. Only when the conversion runs trusted code: this function runs as the
+    -- role that migrated, and a column type's cast to json is code its owner wrote. Otherwise the change
+    -- is recorded without values (nor a key), and the write goes through.
+    IF TG_OP IN ('INSERT', 'UPDATE', 'DELETE') THEN
+        IF %1$s.agent_config_sync_row_convertible(TG_RELID) THEN
+            IF TG_OP IN ('UPDATE', 'DELETE') THEN
+                old_row := pg_catalog.to_jsonb(OLD);
+            END IF;
+            IF TG_OP IN ('INSERT', 'UPDATE') THEN
+                new_row := pg_catalog.to_jsonb(NEW);
+            END IF;
+        END IF;
     END IF;
+    config_key := COALESCE(new_row, old_row) OPERATOR(pg_catalog.->>) 'key';
     -- The payload is informational: at most 200 bytes of the key, cut between characters,
     -- so the payload stays far below NOTIFY's 8000-byte limit (even if JSON escaping multiplies it by 6).
     IF pg_catalog.octet_length(config_key) > 200 THEN
@@ -60,22 +73,23 @@ BEGIN
     -- The ledger row, in this transaction. A TRUNCATE (this runs before it, once per statement)
     -- records the rows it is about to remove, so a revert to an earlier change can restore them.
     IF TG_OP OPERATOR(pg_catalog.=) 'TRUNCATE' THEN
-        EXECUTE pg_catalog.format('SELECT pg_catalog.jsonb_agg(pg_catalog.to_jsonb(t)) FROM %%I.%%I t', TG_TABLE_SCHEMA, TG_TABLE_NAME)
-            INTO removed;
+        IF %1$s.agent_config_sync_row_convertible(TG_RELID) THEN
+            EXECUTE pg_catalog.format('SELECT pg_catalog.jsonb_agg(pg_catalog.to_jsonb(t)) FROM %%I.%%I t', TG_TABLE_SCHEMA, TG_TABLE_NAME)
+                INTO removed;
+        END IF;
         PERFORM %1$s.agent_config_sync_record_change('agent_system_config', NULL, TG_OP, COALESCE(removed, '[]'::pg_catalog.jsonb), NULL, mapped);
-    ELSIF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
-        PERFORM %1$s.agent_config_sync_record_change('agent_system_config', config_key, TG_OP, NULL, pg_catalog.to_jsonb(NEW), mapped);
-    ELSIF TG_OP OPERATOR(pg_catalog.=) 'UPDATE' THEN
-        PERFORM %1$s.agent_config_sync_record_change('agent_system_config', config_key, TG_OP, pg_catalog.to_jsonb(OLD), pg_catalog.to_jsonb(NEW), mapped);
     ELSE
-        PERFORM %1$s.agent_config_sync_record_change('agent_system_config', config_key, TG_OP, pg_catalog.to_jsonb(OLD), NULL, mapped);
+        PERFORM %1$s.agent_config_sync_record_change('agent_system_config', config_key, TG_OP, old_row, new_row, mapped);
     END IF;
     RETURN NULL;
 END;
 $$
 $fn$, pg_catalog.quote_ident(pg_catalog.current_schema()));
-    -- Owned by whoever migrates: it runs as that role, which owns the ledger.
+    -- Owned by whoever migrates: it runs as that role, which owns the ledger. Nobody else may execute
+    -- it: EXECUTE is what CREATE TRIGGER asks for (firing does not), and a role that could attach it to
+    -- a table of its own would write ledger rows no change made, and run that table's code as this role.
     EXECUTE pg_catalog.format('ALTER FUNCTION %s.notify_system_config_changed() OWNER TO CURRENT_USER', pg_catalog.quote_ident(pg_catalog.current_schema()));
+    EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s.notify_system_config_changed() FROM PUBLIC', pg_catalog.quote_ident(pg_catalog.current_schema()));
 END
 $install$;
 

@@ -30,6 +30,26 @@ CREATE TABLE IF NOT EXISTS agent_config_sync_gateways (
     plugin_version  TEXT
 );
 
+-- An existing status table must belong to the role that migrates (or a superuser): its owner is not
+-- bound by the row-level security below, so a role that created it first could rewrite every
+-- gateway's row (and turn the policies off).
+DO $owner$
+DECLARE
+    owner_name pg_catalog.name;
+    owner_is_superuser pg_catalog.bool;
+BEGIN
+    SELECT r.rolname, r.rolsuper INTO owner_name, owner_is_superuser
+      FROM pg_catalog.pg_class c JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) c.relowner
+     WHERE c.oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass('agent_config_sync_gateways');
+    IF owner_name OPERATOR(pg_catalog.<>) CURRENT_USER AND NOT owner_is_superuser THEN
+        RAISE EXCEPTION 'agent_config_sync_gateways is owned by role "%", not by the role that migrates ("%"): a role that creates it first owns what every gateway trusts',
+            owner_name, CURRENT_USER
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = pg_catalog.format('Check the table (its rows, triggers, policies), then ALTER TABLE agent_config_sync_gateways OWNER TO %I, or drop it; or migrate as "%s".', CURRENT_USER, owner_name);
+    END IF;
+END
+$owner$;
+
 -- stopped_at: set by an instance's last upsert when it stops cleanly, cleared by its next start. `fleet`
 -- calls such a gateway "stopped" (not stale: it syncs in full when it starts again).
 ALTER TABLE agent_config_sync_gateways ADD COLUMN IF NOT EXISTS stopped_at TIMESTAMPTZ;

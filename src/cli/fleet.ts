@@ -88,12 +88,26 @@ export async function fleetCommand(flags: Flags): Promise<number> {
   return exit;
 }
 
-/** The human table: one line per gateway, then a summary line. */
+/**
+ * A name from a status row or the ledger as one cell of a line: bare when it is a plain name, else
+ * quoted and escaped. Each gateway's role writes its own row's text, so an id of its choosing
+ * (`gw-b  current  owner gw_b …`) must not read as another gateway's line.
+ */
+function cell(text: string): string {
+  return /^[\w.@:/+-]+$/.test(text) ? text : printable(JSON.stringify(text));
+}
+
+/** Who made a change: the actor, and the login role beside it when the writer named someone else. */
+function author(change: Pick<ChangeFacts, 'actor' | 'role'>): string {
+  const actor = change.actor === null ? '?' : cell(change.actor);
+  return change.role !== null && change.role !== change.actor ? `${actor} (role ${cell(change.role)})` : actor;
+}
+
+/** The human table: one line per gateway, then a summary line (the reason, free text, ends each line). */
 export function formatFleet(entries: readonly FleetEntry[]): string {
   if (entries.length === 0) return 'no gateway has reported yet (each running sync records itself within a minute)\n';
-  const cell = (text: string) => printable(text);
   const lines = entries.map((e) =>
-    [cell(e.gatewayId), e.state, `owner ${cell(e.owner ?? '?')}`, `${e.agents ?? '?'} agents`, `through ${e.syncedThrough ?? '-'}`, `seen ${e.lastSeenAt}`, cell(e.reason)].join('  '),
+    [cell(e.gatewayId), e.state, `owner ${e.owner === null ? '?' : cell(e.owner)}`, `${e.agents ?? '?'} agents`, `through ${e.syncedThrough ?? '-'}`, `seen ${e.lastSeenAt}`, printable(e.reason)].join('  '),
   );
   lines.push(`${entries.length} gateway(s): ${GATEWAY_STATES.map((s) => `${entries.filter((e) => e.state === s).length} ${s}`).join(', ')}`);
   return `${lines.join('\n')}\n`;
@@ -137,11 +151,11 @@ async function changeCommand(flags: Flags, connection: ReturnType<typeof connect
 
 /** The human listing of `fleet --change`. */
 export function formatChange(change: ChangeFacts, entries: readonly ChangeEntry[]): string {
-  const head = `change ${change.id}: ${change.operation ?? '?'} ${printable(change.source ?? '?')} ${printable(JSON.stringify(change.key ?? ''))} by ${printable(change.actor ?? '?')} at ${change.at.toISOString()}`;
+  const head = `change ${change.id}: ${change.operation ?? '?'} ${printable(change.source ?? '?')} ${printable(JSON.stringify(change.key ?? ''))} by ${author(change)} at ${change.at.toISOString()}`;
   const lines = entries.map((e) => {
     const after = e.syncedAt === null ? '' : ` (${Math.max(0, Math.round((Date.parse(e.syncedAt) - change.at.getTime()) / 100) / 10)} s after the change)`;
     const what = e.has ? `has it since ${e.syncedAt ?? '?'}${after}` : e.state === 'stopped' ? 'stopped; gets it when it starts again' : `not yet (${e.state}, through ${e.syncedThrough ?? '-'})`;
-    return `  ${printable(e.gatewayId)}  owner ${printable(e.owner ?? '?')}  ${what}`;
+    return `  ${cell(e.gatewayId)}  owner ${e.owner === null ? '?' : cell(e.owner)}  ${what}`;
   });
   const have = entries.filter((e) => e.has).length;
   return `${head}\n${lines.join('\n')}${lines.length ? '\n' : ''}${have} of ${entries.length} gateway(s) have it\n`;

@@ -66,14 +66,21 @@ export interface HistoryQuery {
   limit: number;
 }
 
-/** The newest changes first, filtered. */
+/**
+ * The newest changes first, filtered. Operators are pg_catalog's by name: `history` is often run by an
+ * operator's superuser session, and an operator a role planted in a schema on its search path (public,
+ * before PostgreSQL 15) that matches the argument types more exactly would be the one called.
+ */
 export async function readHistory(client: pg.ClientBase, query: HistoryQuery): Promise<LedgerChange[]> {
   const { rows } = await client.query(
     `SELECT ${COLUMNS} FROM ${LEDGER_TABLE}
-      WHERE ($1::pg_catalog.text IS NULL OR (source = 'agents' AND (key = $1::pg_catalog.text
-             OR old ->> 'name' = $1::pg_catalog.text OR new ->> 'name' = $1::pg_catalog.text
-             OR (operation = 'TRUNCATE' AND old @> pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object('name', $1::pg_catalog.text))))))
-        AND ($2::pg_catalog.timestamptz IS NULL OR at >= $2::pg_catalog.timestamptz)
+      WHERE ($1::pg_catalog.text IS NULL OR (source OPERATOR(pg_catalog.=) 'agents'::pg_catalog.text
+             AND (key OPERATOR(pg_catalog.=) $1::pg_catalog.text
+             OR old OPERATOR(pg_catalog.->>) 'name'::pg_catalog.text OPERATOR(pg_catalog.=) $1::pg_catalog.text
+             OR new OPERATOR(pg_catalog.->>) 'name'::pg_catalog.text OPERATOR(pg_catalog.=) $1::pg_catalog.text
+             OR (operation OPERATOR(pg_catalog.=) 'TRUNCATE'::pg_catalog.text
+                 AND old OPERATOR(pg_catalog.@>) pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object('name'::pg_catalog.text, $1::pg_catalog.text))))))
+        AND ($2::pg_catalog.timestamptz IS NULL OR at OPERATOR(pg_catalog.>=) $2::pg_catalog.timestamptz)
       ORDER BY id DESC LIMIT $3::pg_catalog.int4`,
     [query.agent ?? null, query.since ?? null, query.limit],
   );
@@ -98,17 +105,32 @@ export async function oldestChangeId(client: pg.ClientBase): Promise<string | un
   return rows[0]?.oldest ?? undefined;
 }
 
-/** The revertible columns of a source's row now (jsonb, as the ledger records them), locked for the revert; null when there is none. */
+/**
+ * The revertible columns of a source's row now (jsonb, as the ledger records them), locked for the
+ * revert; null when there is none.
+ *
+ * Read as the table's owner when that is another, less-privileged role (as {@link applyStep} writes):
+ * converting a row to jsonb calls its column types' casts to json, which the owner may have written, and
+ * an operator's superuser session must not run them. The name is compared with pg_catalog's `=`, so an
+ * operator planted in a schema on the search path is not the one called.
+ */
 export async function readCurrentRow(client: pg.ClientBase, restore: Restore): Promise<LedgerRow | null> {
   if (restore.absent === true) return null;
-  const table = tableOf(restore.source);
+  const owner = await tableOwner(client, tableOf(restore.source));
+  if (!owner) throw new Error(`there is no table ${restore.source} to revert`);
   const identity = pg.escapeIdentifier(IDENTITY_COLUMN[restore.source]!);
-  const { rows } = await client.query<{ row: LedgerRow }>(
-    `SELECT pg_catalog.to_jsonb(t) AS row FROM ${table} t WHERE t.${identity} = $1::pg_catalog.text FOR UPDATE`,
-    [restore.key],
-  );
-  const row = rows[0]?.row;
-  if (!row) return null;
+  const query = `SELECT pg_catalog.to_jsonb(t)::pg_catalog.text %INTO% FROM ${owner.qualified} t
+    WHERE t.${identity} OPERATOR(pg_catalog.=) ${pg.escapeLiteral(restore.key)}::pg_catalog.text FOR UPDATE`;
+  let text: string;
+  if (!owner.mustSwitch) {
+    const { rows } = await client.query<{ row: string }>(query.replace('%INTO%', 'AS row'));
+    text = rows[0]?.row ?? '';
+  } else {
+    if (!owner.canSwitch) throw new Error(ownerAdvice(restore.source, owner));
+    text = await callAsOwner(client, owner.owner, `${query.replace('%INTO%', 'INTO result')};`);
+  }
+  if (text === '') return null;
+  const row = JSON.parse(text) as LedgerRow;
   const columns = REVERTIBLE_COLUMNS[restore.source] ?? [];
   return Object.fromEntries(Object.entries(row).filter(([c]) => columns.includes(c)));
 }
@@ -144,10 +166,11 @@ export async function applyStep(client: pg.ClientBase, step: RevertStep): Promis
 export function stepStatement(step: RevertStep, qualified: string): string {
   const identity = pg.escapeIdentifier(IDENTITY_COLUMN[step.source]!);
   const key = `${pg.escapeLiteral(step.key)}::pg_catalog.text`;
-  if (step.action === 'delete') return `DELETE FROM ${qualified} WHERE ${identity} = ${key}`;
+  // pg_catalog's `=` by name (the statement may run in the operator's session, on its search path).
+  if (step.action === 'delete') return `DELETE FROM ${qualified} WHERE ${identity} OPERATOR(pg_catalog.=) ${key}`;
   const list = step.columns.map((c) => pg.escapeIdentifier(c)).join(', ');
   const record = `pg_catalog.jsonb_populate_record(NULL::${qualified}, ${pg.escapeLiteral(JSON.stringify(step.after))}::pg_catalog.jsonb)`;
-  if (step.action === 'update') return `UPDATE ${qualified} t SET (${list}) = (SELECT ${list} FROM ${record}) WHERE t.${identity} = ${key}`;
+  if (step.action === 'update') return `UPDATE ${qualified} t SET (${list}) = (SELECT ${list} FROM ${record}) WHERE t.${identity} OPERATOR(pg_catalog.=) ${key}`;
   return `INSERT INTO ${qualified} (${list}) OVERRIDING SYSTEM VALUE SELECT ${list} FROM ${record}`;
 }
 

@@ -66,11 +66,13 @@ export function makeLedgerPruner(options: LedgerPrunerOptions): LedgerPruner {
     try {
       await client.connect();
       // The function lives beside the ledger: called by its schema, not found through the search_path.
-      // Whole numbers computed here are the only values spliced in.
+      // Whole numbers computed here are the only values spliced in. pg_catalog's `=` by name: oid against
+      // regclass has no exact match there, so one planted in public would run as the sync's role.
       const results = (await client.query(
         `BEGIN; SET LOCAL statement_timeout = ${timeoutMs}; SET LOCAL lock_timeout = ${timeoutMs};
          SELECT pg_catalog.quote_ident(n.nspname) AS schema FROM pg_catalog.pg_class c
-           JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = pg_catalog.to_regclass('${LEDGER_TABLE}')`,
+           JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+          WHERE c.oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass('${LEDGER_TABLE}')`,
       )) as unknown as pg.QueryResult<{ schema: string }>[];
       const schema = results[results.length - 1]?.rows[0]?.schema;
       if (schema === undefined) {

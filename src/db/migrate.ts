@@ -82,7 +82,7 @@ export async function triggerChannelSetting(client: pg.ClientBase): Promise<stri
     `SELECT pg_catalog.substr(entry, $2::pg_catalog.int4) AS channel
        FROM pg_catalog.pg_db_role_setting s, pg_catalog.unnest(s.setconfig) AS c(entry)
       WHERE s.setdatabase = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())
-        AND s.setrole = 0 AND pg_catalog.starts_with(entry, $1::pg_catalog.text)`,
+        AND s.setrole OPERATOR(pg_catalog.=) 0::pg_catalog.oid AND pg_catalog.starts_with(entry, $1::pg_catalog.text)`,
     [`${CHANNEL_SETTING}=`, CHANNEL_SETTING.length + 2],
   );
   return rows[0]?.channel ?? null;
@@ -142,7 +142,7 @@ export async function verifySchema(client: pg.ClientBase): Promise<SchemaReport>
       const result = await client.query<{ found: boolean }>(
         `SELECT EXISTS (
            SELECT 1 FROM pg_catalog.pg_trigger
-           WHERE NOT tgisinternal AND tgname = $1::pg_catalog.name AND tgrelid = pg_catalog.to_regclass($2::pg_catalog.text)
+           WHERE NOT tgisinternal AND tgname = $1::pg_catalog.name AND tgrelid OPERATOR(pg_catalog.=) pg_catalog.to_regclass($2::pg_catalog.text)
          ) AS found`,
         [object.name, object.table],
       );

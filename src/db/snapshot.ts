@@ -49,7 +49,7 @@ export interface ReadSnapshotOptions {
  */
 const LEDGER_NAME_SQL = `(SELECT pg_catalog.format('%I.%I', n.nspname, c.relname)
    FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-  WHERE c.oid = pg_catalog.to_regclass('agent_config_changes')
+  WHERE c.oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass('agent_config_changes')
     AND pg_catalog.has_table_privilege(c.oid, 'SELECT')) AS ledger`;
 
 /** Every column the domain reads. */
@@ -97,7 +97,7 @@ export async function readSnapshot(client: pg.ClientBase, source: AgentsSource, 
       params.push(source.sql);
       extra.push(
         `(SELECT pg_catalog.array_agg(a.attname::pg_catalog.text) FROM pg_catalog.pg_attribute a
-           WHERE a.attrelid = pg_catalog.to_regclass($${params.length}) AND a.attnum > 0 AND NOT a.attisdropped) AS source_columns`,
+           WHERE a.attrelid OPERATOR(pg_catalog.=) pg_catalog.to_regclass($${params.length}) AND a.attnum > 0 AND NOT a.attisdropped) AS source_columns`,
       );
     }
     extra.push(LEDGER_NAME_SQL);
@@ -121,7 +121,7 @@ export async function readSnapshot(client: pg.ClientBase, source: AgentsSource, 
     // Who made the changes since the file's own mark (a whole number we read before: the only value
     // spliced in), in the same round trip and transaction as the read.
     const after = highWater !== '' && options.changesAfter !== undefined && /^\d{1,19}$/.test(options.changesAfter) ? options.changesAfter : undefined;
-    const authors = after === undefined ? '' : `; SELECT id::pg_catalog.text, actor, application_name FROM ${ledger} WHERE id OPERATOR(pg_catalog.>) ${after}::pg_catalog.int8 ORDER BY id LIMIT 100`;
+    const authors = after === undefined ? '' : `; SELECT id::pg_catalog.text, actor, db_role::pg_catalog.text, application_name FROM ${ledger} WHERE id OPERATOR(pg_catalog.>) ${after}::pg_catalog.int8 ORDER BY id LIMIT 100`;
     const results = (await client.query({ text: `SELECT ${list} FROM ${source.sql}${highWater}${authors}; COMMIT`, rowMode: 'array', types: RAW_TEXT })) as unknown as pg.QueryResult<unknown[]>[];
     const agents = results[0];
     if (!agents) throw new Error(`agents source ${source.text} returned no result`);
@@ -149,7 +149,7 @@ export async function readSnapshot(client: pg.ClientBase, source: AgentsSource, 
       return row;
     });
     const changes: ChangeAuthor[] | undefined =
-      authors === '' ? undefined : (results[2]?.rows ?? []).map((r) => ({ id: String(r[0]), actor: String(r[1] ?? ''), application: r[2] === null || r[2] === undefined ? null : String(r[2]) }));
+      authors === '' ? undefined : (results[2]?.rows ?? []).map((r) => ({ id: String(r[0]), actor: String(r[1] ?? ''), role: String(r[2] ?? ''), application: r[3] === null || r[3] === undefined ? null : String(r[3]) }));
     return { agents: rows, systemConfig, columns, ...(through === undefined ? {} : { through }), ...(changes === undefined ? {} : { changes }) };
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);

@@ -47,7 +47,7 @@ export async function checkAgentsSource(client: Pick<pg.ClientBase, 'query'>, so
   if (!source.isFunction) return;
   const { rows } = await client.query<{ found: boolean; retset: boolean | null; kind: string | null }>(
     `SELECT p.oid IS NOT NULL AS found, p.proretset AS retset, p.prokind::text AS kind
-       FROM (SELECT pg_catalog.to_regprocedure($1) AS oid) r LEFT JOIN pg_catalog.pg_proc p ON p.oid = r.oid`,
+       FROM (SELECT pg_catalog.to_regprocedure($1) AS oid) r LEFT JOIN pg_catalog.pg_proc p ON p.oid OPERATOR(pg_catalog.=) r.oid`,
     [source.sql],
   );
   const row = rows[0];

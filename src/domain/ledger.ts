@@ -98,7 +98,7 @@ export function compareIds(a: string, b: string): number {
  * snapshot's high-water mark) ends the range when the list was cut short by a read limit; the
  * authors then end with "…", as the later changes' authors were not read.
  */
-export function describeChanges(changes: readonly Pick<LedgerChange, 'id' | 'actor' | 'application'>[], through?: string): string {
+export function describeChanges(changes: readonly Pick<LedgerChange, 'id' | 'actor' | 'role' | 'application'>[], through?: string): string {
   if (changes.length === 0) return '';
   const ids = changes.map((c) => c.id).sort(compareIds);
   const first = ids[0]!;
@@ -107,10 +107,19 @@ export function describeChanges(changes: readonly Pick<LedgerChange, 'id' | 'act
   const last = cut ? through : read;
   const which = first === last ? `change ${first}` : `changes ${first}–${last}`;
   const distinct = (values: (string | null)[]) => [...new Set(values.filter((v): v is string => v !== null && v !== ''))].map((v) => shown(v));
-  const actors = distinct(changes.map((c) => c.actor));
+  const actors = [...new Set(changes.filter((c) => c.actor !== '').map((c) => who(c.actor, c.role)))];
   const apps = distinct(changes.map((c) => c.application));
   const more = cut ? ', …' : '';
   return `(${which}${actors.length > 0 ? ` by ${actors.join(', ')}${more}` : ''}${apps.length > 0 ? ` via ${apps.join(', ')}${more}` : ''})`;
+}
+
+/**
+ * Who made a change: the actor, and the login role beside it when they differ. Any writer may set
+ * agent_config_sync.actor to any text, another person's name included; the role is what PostgreSQL
+ * authenticated, so a reader is never left with the writer's word alone.
+ */
+function who(actor: string, role: string): string {
+  return `${shown(actor)}${actor !== role ? ` (role ${shown(role)})` : ''}`;
 }
 
 /** A name as a log line may show it: bare when it is plain, else quoted and escaped. */
@@ -130,14 +139,16 @@ export function describeEffect(change: LedgerChange): string {
   for (const column of change.changed) {
     const inOld = change.old !== null && Object.hasOwn(change.old, column);
     const inNew = change.new !== null && Object.hasOwn(change.new, column);
+    // Column names are the table owner's text (any name PostgreSQL allows, a newline or an escape
+    // included): shown as names are, never raw.
     if (!inOld && !inNew) {
-      unrecorded.push(column);
+      unrecorded.push(shown(column));
       continue;
     }
     const before = inOld ? showValue(change.old![column]) : undefined;
     const after = inNew ? showValue(change.new![column]) : undefined;
-    if (change.operation === 'UPDATE') parts.push(`${column}: ${before ?? 'null'} → ${after ?? 'null'}`);
-    else parts.push(`${column}: ${change.operation === 'INSERT' ? after : before}`);
+    if (change.operation === 'UPDATE') parts.push(`${shown(column)}: ${before ?? 'null'} → ${after ?? 'null'}`);
+    else parts.push(`${shown(column)}: ${change.operation === 'INSERT' ? after : before}`);
   }
   if (unrecorded.length > 0) parts.push(`${parts.length > 0 ? 'also ' : ''}changed: ${unrecorded.join(', ')} (value not recorded)`);
   if (parts.length === 0) parts.push('no column changed');
@@ -154,9 +165,9 @@ export function formatHistory(changes: readonly LedgerChange[]): string {
   if (changes.length === 0) return 'no changes recorded (for this filter)\n';
   return changes
     .map((c) => {
-      const who = `${shown(c.actor)}${c.actor !== c.role ? ` (role ${shown(c.role)})` : ''}${c.application ? ` via ${shown(c.application)}` : ''}`;
+      const by = `${who(c.actor, c.role)}${c.application ? ` via ${shown(c.application)}` : ''}`;
       const what = `${c.source}${c.key !== null ? ` ${shown(c.key)}` : ''} ${c.operation}`;
-      return `${c.id}  ${c.at}  ${who}  ${what}: ${describeEffect(c)}\n`;
+      return `${c.id}  ${c.at}  ${by}  ${what}: ${describeEffect(c)}\n`;
     })
     .join('');
 }

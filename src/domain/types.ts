@@ -34,10 +34,11 @@ export interface Snapshot {
   changes?: readonly ChangeAuthor[];
 }
 
-/** Who made one recorded change: its ledger id, the actor it was made for, and the application. */
+/** Who made one recorded change: its ledger id, the actor it was made for, the login role and the application. */
 export interface ChangeAuthor {
   id: string;
   actor: string;
+  role: string;
   application: string | null;
 }
 

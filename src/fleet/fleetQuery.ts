@@ -26,6 +26,8 @@ export interface ChangeFacts {
   id: string;
   at: Date;
   actor: string | null;
+  /** The login role that made it (the actor is whatever the writer said). */
+  role: string | null;
   source: string | null;
   key: string | null;
   operation: string | null;
@@ -34,6 +36,9 @@ export interface ChangeFacts {
 /**
  * Every status row with the changes it owes: ledger rows above its synced_through made before
  * now − (its max wait + 5 s). One statement, so every row is judged against one ledger state and one clock.
+ * Operators are pg_catalog's by name: `fleet` is often run by an operator's superuser session, and an
+ * operator a role planted in a schema on its search path (public, before PostgreSQL 15) that matches the
+ * argument types more exactly (integer / numeric) would be the one called.
  */
 const FLEET_SQL = `SELECT g.*, g.synced_through::text AS synced_through_text, pg_catalog.now() AS db_now,
        o.n AS owed_count, o.oldest_id, o.oldest_at
@@ -41,8 +46,9 @@ const FLEET_SQL = `SELECT g.*, g.synced_through::text AS synced_through_text, pg
   LEFT JOIN LATERAL (
     SELECT pg_catalog.count(*)::int AS n, pg_catalog.min(c.id)::text AS oldest_id, pg_catalog.min(c.at) AS oldest_at
       FROM ${LEDGER_TABLE} c
-     WHERE c.id > COALESCE(g.synced_through, 0)
-       AND c.at < pg_catalog.now() - pg_catalog.make_interval(secs => (COALESCE(g.max_wait_ms, 0) + 5000) / 1000.0)
+     WHERE c.id OPERATOR(pg_catalog.>) COALESCE(g.synced_through, 0::pg_catalog.int8)
+       AND c.at OPERATOR(pg_catalog.<) (pg_catalog.now() OPERATOR(pg_catalog.-) pg_catalog.make_interval(secs =>
+             ((COALESCE(g.max_wait_ms, 0) OPERATOR(pg_catalog.+) 5000)::pg_catalog.float8 OPERATOR(pg_catalog./) 1000::pg_catalog.float8)))
   ) o ON true
  ORDER BY g.gateway_id`;
 
@@ -104,11 +110,11 @@ export async function readFleet(client: pg.ClientBase): Promise<StatusRecord[]> 
 export async function readChange(client: pg.ClientBase, id: string): Promise<ChangeFacts | undefined> {
   let rows: Raw[];
   try {
-    rows = (await client.query<Raw>(`SELECT id::text AS id, at, actor, source, key, operation FROM ${LEDGER_TABLE} WHERE id = $1::bigint`, [id])).rows;
+    rows = (await client.query<Raw>(`SELECT id::text AS id, at, actor, db_role::text AS db_role, source, key, operation FROM ${LEDGER_TABLE} WHERE id OPERATOR(pg_catalog.=) $1::pg_catalog.int8`, [id])).rows;
   } catch (error) {
     explain(error);
   }
   const r = rows[0];
   if (!r) return undefined;
-  return { id: String(r.id), at: date(r.at) ?? new Date(0), actor: text(r.actor), source: text(r.source), key: text(r.key), operation: text(r.operation) };
+  return { id: String(r.id), at: date(r.at) ?? new Date(0), actor: text(r.actor), role: text(r.db_role), source: text(r.source), key: text(r.key), operation: text(r.operation) };
 }

@@ -31,7 +31,13 @@ export interface StatusRow {
   maxWaitMs: number | null;
 }
 
-const AGO = (n: number) => `pg_catalog.now() - pg_catalog.make_interval(secs => $${n}::float8 / 1000)`;
+/**
+ * "This long ago" on the server's clock. pg_catalog's operators by name, both sides typed: float8 / integer
+ * has no exact match there, so an operator planted in a schema on the gateway role's search path (public,
+ * before PostgreSQL 15) would be the one called, as the gateway's role, on every status write.
+ */
+const AGO = (n: number) =>
+  `(pg_catalog.now() OPERATOR(pg_catalog.-) pg_catalog.make_interval(secs => $${n}::pg_catalog.float8 OPERATOR(pg_catalog./) 1000::pg_catalog.float8))`;
 
 /**
  * The upsert. The owner is never sent: a new row takes the column default (session_user) and an update

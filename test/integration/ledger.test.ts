@@ -197,10 +197,10 @@ describe('the change ledger on real PostgreSQL', () => {
     const through = (await client.query(`SELECT max(id)::text AS max FROM agent_config_changes`)).rows[0].max as string;
     const changes = await readLedgerChanges(client, { afterId: mark, throughId: through });
     expect(changes.map((c) => c.operation)).toEqual(['INSERT', 'UPDATE']);
-    expect(describeChanges(changes)).toBe(`(changes ${changes[0]!.id}–${through} by postgres, bob via psql)`);
-    expect(describeChanges(await readLedgerChanges(client, { afterId: changes[0]!.id, throughId: through }))).toBe(`(change ${through} by bob via psql)`);
+    expect(describeChanges(changes)).toBe(`(changes ${changes[0]!.id}–${through} by postgres, bob (role postgres) via psql)`);
+    expect(describeChanges(await readLedgerChanges(client, { afterId: changes[0]!.id, throughId: through }))).toBe(`(change ${through} by bob (role postgres) via psql)`);
     // The whole line from two snapshots' marks; nothing when an end is unknown (the first write after start).
-    expect(await describeWrite(client, mark, through)).toBe(`(changes ${changes[0]!.id}–${through} by postgres, bob via psql)`);
+    expect(await describeWrite(client, mark, through)).toBe(`(changes ${changes[0]!.id}–${through} by postgres, bob (role postgres) via psql)`);
     expect(await describeWrite(client, undefined, through)).toBe('');
     expect(await describeWrite(client, through, through)).toBe('');
   });

@@ -115,7 +115,7 @@ describe('status method and secret inputs of the plugin entry (real PostgreSQL)'
       UPDATE agents SET model = 'm/b' WHERE name = 'alpha'; INSERT INTO agents (name, model) VALUES ('beta', 'm/beta'); COMMIT`);
     const second = await mark();
     await waitFor('the write of both changes', async () => (await call()).syncedThrough === second, 10_000);
-    expect(lines()).toMatch(new RegExp(`wrote .*\\(2 agents\\): .*\\(changes ${Number(first) + 1}–${second} by ops-ticket-7 via ops-console\\)`));
+    expect(lines()).toMatch(new RegExp(`wrote .*\\(2 agents\\): .*\\(changes ${Number(first) + 1}–${second} by ops-ticket-7 \\(role [a-z_0-9]+\\) via ops-console\\)`));
   });
 
   it('can take the password from an env SecretRef the host left unresolved, and say why it did not start without it', async () => {

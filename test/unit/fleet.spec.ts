@@ -134,7 +134,7 @@ describe('fleet output', () => {
   });
   it('lists which gateways have a change and how long after the change each synced it', async () => {
     const { formatChange } = await import('../../src/cli/fleet.js');
-    const change = { id: '42', at: new Date('2026-11-25T12:00:00.000Z'), actor: 'alice', source: 'agents', key: 'beta', operation: 'UPDATE' };
+    const change = { id: '42', at: new Date('2026-11-25T12:00:00.000Z'), actor: 'alice', role: 'alice', source: 'agents', key: 'beta', operation: 'UPDATE' };
     const text = formatChange(change, [
       { gatewayId: 'gw-1', owner: 'gw_1', state: 'current', has: true, syncedAt: '2026-11-25T12:00:00.250Z', syncedThrough: '42' },
       { gatewayId: 'gw-2', owner: 'gw_2', state: 'behind', has: false, syncedAt: null, syncedThrough: '41' },

@@ -14,28 +14,33 @@ function change(partial: Partial<LedgerChange> & Pick<LedgerChange, 'operation'>
 
 describe('the change ledger, pure', () => {
   it('should name one change and its author for the write log line', () => {
-    expect(describeChanges([{ id: '42', actor: 'alice', application: 'psql' }])).toBe('(change 42 by alice via psql)');
+    expect(describeChanges([{ id: '42', actor: 'alice', role: 'alice', application: 'psql' }])).toBe('(change 42 by alice via psql)');
   });
 
   it('should name a range of changes and each author and application once', () => {
     const changes = [
-      { id: '43', actor: 'bob', application: 'psql' },
-      { id: '41', actor: 'alice', application: 'psql' },
-      { id: '42', actor: 'alice', application: null },
+      { id: '43', actor: 'bob', role: 'bob', application: 'psql' },
+      { id: '41', actor: 'alice', role: 'alice', application: 'psql' },
+      { id: '42', actor: 'alice', role: 'alice', application: null },
     ];
     expect(describeChanges(changes)).toBe('(changes 41–43 by bob, alice via psql)');
     expect(describeChanges([])).toBe('');
   });
 
   it('should end the range at the snapshot\'s mark when the read was cut short, and say so', () => {
-    expect(describeChanges([{ id: '41', actor: 'alice', application: 'psql' }, { id: '42', actor: 'bob', application: 'psql' }], '500'))
+    expect(describeChanges([{ id: '41', actor: 'alice', role: 'alice', application: 'psql' }, { id: '42', actor: 'bob', role: 'bob', application: 'psql' }], '500'))
       .toBe('(changes 41–500 by alice, bob, … via psql, …)');
-    expect(describeChanges([{ id: '41', actor: 'alice', application: 'psql' }], '41')).toBe('(change 41 by alice via psql)');
+    expect(describeChanges([{ id: '41', actor: 'alice', role: 'alice', application: 'psql' }], '41')).toBe('(change 41 by alice via psql)');
   });
 
   it('should quote an author whose name could forge or split a log line', () => {
-    expect(describeChanges([{ id: '7', actor: 'eve\nagent_config_sync: all good', application: '\u001b[2J' }]))
+    expect(describeChanges([{ id: '7', actor: 'eve\nagent_config_sync: all good', role: 'eve\nagent_config_sync: all good', application: '\u001b[2J' }]))
       .toBe('(change 7 by "eve\\nagent_config_sync: all good" via "\\u001b[2J")');
+  });
+
+  it('should name the login role beside an actor that differs from it', () => {
+    expect(describeChanges([{ id: '8', actor: 'alice', role: 'bob', application: 'psql' }, { id: '9', actor: 'bob', role: 'bob', application: 'psql' }]))
+      .toBe('(changes 8–9 by alice (role bob), bob via psql)');
   });
 
   it('should compare ids as numbers, not as text', () => {
