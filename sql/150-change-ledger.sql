@@ -216,6 +216,33 @@ END;
 $body$
 $fn$, here);
     EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s.agent_config_sync_prune_changes(pg_catalog.int4, pg_catalog.int4) FROM PUBLIC', here);
+
+    -- What a gateway needs of the ledger and nothing more: its highest id (the snapshot's "through
+    -- change N") and who made the changes after a given id (the write's log line) — ids, actors, roles
+    -- and applications, never a row's values. A gateway granted EXECUTE on this needs no SELECT on the
+    -- ledger, which holds every roster's recorded columns. The first row is the mark itself (id = the
+    -- highest id, the other columns NULL), so one call answers both; at most 100 authors follow, oldest
+    -- first. STABLE: it reads the calling transaction's snapshot, so the mark is the snapshot's own.
+    EXECUTE pg_catalog.format($fn$
+CREATE OR REPLACE FUNCTION %1$s.agent_config_sync_changes_since(after_id pg_catalog.int8)
+RETURNS TABLE (id pg_catalog.int8, actor pg_catalog.text, db_role pg_catalog.text, application_name pg_catalog.text)
+LANGUAGE sql
+STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $body$
+    SELECT COALESCE(pg_catalog.max(c.id), 0), NULL::pg_catalog.text, NULL::pg_catalog.text, NULL::pg_catalog.text
+      FROM %1$s.agent_config_changes c
+    UNION ALL
+    (SELECT c.id, c.actor, c.db_role::pg_catalog.text, c.application_name
+       FROM %1$s.agent_config_changes c
+      WHERE after_id IS NOT NULL AND c.id OPERATOR(pg_catalog.>) after_id
+      ORDER BY c.id
+      LIMIT 100)
+$body$
+$fn$, here);
+    EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s.agent_config_sync_changes_since(pg_catalog.int8) FROM PUBLIC', here);
+    EXECUTE pg_catalog.format('ALTER FUNCTION %s.agent_config_sync_changes_since(pg_catalog.int8) OWNER TO CURRENT_USER', here);
     -- Owned by whoever migrates (a replaced function keeps its old owner otherwise).
     EXECUTE pg_catalog.format('ALTER FUNCTION %s.agent_config_sync_record_change(pg_catalog.text, pg_catalog.text, pg_catalog.text, pg_catalog.jsonb, pg_catalog.jsonb, pg_catalog.text[]) OWNER TO CURRENT_USER', here);
     EXECUTE pg_catalog.format('ALTER FUNCTION %s.agent_config_sync_prune_changes(pg_catalog.int4, pg_catalog.int4) OWNER TO CURRENT_USER', here);

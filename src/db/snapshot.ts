@@ -44,13 +44,37 @@ export interface ReadSnapshotOptions {
 }
 
 /**
- * The change ledger's qualified, quoted name when this role may read it, else NULL: checked with
- * catalog functions (a missing table or a denied SELECT would abort the snapshot's transaction).
+ * How this role may learn the change ledger's mark, checked with catalog functions (a missing table or
+ * a denied read would abort the snapshot's transaction): `ledger_fn`, the qualified name of
+ * agent_config_sync_changes_since when it may EXECUTE it (ids and authors only: a gateway needs no
+ * SELECT on the ledger, which holds every roster's values), else `ledger`, the table's qualified name
+ * when it may SELECT it; NULL for what it may not.
  */
 const LEDGER_NAME_SQL = `(SELECT pg_catalog.format('%I.%I', n.nspname, c.relname)
-   FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+   FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
   WHERE c.oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass('agent_config_changes')
-    AND pg_catalog.has_table_privilege(c.oid, 'SELECT')) AS ledger`;
+    AND pg_catalog.has_table_privilege(c.oid, 'SELECT')) AS ledger,
+  (SELECT CASE WHEN pg_catalog.has_schema_privilege(n.oid, 'USAGE') THEN
+            CASE WHEN pg_catalog.to_regprocedure(pg_catalog.format('%I.agent_config_sync_changes_since(pg_catalog.int8)', n.nspname)) IS NOT NULL THEN
+              CASE WHEN pg_catalog.has_function_privilege(pg_catalog.to_regprocedure(pg_catalog.format('%I.agent_config_sync_changes_since(pg_catalog.int8)', n.nspname)), 'EXECUTE')
+                THEN pg_catalog.format('%I.agent_config_sync_changes_since', n.nspname) END END END
+   FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+  WHERE c.oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass('agent_config_changes')) AS ledger_fn`;
+
+/**
+ * One statement whose rows are the ledger's mark (the row with a NULL actor) and, after `after`, the
+ * authors of the later changes (at most 100, oldest first): through the SECURITY DEFINER function when
+ * this role may call it, else from the table; undefined when it may do neither. `after` is a whole
+ * number we read before (checked by the caller): the only value spliced in, beside quoted names.
+ */
+function ledgerMarkSql(ledgerFn: unknown, ledger: unknown, after: string | undefined): string | undefined {
+  const from = after === undefined ? 'NULL' : `${after}::pg_catalog.int8`;
+  if (typeof ledgerFn === 'string') return `SELECT id::pg_catalog.text, actor, db_role, application_name FROM ${ledgerFn}(${from})`;
+  if (typeof ledger !== 'string') return undefined;
+  const mark = `SELECT COALESCE(pg_catalog.max(id), 0)::pg_catalog.text, NULL::pg_catalog.text, NULL::pg_catalog.text, NULL::pg_catalog.text FROM ${ledger}`;
+  if (after === undefined) return mark;
+  return `${mark} UNION ALL (SELECT id::pg_catalog.text, actor, db_role::pg_catalog.text, application_name FROM ${ledger} WHERE id OPERATOR(pg_catalog.>) ${from} ORDER BY id LIMIT 100)`;
+}
 
 /** Every column the domain reads. */
 const KNOWN_AGENT_COLUMNS: readonly string[] = [...REQUIRED_AGENT_COLUMNS, ...OPTIONAL_AGENT_COLUMNS];
@@ -106,6 +130,7 @@ export async function readSnapshot(client: pg.ClientBase, source: AgentsSource, 
       params,
     );
     const ledger: unknown = system.rows[0]?.ledger;
+    const ledgerFn: unknown = system.rows[0]?.ledger_fn;
     const systemConfig = system.rows.filter((r) => r.key !== null).map((r) => ({ key: r.key, value: r.value, value_type: r.value_type }));
     const available: unknown = system.rows[0]?.source_columns;
     const known = Array.isArray(available) ? KNOWN_AGENT_COLUMNS.filter((c) => available.includes(c)) : [];
@@ -115,17 +140,16 @@ export async function readSnapshot(client: pg.ClientBase, source: AgentsSource, 
     // the source's, and the known column names, which are constants). Rows come as arrays of raw
     // text: only the columns kept below are parsed, by their type's parser.
     const list = known.length > 0 ? known.map((c) => `"${c}"`).join(', ') : '*';
-    // The ledger's high-water mark rides in the same round trip, inside the transaction, only when the
-    // check above found the table readable (a denied read would abort the snapshot).
-    const highWater = typeof ledger === 'string' ? `; SELECT pg_catalog.max(id) FROM ${ledger}` : '';
-    // Who made the changes since the file's own mark (a whole number we read before: the only value
-    // spliced in), in the same round trip and transaction as the read.
-    const after = highWater !== '' && options.changesAfter !== undefined && /^\d{1,19}$/.test(options.changesAfter) ? options.changesAfter : undefined;
-    const authors = after === undefined ? '' : `; SELECT id::pg_catalog.text, actor, db_role::pg_catalog.text, application_name FROM ${ledger} WHERE id OPERATOR(pg_catalog.>) ${after}::pg_catalog.int8 ORDER BY id LIMIT 100`;
-    const results = (await client.query({ text: `SELECT ${list} FROM ${source.sql}${highWater}${authors}; COMMIT`, rowMode: 'array', types: RAW_TEXT })) as unknown as pg.QueryResult<unknown[]>[];
+    // The ledger's mark and who made the changes since the file's own mark ride in the same round trip,
+    // inside the transaction, only when the check above found a way this role may read them.
+    const after = options.changesAfter !== undefined && /^\d{1,19}$/.test(options.changesAfter) ? options.changesAfter : undefined;
+    const marks = ledgerMarkSql(ledgerFn, ledger, after);
+    const results = (await client.query({ text: `SELECT ${list} FROM ${source.sql}${marks === undefined ? '' : `; ${marks}`}; COMMIT`, rowMode: 'array', types: RAW_TEXT })) as unknown as pg.QueryResult<unknown[]>[];
     const agents = results[0];
     if (!agents) throw new Error(`agents source ${source.text} returned no result`);
-    const through = highWater === '' ? undefined : String(results[1]?.rows[0]?.[0] ?? '0');
+    // The mark is the row without an actor (every recorded change has one); the others are the authors.
+    const markRows = marks === undefined ? [] : (results[1]?.rows ?? []);
+    const through = marks === undefined ? undefined : String(markRows.find((r) => r[1] === null || r[1] === undefined)?.[0] ?? '0');
     const names = agents.fields.map((f) => f.name);
     const present = new Set(names);
     const missing = REQUIRED_AGENT_COLUMNS.filter((c) => !present.has(c));
@@ -149,7 +173,11 @@ export async function readSnapshot(client: pg.ClientBase, source: AgentsSource, 
       return row;
     });
     const changes: ChangeAuthor[] | undefined =
-      authors === '' ? undefined : (results[2]?.rows ?? []).map((r) => ({ id: String(r[0]), actor: String(r[1] ?? ''), role: String(r[2] ?? ''), application: r[3] === null || r[3] === undefined ? null : String(r[3]) }));
+      marks === undefined || after === undefined
+        ? undefined
+        : markRows
+            .filter((r) => r[1] !== null && r[1] !== undefined)
+            .map((r) => ({ id: String(r[0]), actor: String(r[1]), role: String(r[2] ?? ''), application: r[3] === null || r[3] === undefined ? null : String(r[3]) }));
     return { agents: rows, systemConfig, columns, ...(through === undefined ? {} : { through }), ...(changes === undefined ? {} : { changes }) };
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);

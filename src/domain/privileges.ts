@@ -42,7 +42,9 @@ export function describePrivilege(session: SessionRole): string {
 
 /**
  * The least-privileged grants a sync role needs, as SQL an operator can run (the role and schema
- * quoted only when they need it). `ledger` adds SELECT on the change ledger and EXECUTE on its prune function when the ledger exists.
+ * quoted only when they need it). `ledger` adds, when the ledger exists, EXECUTE on the two functions a sync calls: the ledger's mark
+ * and authors (ids and who, never a row's values: no SELECT on the ledger, which holds every roster's
+ * recorded columns) and its pruning.
  */
 export function leastPrivilegeGrants(role = 'agent_config_sync', schema = 'public', ledger = false): string[] {
   const r = quoteIdent(role);
@@ -50,9 +52,9 @@ export function leastPrivilegeGrants(role = 'agent_config_sync', schema = 'publi
   return [
     `CREATE ROLE ${r} LOGIN PASSWORD '…' NOSUPERUSER NOCREATEDB NOCREATEROLE;`,
     `GRANT USAGE ON SCHEMA ${s} TO ${r};`,
-    `GRANT SELECT ON ${s}.agents, ${s}.agent_system_config${ledger ? `, ${s}.agent_config_changes` : ''} TO ${r};`,
+    `GRANT SELECT ON ${s}.agents, ${s}.agent_system_config TO ${r};`,
     `GRANT SELECT, INSERT, UPDATE ON ${s}.agent_config_sync_gateways TO ${r};`,
-    ...(ledger ? [`GRANT EXECUTE ON FUNCTION ${s}.agent_config_sync_prune_changes(integer, integer) TO ${r};`] : []),
+    ...(ledger ? [`GRANT EXECUTE ON FUNCTION ${s}.agent_config_sync_changes_since(bigint), ${s}.agent_config_sync_prune_changes(integer, integer) TO ${r};`] : []),
     `-- a function source: GRANT EXECUTE ON FUNCTION ${s}.get_agent_export_rows() TO ${r}; LISTEN needs no grant`,
   ];
 }

@@ -34,14 +34,18 @@ describe('fleet isolation on real PostgreSQL', () => {
       INSERT INTO agents (name, model) VALUES ('alpha', 'm/alpha'), ('beta', 'm/beta'), ('helper', 'm/helper');
       CREATE TABLE gateway_roles (role_name text NOT NULL, agent_name text NOT NULL);
       INSERT INTO gateway_roles VALUES ('${roles[0]}', 'alpha'), ('${roles[0]}', 'helper'), ('${roles[1]}', 'beta');
-      CREATE FUNCTION get_agent_export_rows() RETURNS SETOF agents LANGUAGE sql STABLE AS $$
-        SELECT a.* FROM agents a JOIN gateway_roles r ON r.agent_name = a.name WHERE r.role_name = session_user
+      CREATE FUNCTION public.get_agent_export_rows() RETURNS SETOF public.agents
+      LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+        SELECT a.* FROM public.agents a JOIN public.gateway_roles r ON r.agent_name = a.name WHERE r.role_name = session_user
       $$;
+      REVOKE ALL ON FUNCTION public.get_agent_export_rows() FROM PUBLIC;
     `);
     for (const role of roles) {
       await client.query(`CREATE ROLE ${role} LOGIN PASSWORD 'pw'`);
-      // The documented grants of a gateway's role (sql/200-gateway-status.sql, README).
-      await client.query(`GRANT SELECT ON agents, agent_system_config, gateway_roles, agent_config_changes TO ${role}`);
+      // The documented grants of a gateway's role (README, docs/fleet.md): no SELECT on agents or the ledger.
+      await client.query(`GRANT EXECUTE ON FUNCTION get_agent_export_rows() TO ${role}`);
+      await client.query(`GRANT SELECT ON agent_system_config TO ${role}`);
+      await client.query(`GRANT EXECUTE ON FUNCTION agent_config_sync_changes_since(bigint), agent_config_sync_prune_changes(integer, integer) TO ${role}`);
       await client.query(`GRANT SELECT, INSERT, UPDATE ON agent_config_sync_gateways TO ${role}`);
     }
   });
@@ -106,8 +110,8 @@ describe('fleet isolation on real PostgreSQL', () => {
     await waitFor('both synced the change', async () => (await hasSynced(client, 'gw-a', through)) && (await hasSynced(client, 'gw-b', through)), 10_000);
     expect(ids(readText(a.sync.outputPath))).toEqual(['alpha', 'helper']);
     expect(ids(readText(b.sync.outputPath))).toEqual(['beta']);
-    // Read as a gateway's role: the fleet is visible to every role granted SELECT.
-    const fleet = await fleetJson(urlAs(db.url, roleA), home);
+    // Read by the operator: the gateways' roles have no SELECT on the ledger that fleet judges from.
+    const fleet = await fleetJson(db.url, home);
     expect(statesOf(fleet)).toEqual({ 'gw-a': 'current', 'gw-b': 'current' });
     expect(fleet.report?.gateways.map((g) => g.owner)).toEqual([roleA, roleB]);
     expect(fleet.code).toBe(0);

@@ -29,8 +29,8 @@ describe('database privileges (pure)', () => {
       'GRANT SELECT, INSERT, UPDATE ON public.agent_config_sync_gateways TO agent_config_sync;',
       '-- a function source: GRANT EXECUTE ON FUNCTION public.get_agent_export_rows() TO agent_config_sync; LISTEN needs no grant',
     ]);
-    expect(leastPrivilegeGrants('Gate "A"', 'fleet', true)[2]).toBe('GRANT SELECT ON fleet.agents, fleet.agent_system_config, fleet.agent_config_changes TO "Gate ""A""";');
-    expect(leastPrivilegeGrants('Gate "A"', 'fleet', true)[4]).toBe('GRANT EXECUTE ON FUNCTION fleet.agent_config_sync_prune_changes(integer, integer) TO "Gate ""A""";');
+    expect(leastPrivilegeGrants('Gate "A"', 'fleet', true)[2]).toBe('GRANT SELECT ON fleet.agents, fleet.agent_system_config TO "Gate ""A""";');
+    expect(leastPrivilegeGrants('Gate "A"', 'fleet', true)[4]).toBe('GRANT EXECUTE ON FUNCTION fleet.agent_config_sync_changes_since(bigint), fleet.agent_config_sync_prune_changes(integer, integer) TO "Gate ""A""";');
   });
 
   it('checks privileges in doctor: ok for a plain role, warn for a superuser, fail when it would run another role\'s code', () => {
