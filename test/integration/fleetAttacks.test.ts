@@ -64,6 +64,8 @@ describe('a fleet scoped by session_user, as documented, against another gateway
     try {
       await expect(asA.query(`SELECT name, model FROM agents`)).rejects.toMatchObject({ code: '42501' });
       await expect(asA.query(`SELECT * FROM gateway_roles`)).rejects.toMatchObject({ code: '42501' });
+      // Nor through the ledger, which records every roster's values: gateways learn ids and authors only.
+      await expect(asA.query(`SELECT old, new FROM agent_config_changes`)).rejects.toMatchObject({ code: '42501' });
       const own = await asA.query(`SELECT name FROM get_agent_export_rows() ORDER BY name`);
       expect(own.rows.map((r) => r.name)).toEqual(['alpha', 'helper']);
     } finally {
@@ -83,7 +85,8 @@ describe('a fleet scoped by session_user, as documented, against another gateway
     const ids = (text: string | undefined) => Object.keys(JSON.parse(text ?? '{"agents":{}}').agents.entries ?? {}).sort();
     expect(ids(readText(a.sync.outputPath))).toEqual(['alpha', 'helper']);
     expect(ids(readText(b.sync.outputPath))).toEqual(['beta']);
-    const fleet = await fleetJson(urlAs(db.url, roleA), home);
+    // The operator reads the fleet: it judges from the ledger, which the gateways' roles may not read.
+    const fleet = await fleetJson(db.url, home);
     expect(statesOf(fleet)).toEqual({ 'gw-a': 'current', 'gw-b': 'current' });
   });
 });
