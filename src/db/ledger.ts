@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { compareIds, describeChanges, parseLedgerRow, type LedgerChange, type LedgerRow } from '../domain/ledger.js';
+import { compareIds, parseLedgerRow, type LedgerChange, type LedgerRow } from '../domain/ledger.js';
 import { IDENTITY_COLUMN, REVERTIBLE_COLUMNS, type Restore, type RevertStep } from '../domain/ledgerRevert.js';
 import { callAsOwner, ownerAdvice, tableOwner } from './asOwner.js';
 
@@ -16,44 +16,6 @@ function parsed(rows: readonly Record<string, unknown>[]): LedgerChange[] {
     const change = parseLedgerRow(row);
     return change ? [change] : [];
   });
-}
-
-/** Options of {@link readLedgerChanges}. */
-export interface LedgerRange {
-  /** Only changes after this id (exclusive). Defaults to the first. */
-  afterId?: string;
-  /** Only changes up to this id (inclusive). Defaults to the last. */
-  throughId?: string;
-  /** At most this many, the oldest first. Defaults to 100. */
-  limit?: number;
-}
-
-/**
- * The changes in (afterId, throughId], oldest first: what a write brought, between the snapshot the
- * file held and the one written ("through change N" of each). Rows that do not parse are skipped.
- */
-export async function readLedgerChanges(client: pg.ClientBase, range: LedgerRange = {}): Promise<LedgerChange[]> {
-  const { rows } = await client.query(
-    `SELECT ${COLUMNS} FROM ${LEDGER_TABLE}
-      WHERE ($1::pg_catalog.int8 IS NULL OR id > $1::pg_catalog.int8) AND ($2::pg_catalog.int8 IS NULL OR id <= $2::pg_catalog.int8)
-      ORDER BY id LIMIT $3::pg_catalog.int4`,
-    [range.afterId ?? null, range.throughId ?? null, Math.max(1, Math.floor(range.limit ?? 100))],
-  );
-  return parsed(rows);
-}
-
-/** How many changes a write's log line reads to name their authors. */
-const LOG_LINE_CHANGES = 100;
-
-/**
- * The write log line's `(change 42 by alice via psql)` for a write that took the file from the render
- * through `afterId` to the one through `throughId` (each a snapshot's `through`). '' when either end is
- * unknown (the first write after start, or a ledger this role cannot read) or nothing changed between.
- * Reads at most 100 changes; a longer range is named to its end, its authors cut with "…".
- */
-export async function describeWrite(client: pg.ClientBase, afterId: string | undefined, throughId: string | undefined): Promise<string> {
-  if (afterId === undefined || throughId === undefined || compareIds(throughId, afterId) <= 0) return '';
-  return describeChanges(await readLedgerChanges(client, { afterId, throughId, limit: LOG_LINE_CHANGES }), throughId);
 }
 
 /** Filters of {@link readHistory}. */

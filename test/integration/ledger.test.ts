@@ -2,7 +2,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { describeWrite, readLedgerChanges } from '../../src/db/ledger.js';
 import { makeLedgerPruner } from '../../src/db/ledgerPruner.js';
 import { migrate } from '../../src/db/migrate.js';
 import { OPTIONAL_AGENT_COLUMNS, readSnapshot, REQUIRED_AGENT_COLUMNS } from '../../src/db/snapshot.js';
@@ -188,21 +187,26 @@ describe('the change ledger on real PostgreSQL', () => {
     expect(without.through).toBeUndefined();
   });
 
-  it('can read the changes a write brought and name them and their authors for the log line', async () => {
+  it('can read the changes a write brought, in the snapshot, and name them and their authors for the log line', async () => {
     await migrate(client);
     const { rows } = await client.query(`SELECT max(id)::text AS max FROM agent_config_changes`);
     const mark = rows[0].max as string;
     await as(db.url, (c) => c.query(`INSERT INTO agents (name, model) VALUES ('a', 'm/a')`), 'psql');
     await as(db.url, (c) => c.query(`BEGIN; SET LOCAL agent_config_sync.actor = 'bob'; UPDATE agents SET model = 'm/b'; COMMIT`), 'psql');
     const through = (await client.query(`SELECT max(id)::text AS max FROM agent_config_changes`)).rows[0].max as string;
-    const changes = await readLedgerChanges(client, { afterId: mark, throughId: through });
-    expect(changes.map((c) => c.operation)).toEqual(['INSERT', 'UPDATE']);
-    expect(describeChanges(changes)).toBe(`(changes ${changes[0]!.id}–${through} by postgres, bob (role postgres) via psql)`);
-    expect(describeChanges(await readLedgerChanges(client, { afterId: changes[0]!.id, throughId: through }))).toBe(`(change ${through} by bob (role postgres) via psql)`);
-    // The whole line from two snapshots' marks; nothing when an end is unknown (the first write after start).
-    expect(await describeWrite(client, mark, through)).toBe(`(changes ${changes[0]!.id}–${through} by postgres, bob (role postgres) via psql)`);
-    expect(await describeWrite(client, undefined, through)).toBe('');
-    expect(await describeWrite(client, through, through)).toBe('');
+    // What the pipeline asks each read for: the authors after the mark its file holds, in the snapshot.
+    const source = parseAgentsSource('agents');
+    const read = await readSnapshot(client, source, { changesAfter: mark });
+    const changes = read.changes ?? [];
+    expect(read.through).toBe(through);
+    expect(changes.map((c) => c.actor)).toEqual(['postgres', 'bob']);
+    expect(describeChanges(changes, read.through)).toBe(`(changes ${changes[0]!.id}–${through} by postgres, bob (role postgres) via psql)`);
+    const later = await readSnapshot(client, source, { changesAfter: changes[0]!.id });
+    expect(describeChanges(later.changes ?? [], later.through)).toBe(`(change ${through} by bob (role postgres) via psql)`);
+    // Nothing when the file's mark is unknown (the first write after start) or nothing changed since.
+    expect((await readSnapshot(client, source)).changes).toBeUndefined();
+    const same = await readSnapshot(client, source, { changesAfter: through });
+    expect(describeChanges(same.changes ?? [], same.through)).toBe('');
   });
 
   it('can prune changes older than historyDays, keep the newest rows, and let a running sync go on while a prune runs', async () => {

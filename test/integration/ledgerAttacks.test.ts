@@ -1,10 +1,12 @@
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { describeWrite, readHistory } from '../../src/db/ledger.js';
+import { readHistory } from '../../src/db/ledger.js';
+import { readSnapshot } from '../../src/db/snapshot.js';
+import { parseAgentsSource } from '../../src/db/source.js';
 import { makeLedgerPruner } from '../../src/db/ledgerPruner.js';
 import { makeLogger } from '../../src/logger.js';
 import { migrate } from '../../src/db/migrate.js';
-import { formatHistory } from '../../src/domain/ledger.js';
+import { describeChanges, formatHistory } from '../../src/domain/ledger.js';
 import { runRevert } from '../../src/cli/revert.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 
@@ -148,7 +150,9 @@ describe('the change ledger against the principals of the trust boundary', () =>
     await as(bob.url, async (c) => {
       await c.query(`BEGIN; SET LOCAL agent_config_sync.actor = 'alice'; INSERT INTO agents (name, model) VALUES ('alpha', 'm/one'); COMMIT`);
     });
-    const line = await describeWrite(client, before, await mark());
+    const read = await readSnapshot(client, parseAgentsSource('agents'), { changesAfter: before });
+    expect(read.through).toBe(await mark());
+    const line = describeChanges(read.changes ?? [], read.through);
     expect(line).toMatch(new RegExp(`^\\(change \\d+ by alice \\(role ${bob.role}\\)\\)$`));
     expect(formatHistory(await readHistory(client, { limit: 1 }))).toContain(`alice (role ${bob.role})`);
   });
