@@ -1,7 +1,8 @@
-import pg from 'pg';
+import type pg from 'pg';
 import { makeOnceLogger } from '../logOnce.js';
 import { describeError, type Logger } from '../logger.js';
 import { LEDGER_TABLE } from './ledger.js';
+import { openBounded } from './oneShot.js';
 
 /** Default retention of the change ledger, in days. */
 export const DEFAULT_HISTORY_DAYS = 90;
@@ -61,15 +62,16 @@ export function makeLedgerPruner(options: LedgerPrunerOptions): LedgerPruner {
   let inFlight: Promise<number | undefined> | undefined;
 
   const prune = async (): Promise<number | undefined> => {
-    const client = new pg.Client({ ...options.connection, application_name: 'agent_config_sync_prune', connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs + 2_000 });
-    client.on('error', () => undefined);
+    let client: pg.Client | undefined;
     try {
-      await client.connect();
+      // A connection of its own, bounded as the one-shot commands are (connect, statement and lock
+      // timeouts on the server, a client-side answer bound), and closed after the prune.
+      client = await openBounded({ ...options.connection, application_name: 'agent_config_sync_prune' }, { connectMs: timeoutMs, statementMs: timeoutMs, answerMs: timeoutMs + 2_000 });
       // The function lives beside the ledger: called by its schema, not found through the search_path.
-      // Whole numbers computed here are the only values spliced in. pg_catalog's `=` by name: oid against
-      // regclass has no exact match there, so one planted in public would run as the sync's role.
+      // pg_catalog's `=` by name: oid against regclass has no exact match there, so one planted in
+      // public would run as the sync's role.
       const results = (await client.query(
-        `BEGIN; SET LOCAL statement_timeout = ${timeoutMs}; SET LOCAL lock_timeout = ${timeoutMs};
+        `BEGIN;
          SELECT pg_catalog.quote_ident(n.nspname) AS schema FROM pg_catalog.pg_class c
            JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
           WHERE c.oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass('${LEDGER_TABLE}')`,
@@ -96,7 +98,7 @@ export function makeLedgerPruner(options: LedgerPrunerOptions): LedgerPruner {
       once.warn('prune', `ledger: pruning changes older than ${historyDays} days failed: ${describeError(error)}${hint}; the sync goes on`);
       return undefined;
     } finally {
-      await client.end().catch(() => undefined);
+      await client?.end().catch(() => undefined);
     }
   };
 
