@@ -4,7 +4,7 @@ import type { SyncSettings } from './config.js';
 import type { AgentsSource } from './db/source.js';
 import type { OutputPlan } from './domain/plan.js';
 import type { Rendered } from './domain/types.js';
-import { gatewayStatusWriter, withStatusWriter } from './fleet/statusWriter.js';
+import { gatewayStatusWriter } from './fleet/statusWriter.js';
 import { makeLedgerPruner } from './db/ledgerPruner.js';
 import type { Logger } from './logger.js';
 import { startPipeline, type RunningPipeline, type WrittenFile } from './pipeline.js';
@@ -69,10 +69,10 @@ export function startSync(setup: SyncSetup): RunningPipeline {
   // The change ledger kept to historyDays by every running sync (one prune at a time across the fleet).
   const pruner = makeLedgerPruner({ connection: setup.connection, historyDays: setup.settings.historyDays, logger: setup.logger, firstDelayMs: setup.pruneFirstDelayMs });
   pruner.start();
-  const running = withStatusWriter(pipeline, fleet);
+  // Disposing stops all three at once (each is bounded on its own); safe to call twice.
   let disposed: Promise<void> | undefined;
   return {
-    status: () => running.status(),
-    dispose: () => (disposed ??= Promise.all([running.dispose(), pruner.stop()]).then(() => undefined)),
+    status: () => pipeline.status(),
+    dispose: () => (disposed ??= Promise.all([pipeline.dispose(), fleet.stop(), pruner.stop()]).then(() => undefined)),
   };
 }

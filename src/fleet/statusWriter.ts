@@ -4,7 +4,6 @@ import { performance } from 'node:perf_hooks';
 import type pg from 'pg';
 import { settleWithin } from '../db/sockets.js';
 import type { Logger } from '../logger.js';
-import type { RunningPipeline } from '../pipeline.js';
 import { INSTANCE_ID } from './gatewayId.js';
 import { makeStatusConnection } from './statusConnection.js';
 import type { StatusRow } from './statusUpsert.js';
@@ -208,15 +207,6 @@ export function makeStatusWriter(options: StatusWriterOptions): StatusWriter {
       await settleWithin(upsert(true), STOP_UPSERT_MS);
       await connection.end();
     },
-  };
-}
-
-/** A pipeline whose dispose also stops its status writer. */
-export function withStatusWriter(running: RunningPipeline, writer: StatusWriter): RunningPipeline {
-  let disposed: Promise<void> | undefined;
-  return {
-    status: () => running.status(),
-    dispose: () => (disposed ??= Promise.all([running.dispose(), writer.stop()]).then(() => undefined)),
   };
 }
 
